@@ -1,0 +1,3 @@
+//! The faucet command.
+
+fn main() {}

@@ -1,0 +1,295 @@
+//! The one error type of faucet.
+//!
+//! Variants are named for what the caller can do about them. Whether a
+//! failure is worth retrying is decided once, where it enters (an HTTP
+//! status, a SQLSTATE), and recorded in the error: retry loops only ask
+//! [`FaucetError::is_retryable`].
+//!
+//! Messages never hold secrets: constructors take URLs that the caller has
+//! already redacted (see `faucet-common-http`), and configs holding
+//! credentials write their own `Debug`.
+
+use std::error::Error as StdError;
+use std::time::Duration;
+
+/// A boxed error that keeps its `source()` chain.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// `Result` with [`FaucetError`] as the default error.
+pub type Result<T, E = FaucetError> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in a faucet pipeline.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FaucetError {
+    /// A configuration value is missing, of the wrong type or out of range.
+    /// Fix the value at `path` (e.g. `source.pagination.kind`).
+    #[error("invalid config at `{path}`: {message}")]
+    Config {
+        /// Dotted path of the offending value, from the root of the config
+        /// being read (empty for the root itself).
+        path: String,
+        /// What is wrong and, where possible, what would be accepted.
+        message: String,
+    },
+
+    /// Credentials were rejected or could not be obtained.
+    #[error("authentication failed: {message}")]
+    Auth {
+        /// What was rejected; never the credential itself.
+        message: String,
+    },
+
+    /// A remote endpoint answered with an error status.
+    #[error("HTTP {status} from {url}{}", fmt_body(body))]
+    Http {
+        /// The HTTP status code.
+        status: u16,
+        /// The URL, with credentials and secret query parameters redacted.
+        url: String,
+        /// The start of the response body, for diagnosis.
+        body: String,
+    },
+
+    /// The remote side asked us to slow down and the wait would exceed what
+    /// the configuration allows.
+    #[error("rate limited by {url}{}", fmt_retry_after(retry_after))]
+    RateLimited {
+        /// The URL, redacted.
+        url: String,
+        /// How long the server asked us to wait, when it said.
+        retry_after: Option<Duration>,
+    },
+
+    /// A connection could not be made or broke (refused, reset, timed out).
+    #[error("cannot reach {target}: {message}")]
+    Transport {
+        /// What we tried to reach (a redacted URL, a host:port).
+        target: String,
+        /// What happened.
+        message: String,
+        /// The underlying error.
+        #[source]
+        source: Option<BoxError>,
+    },
+
+    /// Data could not be decoded (malformed JSON, a record of the wrong shape).
+    #[error("malformed data from {location}: {message}")]
+    Decode {
+        /// Where the data came from (a URL, a file, a record position).
+        location: String,
+        /// What is wrong, with a byte offset or a path where known.
+        message: String,
+    },
+
+    /// The connector does not support the requested operation.
+    #[error("{connector} does not support {operation}")]
+    Unsupported {
+        /// The connector's type name.
+        connector: String,
+        /// The operation, e.g. `discover`.
+        operation: String,
+    },
+
+    /// The source failed for a reason of its own.
+    #[error("source failed: {message}")]
+    Source {
+        /// What failed.
+        message: String,
+        /// Whether trying again may succeed.
+        retryable: bool,
+        /// The underlying error.
+        #[source]
+        source: Option<BoxError>,
+    },
+
+    /// The sink failed for a reason of its own.
+    #[error("sink failed: {message}")]
+    Sink {
+        /// What failed.
+        message: String,
+        /// Whether trying again may succeed.
+        retryable: bool,
+        /// The underlying error.
+        #[source]
+        source: Option<BoxError>,
+    },
+
+    /// Reading or writing pipeline state (checkpoints) failed.
+    #[error("state store failed: {message}")]
+    State {
+        /// What failed, naming the file or table.
+        message: String,
+        /// The underlying error.
+        #[source]
+        source: Option<BoxError>,
+    },
+
+    /// The run was cancelled before it could finish.
+    #[error("cancelled")]
+    Cancelled,
+
+    /// Any other error, kept with its chain.
+    #[error(transparent)]
+    Custom(BoxError),
+}
+
+fn fmt_body(body: &str) -> String {
+    if body.is_empty() {
+        String::new()
+    } else {
+        format!(": {body}")
+    }
+}
+
+fn fmt_retry_after(retry_after: &Option<Duration>) -> String {
+    match retry_after {
+        Some(d) => format!(" (asked to wait {:.1}s)", d.as_secs_f64()),
+        None => String::new(),
+    }
+}
+
+impl FaucetError {
+    /// A [`FaucetError::Config`] error at `path`.
+    pub fn config(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Config {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A permanent [`FaucetError::Source`] error.
+    pub fn source_error(message: impl Into<String>) -> Self {
+        Self::Source {
+            message: message.into(),
+            retryable: false,
+            source: None,
+        }
+    }
+
+    /// A permanent [`FaucetError::Sink`] error.
+    pub fn sink_error(message: impl Into<String>) -> Self {
+        Self::Sink {
+            message: message.into(),
+            retryable: false,
+            source: None,
+        }
+    }
+
+    /// A [`FaucetError::State`] error.
+    pub fn state_error(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Self::State {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// Wraps any error, keeping its chain.
+    pub fn custom(err: impl Into<BoxError>) -> Self {
+        Self::Custom(err.into())
+    }
+
+    /// Attaches an underlying cause to a `Source`, `Sink`, `State` or
+    /// `Transport` error; other variants are returned unchanged.
+    #[must_use]
+    pub fn with_source(mut self, err: impl Into<BoxError>) -> Self {
+        match &mut self {
+            Self::Source { source, .. }
+            | Self::Sink { source, .. }
+            | Self::State { source, .. }
+            | Self::Transport { source, .. } => *source = Some(err.into()),
+            _ => {}
+        }
+        self
+    }
+
+    /// Marks a `Source` or `Sink` error as retryable; other variants keep
+    /// their own rule.
+    #[must_use]
+    pub fn retryable(mut self) -> Self {
+        if let Self::Source { retryable, .. } | Self::Sink { retryable, .. } = &mut self {
+            *retryable = true;
+        }
+        self
+    }
+
+    /// Prefixes the path of a [`FaucetError::Config`] error with `prefix`
+    /// (e.g. `source`), so a connector's error names its place in a
+    /// pipeline file. Other variants are returned unchanged.
+    #[must_use]
+    pub fn at_path(self, prefix: &str) -> Self {
+        match self {
+            Self::Config { path, message } if !prefix.is_empty() => Self::Config {
+                path: if path.is_empty() {
+                    prefix.to_owned()
+                } else if path.starts_with('[') {
+                    format!("{prefix}{path}")
+                } else {
+                    format!("{prefix}.{path}")
+                },
+                message,
+            },
+            other => other,
+        }
+    }
+
+    /// Whether trying the same operation again may succeed: connection
+    /// failures, HTTP 408/429/5xx gateway errors, rate limits, and source or
+    /// sink errors that were marked retryable where they arose.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Http { status, .. } => matches!(status, 408 | 429 | 500 | 502 | 503 | 504),
+            Self::RateLimited { .. } | Self::Transport { .. } => true,
+            Self::Source { retryable, .. } | Self::Sink { retryable, .. } => *retryable,
+            _ => false,
+        }
+    }
+}
+
+impl From<serde_json::Error> for FaucetError {
+    fn from(err: serde_json::Error) -> Self {
+        Self::Decode {
+            location: "JSON".to_owned(),
+            message: err.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_error_names_the_path() {
+        let err = FaucetError::config("pagination.kind", "unknown variant `cursr`").at_path("source");
+        assert_eq!(
+            err.to_string(),
+            "invalid config at `source.pagination.kind`: unknown variant `cursr`"
+        );
+    }
+
+    #[test]
+    fn retryability_is_decided_by_the_variant() {
+        let http = |status| FaucetError::Http {
+            status,
+            url: "http://x/".into(),
+            body: String::new(),
+        };
+        assert!(http(429).is_retryable());
+        assert!(http(503).is_retryable());
+        assert!(!http(404).is_retryable());
+        assert!(!FaucetError::sink_error("boom").is_retryable());
+        assert!(FaucetError::sink_error("boom").retryable().is_retryable());
+        assert!(!FaucetError::config("a", "b").is_retryable());
+    }
+
+    #[test]
+    fn custom_keeps_the_chain() {
+        let io = std::io::Error::other("disk full");
+        let err = FaucetError::sink_error("write failed").with_source(io);
+        let source = StdError::source(&err).expect("chain kept");
+        assert_eq!(source.to_string(), "disk full");
+        let custom = FaucetError::custom(std::io::Error::other("inner"));
+        assert_eq!(custom.to_string(), "inner");
+    }
+}

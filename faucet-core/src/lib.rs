@@ -1,0 +1,165 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
+//! The core of [faucet](https://github.com/faucet-rs/faucet): the
+//! [`Source`] and [`Sink`] traits, the [`Pipeline`] that joins them, the
+//! one error type [`FaucetError`], checkpoints and state stores, and the
+//! connector [`Registry`].
+//!
+//! This is the only faucet crate a connector author depends on: it
+//! re-exports [`async_trait`], [`serde_json`], [`schemars`], [`serde`],
+//! [`futures`] and [`CancellationToken`]. It has no HTTP, no SQL and no
+//! terminal code.
+//!
+//! # Design
+//!
+//! A source produces **pages**: batches of records, each with the
+//! checkpoint that is valid once the page is durable. The pipeline runs the
+//! source and the sink concurrently through a bounded channel, so fetching
+//! overlaps writing and memory is bounded by the channel depth times the
+//! page size. A checkpoint is saved only after the rows before it are
+//! durable, by the sink atomically with the rows where it can (exactly
+//! once), otherwise in a [`StateStore`] after a flush (at least once).
+//!
+//! A minimal source implements one method, a minimal sink one method;
+//! everything else has a documented default. Authors import
+//! [`connector::*`](connector).
+//!
+//! # Example
+//!
+//! ```
+//! use std::sync::Mutex;
+//! use faucet_core::connector::*;
+//! use faucet_core::Pipeline;
+//!
+//! struct Greetings;
+//!
+//! #[async_trait]
+//! impl Source for Greetings {
+//!     async fn fetch(&self, _ctx: &SourceContext) -> Result<Vec<Record>> {
+//!         Ok(vec![json!({"hello": "world"}), json!({"hello": "faucet"})])
+//!     }
+//! }
+//!
+//! #[derive(Default)]
+//! struct Collect(Mutex<Vec<Record>>);
+//!
+//! #[async_trait]
+//! impl Sink for Collect {
+//!     async fn write_batch(&self, records: &[Record]) -> Result<usize> {
+//!         self.0.lock().unwrap().extend_from_slice(records);
+//!         Ok(records.len())
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<()> {
+//! let (source, sink) = (Greetings, Collect::default());
+//! let report = Pipeline::new(&source, &sink).run().await?;
+//! assert_eq!(report.progress.records_written, 2);
+//! assert_eq!(sink.0.lock().unwrap()[1]["hello"], "faucet");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Connectors chosen at run time work the same way, as trait objects:
+//!
+//! ```
+//! use faucet_core::connector::*;
+//! use faucet_core::Pipeline;
+//!
+//! struct One;
+//! #[async_trait]
+//! impl Source for One {
+//!     async fn fetch(&self, _ctx: &SourceContext) -> Result<Vec<Record>> {
+//!         Ok(vec![json!(1)])
+//!     }
+//! }
+//!
+//! struct Discard;
+//! #[async_trait]
+//! impl Sink for Discard {
+//!     async fn write_batch(&self, records: &[Record]) -> Result<usize> {
+//!         Ok(records.len())
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<()> {
+//! let source: Box<dyn Source> = Box::new(One);
+//! let sink: Box<dyn Sink> = Box::new(Discard);
+//! let report = Pipeline::new(source, sink).run().await?;
+//! assert_eq!(report.outcome, faucet_core::RunOutcome::Completed);
+//! # Ok(())
+//! # }
+//! ```
+
+mod check;
+mod error;
+mod page;
+mod pipeline;
+mod registry;
+pub mod schema;
+mod sink;
+mod source;
+mod state;
+
+#[cfg(feature = "conformance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
+pub mod conformance;
+
+pub use check::{
+    CheckItem, CheckReport, CheckStatus, SinkCapabilities, SourceCapabilities, StreamInfo,
+};
+pub use error::{BoxError, FaucetError, Result};
+pub use page::{Checkpoint, Page, Record};
+pub use pipeline::{
+    DEFAULT_CHANNEL_DEPTH, DEFAULT_PIPELINE_NAME, DeliveryGuarantee, NoopObserver, Observer,
+    Pipeline, Progress, RunOutcome, RunReport,
+};
+pub use registry::{ConnectorInfo, ConnectorKind, Registry, parse_config};
+pub use sink::{CommitContext, Durability, PageCommit, Sink};
+pub use source::{PageStream, Source, SourceContext, collect_records};
+pub use state::{FileStateStore, MemoryStateStore, StateStore};
+
+pub use async_trait::async_trait;
+pub use futures;
+pub use schemars;
+pub use serde;
+pub use serde_json;
+pub use tokio_util::sync::CancellationToken;
+
+/// Everything a connector author needs, in one import:
+/// `use faucet_core::connector::*;`.
+pub mod connector {
+    pub use crate::check::{
+        CheckReport, CheckStatus, SinkCapabilities, SourceCapabilities, StreamInfo,
+    };
+    pub use crate::error::{FaucetError, Result};
+    pub use crate::page::{Checkpoint, Page, Record};
+    pub use crate::pipeline::RunOutcome;
+    pub use crate::registry::parse_config;
+    pub use crate::sink::{CommitContext, Durability, PageCommit, Sink};
+    pub use crate::source::{PageStream, Source, SourceContext, collect_records};
+    pub use async_trait::async_trait;
+    pub use schemars::JsonSchema;
+    pub use serde::{Deserialize, Serialize};
+    pub use serde_json::{Value, json};
+    pub use tokio_util::sync::CancellationToken;
+}
+
+#[cfg(test)]
+mod object_safety {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync + ?Sized>() {}
+
+    #[test]
+    fn traits_are_object_safe_send_and_sync() {
+        assert_send_sync::<dyn Source>();
+        assert_send_sync::<dyn Sink>();
+        assert_send_sync::<dyn StateStore>();
+        assert_send_sync::<dyn Observer>();
+        assert_send_sync::<Box<dyn Source>>();
+        assert_send_sync::<std::sync::Arc<dyn Sink>>();
+        assert_send_sync::<Registry>();
+    }
+}

@@ -1,0 +1,245 @@
+//! The run loop: a producer feeding a bounded channel, a consumer
+//! committing pages, checkpoints saved only behind durable rows.
+
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::report::{DeliveryGuarantee, Progress, RunOutcome, RunReport};
+use super::{NoopObserver, Observer, Pipeline};
+use crate::error::{FaucetError, Result};
+use crate::page::{Checkpoint, Page};
+use crate::sink::{CommitContext, Durability, Sink};
+use crate::source::{Source, SourceContext};
+
+/// One execution of a pipeline.
+pub(super) struct Run<'p, S, K> {
+    pipeline: &'p Pipeline<S, K>,
+    observer: &'p dyn Observer,
+    started: Instant,
+    progress: Progress,
+    /// The last checkpoint known durable.
+    durable: Option<Checkpoint>,
+    /// A checkpoint the sink holds in an open transaction.
+    pending: Option<Checkpoint>,
+}
+
+/// Why the consumer stopped taking pages.
+enum Stop {
+    /// The channel closed: the source ended or was cancelled.
+    Drained,
+    /// The record limit was reached.
+    Limit,
+    /// The source failed; the sink is healthy.
+    SourceFailed(FaucetError),
+    /// The sink (or the state store) failed.
+    SinkFailed(FaucetError),
+}
+
+impl<'p, S: Source, K: Sink> Run<'p, S, K> {
+    pub(super) fn new(pipeline: &'p Pipeline<S, K>) -> Self {
+        static NOOP: NoopObserver = NoopObserver;
+        Self {
+            pipeline,
+            observer: pipeline.observer.as_deref().unwrap_or(&NOOP),
+            started: Instant::now(),
+            progress: Progress::default(),
+            durable: None,
+            pending: None,
+        }
+    }
+
+    pub(super) async fn execute(mut self) -> Result<RunReport> {
+        let p = self.pipeline;
+        let resumed_from = self.load_resume_point().await?;
+        let guarantee = p.guarantee();
+        self.observer
+            .on_start(&p.name, resumed_from.as_ref(), guarantee);
+        self.durable = resumed_from.clone();
+
+        // `stop` ends the producer early (limit, sink failure) without
+        // cancelling the caller's token.
+        let stop = p.cancel.child_token();
+        let (tx, rx) = mpsc::channel(p.channel_depth);
+        let ctx = SourceContext::new()
+            .with_resume(resumed_from.clone())
+            .with_cancel(stop.clone());
+        let producer = produce(&p.source, ctx, tx, stop.clone());
+        let consumer = async {
+            let stop_reason = self.consume(rx).await;
+            stop.cancel();
+            stop_reason
+        };
+        let (exhausted, stop_reason) = tokio::join!(producer, consumer);
+        self.finish(stop_reason, exhausted, resumed_from, guarantee)
+            .await
+    }
+
+    async fn load_resume_point(&self) -> Result<Option<Checkpoint>> {
+        let p = self.pipeline;
+        if let Some(checkpoint) = p.sink.load_checkpoint(&p.name).await? {
+            return Ok(Some(checkpoint));
+        }
+        match &p.state {
+            Some(store) => store.load(&p.name).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn consume(&mut self, mut rx: mpsc::Receiver<Result<Page>>) -> Stop {
+        while let Some(item) = rx.recv().await {
+            if self.pipeline.cancel.is_cancelled() {
+                // Stop at the page boundary: this page is not written, and
+                // no checkpoint moves past it.
+                return Stop::Drained;
+            }
+            let mut page = match item {
+                Ok(page) => page,
+                Err(err) => return Stop::SourceFailed(err),
+            };
+            let limited = self.apply_limit(&mut page);
+            if let Err(err) = self.commit(page).await {
+                return Stop::SinkFailed(err);
+            }
+            if limited {
+                return Stop::Limit;
+            }
+        }
+        Stop::Drained
+    }
+
+    /// Cuts the page to the remaining record budget. A cut page loses its
+    /// checkpoint, which would otherwise skip the records cut off.
+    fn apply_limit(&self, page: &mut Page) -> bool {
+        let Some(limit) = self.pipeline.limit else {
+            return false;
+        };
+        let remaining = limit.saturating_sub(self.progress.records_read);
+        if (page.records.len() as u64) < remaining {
+            return false;
+        }
+        if (page.records.len() as u64) > remaining {
+            page.records.truncate(remaining as usize);
+            page.checkpoint = None;
+        }
+        true
+    }
+
+    async fn commit(&mut self, page: Page) -> Result<()> {
+        let p = self.pipeline;
+        self.progress.records_read += page.records.len() as u64;
+        self.progress.bytes += page.bytes;
+        let ctx = CommitContext::new(p.name.clone(), self.progress.pages);
+        let commit = p.sink.commit_page(&page, &ctx).await?;
+        self.progress.records_written += commit.written as u64;
+        self.progress.pages += 1;
+        self.progress.elapsed = self.started.elapsed();
+        match (commit.durability, page.checkpoint) {
+            (Durability::Rows, Some(checkpoint)) => {
+                if let Some(store) = &p.state {
+                    store.save(&p.name, &checkpoint).await?;
+                    self.mark_durable(checkpoint);
+                }
+            }
+            (Durability::RowsAndCheckpoint, Some(checkpoint)) => {
+                self.pending = None;
+                self.mark_durable(checkpoint);
+            }
+            (Durability::Buffered, Some(checkpoint)) => self.pending = Some(checkpoint),
+            (Durability::RowsAndCheckpoint, None) => {
+                if let Some(pending) = self.pending.take() {
+                    self.mark_durable(pending);
+                }
+            }
+            (_, None) => {}
+        }
+        self.observer.on_page(&self.progress);
+        Ok(())
+    }
+
+    fn mark_durable(&mut self, checkpoint: Checkpoint) {
+        self.observer.on_checkpoint(&checkpoint);
+        self.durable = Some(checkpoint);
+    }
+
+    /// Flushes unless the sink failed, tells the sink how the run ended,
+    /// and builds the report.
+    async fn finish(
+        mut self,
+        stop: Stop,
+        exhausted: bool,
+        resumed_from: Option<Checkpoint>,
+        guarantee: DeliveryGuarantee,
+    ) -> Result<RunReport> {
+        let p = self.pipeline;
+        let sink_healthy = !matches!(stop, Stop::SinkFailed(_));
+        let (mut outcome, mut error) = match stop {
+            Stop::Drained if exhausted && !p.cancel.is_cancelled() => (RunOutcome::Completed, None),
+            Stop::Drained => (RunOutcome::Cancelled, None),
+            Stop::Limit => (RunOutcome::LimitReached, None),
+            Stop::SourceFailed(err) => (RunOutcome::Failed, Some(err)),
+            Stop::SinkFailed(err) => (RunOutcome::Failed, Some(err)),
+        };
+        if sink_healthy {
+            if let Err(err) = self.flush().await {
+                outcome = RunOutcome::Failed;
+                error.get_or_insert(err);
+            }
+        }
+        if let Err(err) = p.sink.finish(outcome).await {
+            outcome = RunOutcome::Failed;
+            error.get_or_insert(err);
+        }
+        self.progress.elapsed = self.started.elapsed();
+        let report = RunReport {
+            pipeline: p.name.clone(),
+            progress: self.progress,
+            resumed_from,
+            last_checkpoint: self.durable,
+            guarantee,
+            outcome,
+        };
+        self.observer.on_finish(&report);
+        match error {
+            Some(err) => Err(err),
+            None => Ok(report),
+        }
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        self.pipeline.sink.flush().await?;
+        if let Some(pending) = self.pending.take() {
+            self.mark_durable(pending);
+        }
+        Ok(())
+    }
+}
+
+/// Pulls pages from the source into the channel until the source ends
+/// (returns `true`), fails, the consumer goes away, or `stop` is cancelled.
+async fn produce<S: Source>(
+    source: &S,
+    ctx: SourceContext,
+    tx: mpsc::Sender<Result<Page>>,
+    stop: CancellationToken,
+) -> bool {
+    let mut pages = source.stream_pages(ctx);
+    loop {
+        let next = tokio::select! {
+            biased;
+            () = stop.cancelled() => return false,
+            next = pages.next() => next,
+        };
+        let Some(item) = next else { return true };
+        let failed = item.is_err();
+        let sent = tokio::select! {
+            biased;
+            () = stop.cancelled() => return false,
+            sent = tx.send(item) => sent.is_ok(),
+        };
+        if failed || !sent {
+            return false;
+        }
+    }
+}

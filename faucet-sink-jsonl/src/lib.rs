@@ -1,0 +1,2 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
+//! faucet-sink-jsonl: work in progress.
