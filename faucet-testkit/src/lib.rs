@@ -1,2 +1,11 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
-//! faucet-testkit: work in progress.
+//! Fixtures for faucet's tests, demos and benchmarks.
+//!
+//! - [`postgres`]: a real PostgreSQL for tests: `FAUCET_TEST_DATABASE_URL`,
+//!   else a server on 127.0.0.1:5432, else a throwaway cluster started with
+//!   the installed `initdb`/`pg_ctl`. Each test gets its own schema.
+//! - [`fixture`]: a real HTTP server on 127.0.0.1:0 serving generated
+//!   records in every pagination style, with fault injection on demand.
+
+pub mod fixture;
+pub mod postgres;
