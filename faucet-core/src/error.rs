@@ -261,7 +261,8 @@ mod tests {
 
     #[test]
     fn config_error_names_the_path() {
-        let err = FaucetError::config("pagination.kind", "unknown variant `cursr`").at_path("source");
+        let err =
+            FaucetError::config("pagination.kind", "unknown variant `cursr`").at_path("source");
         assert_eq!(
             err.to_string(),
             "invalid config at `source.pagination.kind`: unknown variant `cursr`"

@@ -102,7 +102,7 @@ mod sink;
 mod source;
 mod state;
 
-#[cfg(feature = "conformance")]
+#[cfg(any(test, feature = "conformance"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub mod conformance;
 
@@ -118,7 +118,7 @@ pub use pipeline::{
 pub use registry::{ConnectorInfo, ConnectorKind, Registry, parse_config};
 pub use sink::{CommitContext, Durability, PageCommit, Sink};
 pub use source::{PageStream, Source, SourceContext, collect_records};
-pub use state::{FileStateStore, MemoryStateStore, StateStore};
+pub use state::{FileStateStore, MemoryStateStore, StateStore, write_file_atomically};
 
 pub use async_trait::async_trait;
 pub use futures;
@@ -139,6 +139,7 @@ pub mod connector {
     pub use crate::registry::parse_config;
     pub use crate::sink::{CommitContext, Durability, PageCommit, Sink};
     pub use crate::source::{PageStream, Source, SourceContext, collect_records};
+    pub use crate::state::write_file_atomically;
     pub use async_trait::async_trait;
     pub use schemars::JsonSchema;
     pub use serde::{Deserialize, Serialize};

@@ -100,7 +100,9 @@ impl Registry {
         let entry = Entry {
             description: description.to_owned(),
             schema: schema_of::<C>,
-            build: Box::new(move |value| Ok(Box::new(build(parse_config(value)?)?) as Box<dyn Source>)),
+            build: Box::new(move |value| {
+                Ok(Box::new(build(parse_config(value)?)?) as Box<dyn Source>)
+            }),
         };
         self.sources.insert(name.to_owned(), entry);
         self
@@ -116,7 +118,9 @@ impl Registry {
         let entry = Entry {
             description: description.to_owned(),
             schema: schema_of::<C>,
-            build: Box::new(move |value| Ok(Box::new(build(parse_config(value)?)?) as Box<dyn Sink>)),
+            build: Box::new(move |value| {
+                Ok(Box::new(build(parse_config(value)?)?) as Box<dyn Sink>)
+            }),
         };
         self.sinks.insert(name.to_owned(), entry);
         self
@@ -173,7 +177,11 @@ fn lookup<'a, T>(
             "type",
             format!(
                 "unknown {kind} type `{name}`; registered {kind}s: {}",
-                if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
             ),
         )
     })

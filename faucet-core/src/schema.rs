@@ -65,11 +65,7 @@ pub fn infer_schema(records: &[Value]) -> Value {
     for record in records {
         schema = merge(schema, &describe(record));
     }
-    if schema.is_null() {
-        json!({})
-    } else {
-        schema
-    }
+    if schema.is_null() { json!({}) } else { schema }
 }
 
 fn describe(value: &Value) -> Value {

@@ -1,2 +1,49 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
-//! faucet-sink-jsonl: work in progress.
+//! A [faucet](https://docs.rs/faucet-core) sink that appends records as
+//! JSON Lines to a file or to standard output: faucet's built-in sink, so
+//! a pipeline is useful with no database at all.
+//!
+//! # Exactly once on resume
+//!
+//! Every commit fsyncs the output and then atomically replaces a small
+//! state file (`<path>.faucet-state.json`) holding the committed length of
+//! the output and the checkpoint of the last record inside it. When a run
+//! starts, the output is truncated back to the committed length, so bytes a
+//! crashed run wrote after its last commit are removed and the source
+//! resumes right after the committed records: no record is lost or written
+//! twice. Commits happen every `commit_records` records (on a page that
+//! carries a checkpoint) and at the end of the run. Standard output cannot
+//! be rolled back, so runs to stdout are not resumable.
+//!
+//! # Example
+//!
+//! ```
+//! use faucet_core::connector::*;
+//! use faucet_core::Pipeline;
+//! use faucet_sink_jsonl::{JsonlSink, JsonlSinkConfig};
+//!
+//! struct Two;
+//! #[async_trait]
+//! impl Source for Two {
+//!     async fn fetch(&self, _: &SourceContext) -> Result<Vec<Record>> {
+//!         Ok(vec![json!({"id": 1}), json!({"id": 2})])
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<()> {
+//! let dir = tempfile::tempdir().unwrap();
+//! let path = dir.path().join("out.jsonl");
+//! let sink = JsonlSink::new(JsonlSinkConfig::new(&path))?;
+//! Pipeline::new(Two, sink).run().await?;
+//! assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"id\":1}\n{\"id\":2}\n");
+//! # Ok(())
+//! # }
+//! ```
+
+mod config;
+mod sink;
+mod state;
+
+pub use config::JsonlSinkConfig;
+pub use sink::JsonlSink;

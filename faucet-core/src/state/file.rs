@@ -48,18 +48,34 @@ fn state_err(path: &Path, what: &str, err: std::io::Error) -> FaucetError {
     FaucetError::state_error(format!("cannot {what} {}", path.display()), err)
 }
 
-fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+/// Replaces the file at `path` with `bytes` so that, after a crash, it
+/// holds either the old content or the new, never a mix: writes a temporary
+/// file beside it, fsyncs it (when `fsync`), renames it over `path`, and
+/// fsyncs the directory (when `fsync`). Creates missing parent directories.
+///
+/// This is blocking I/O: from async code, call it in
+/// `tokio::task::spawn_blocking`.
+pub fn write_file_atomically(path: &Path, bytes: &[u8], fsync: bool) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
     std::fs::create_dir_all(dir).map_err(|e| state_err(dir, "create directory", e))?;
-    let tmp = path.with_extension("json.tmp");
+    let mut tmp_name = path.as_os_str().to_owned();
+    tmp_name.push(".tmp");
+    let tmp = PathBuf::from(tmp_name);
     let mut file = std::fs::File::create(&tmp).map_err(|e| state_err(&tmp, "create", e))?;
     file.write_all(bytes)
-        .and_then(|()| file.sync_all())
+        .and_then(|()| if fsync { file.sync_all() } else { Ok(()) })
         .map_err(|e| state_err(&tmp, "write", e))?;
     std::fs::rename(&tmp, path).map_err(|e| state_err(path, "replace", e))?;
-    // The rename is durable once the directory entry is.
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| state_err(dir, "sync directory", e))
+    if fsync {
+        // The rename is durable once the directory entry is.
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| state_err(dir, "sync directory", e))?;
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -78,8 +94,7 @@ impl StateStore for FileStateStore {
     async fn save(&self, pipeline: &str, checkpoint: &Checkpoint) -> Result<()> {
         let path = self.path_for(pipeline);
         let bytes = serde_json::to_vec(checkpoint)?;
-        let dir = self.dir.clone();
-        tokio::task::spawn_blocking(move || write_atomically(&dir, &path, &bytes))
+        tokio::task::spawn_blocking(move || write_file_atomically(&path, &bytes, true))
             .await
             .map_err(FaucetError::custom)?
     }
@@ -95,8 +110,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = FileStateStore::new(dir.path().join("state"));
         assert_eq!(store.load("p/1").await.unwrap(), None);
-        store.save("p/1", &Checkpoint::new(json!({"page": 2}))).await.unwrap();
-        store.save("p/1", &Checkpoint::new(json!({"page": 3}))).await.unwrap();
+        store
+            .save("p/1", &Checkpoint::new(json!({"page": 2})))
+            .await
+            .unwrap();
+        store
+            .save("p/1", &Checkpoint::new(json!({"page": 3})))
+            .await
+            .unwrap();
         let reopened = FileStateStore::new(dir.path().join("state"));
         assert_eq!(
             reopened.load("p/1").await.unwrap(),

@@ -3,7 +3,7 @@
 mod file;
 mod memory;
 
-pub use file::FileStateStore;
+pub use file::{FileStateStore, write_file_atomically};
 pub use memory::MemoryStateStore;
 
 use async_trait::async_trait;

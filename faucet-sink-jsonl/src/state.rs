@@ -1,0 +1,80 @@
+//! The sink's commit record: committed file length plus checkpoint.
+
+use std::path::Path;
+
+use faucet_core::connector::*;
+use faucet_core::serde_json;
+
+/// What the state file holds. The checkpoint is wrapped so that a stored
+/// JSON `null` checkpoint ("start over") differs from no checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(crate = "faucet_core::serde")]
+pub(crate) struct CommitState {
+    /// The pipeline that owns the output file.
+    pub(crate) pipeline: String,
+    /// Bytes of the output file that are committed.
+    pub(crate) len: u64,
+    /// The checkpoint valid once those bytes are durable.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some"
+    )]
+    pub(crate) checkpoint: Option<Checkpoint>,
+}
+
+fn some<'de, D: faucet_core::serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Checkpoint>, D::Error> {
+    Checkpoint::deserialize(d).map(Some)
+}
+
+impl CommitState {
+    pub(crate) fn new(pipeline: &str, len: u64, checkpoint: Option<Checkpoint>) -> Self {
+        Self {
+            pipeline: pipeline.to_owned(),
+            len,
+            checkpoint,
+        }
+    }
+}
+
+/// Reads the state file; `None` when it does not exist.
+pub(crate) fn read_state(path: &Path) -> Result<Option<CommitState>> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            FaucetError::state_error(format!("corrupt state file {}", path.display()), e)
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(FaucetError::state_error(
+            format!("cannot read {}", path.display()),
+            e,
+        )),
+    }
+}
+
+/// Atomically replaces the state file.
+pub(crate) fn write_state(path: &Path, state: &CommitState, fsync: bool) -> Result<()> {
+    let bytes = serde_json::to_vec(state)?;
+    write_file_atomically(path, &bytes, fsync)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_null_checkpoint_survives_the_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        for checkpoint in [
+            None,
+            Some(Checkpoint::new(Value::Null)),
+            Some(Checkpoint::new(json!({"page": 3}))),
+        ] {
+            let state = CommitState::new("p", 42, checkpoint);
+            write_state(&path, &state, false).unwrap();
+            assert_eq!(read_state(&path).unwrap(), Some(state));
+        }
+    }
+}
