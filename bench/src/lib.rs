@@ -1,0 +1,1 @@
+//! Benchmarks and proofs of faucet's claims (in progress).
