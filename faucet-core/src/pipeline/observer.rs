@@ -7,6 +7,22 @@ use crate::page::Checkpoint;
 ///
 /// Callbacks run inline on the pipeline's task: keep them quick (update a
 /// counter or a progress bar, do not block on I/O).
+///
+/// # Example
+///
+/// ```
+/// use faucet_core::{Observer, Progress};
+///
+/// struct PrintEvery1000;
+///
+/// impl Observer for PrintEvery1000 {
+///     fn on_page(&self, progress: &Progress) {
+///         if progress.pages % 1000 == 0 {
+///             eprintln!("{} records", progress.records_written);
+///         }
+///     }
+/// }
+/// ```
 pub trait Observer: Send + Sync {
     /// The run is starting, resuming after `resumed_from` if `Some`.
     fn on_start(

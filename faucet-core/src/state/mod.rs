@@ -17,6 +17,29 @@ use crate::page::Checkpoint;
 /// before it durable, so a crash replays at most the pages after the last
 /// save (at-least-once). Sinks with atomic checkpoints make this store
 /// unnecessary.
+///
+/// # Example
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::Mutex;
+/// use faucet_core::connector::*;
+/// use faucet_core::StateStore;
+///
+/// #[derive(Default)]
+/// struct InMemory(Mutex<HashMap<String, Checkpoint>>);
+///
+/// #[async_trait]
+/// impl StateStore for InMemory {
+///     async fn load(&self, pipeline: &str) -> Result<Option<Checkpoint>> {
+///         Ok(self.0.lock().unwrap().get(pipeline).cloned())
+///     }
+///     async fn save(&self, pipeline: &str, checkpoint: &Checkpoint) -> Result<()> {
+///         self.0.lock().unwrap().insert(pipeline.to_owned(), checkpoint.clone());
+///         Ok(())
+///     }
+/// }
+/// ```
 #[async_trait]
 pub trait StateStore: Send + Sync {
     /// The last checkpoint saved for `pipeline`, if any.
