@@ -1,0 +1,245 @@
+//! The benchmark orchestrator behind `bench/run.sh`: runs every scenario
+//! of the proof next to its baseline, several times, and writes
+//! `bench/RESULTS.md`.
+//!
+//! ```text
+//! faucet-bench [--records N] [--runs R] [--rss-sizes A,B,C]
+//!              [--latency-records N] [--page-size N] [--out FILE]
+//! ```
+//! Each option also reads an environment variable (`FAUCET_BENCH_RECORDS`,
+//! `FAUCET_BENCH_RUNS`, `FAUCET_BENCH_RSS_SIZES`,
+//! `FAUCET_BENCH_LATENCY_RECORDS`); defaults are the full scale: 1,000,000
+//! records, 3 runs, RSS at 100k/1M/5M, 100,000 records for the latency
+//! scenario. Binaries are the release builds in the workspace's target
+//! directory (`run.sh` builds them). PostgreSQL comes from
+//! `faucet_testkit::postgres` (`FAUCET_TEST_DATABASE_URL`, 127.0.0.1:5432,
+//! or a throwaway cluster).
+
+mod environment;
+mod report;
+mod scenarios;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use faucet_bench::binaries;
+use faucet_bench::pipeline::{RestSource, Style};
+
+use report::Series;
+use scenarios::{Bench, record};
+
+/// Parsed options.
+#[derive(Debug, Clone)]
+struct Options {
+    records: u64,
+    runs: u32,
+    rss_sizes: Vec<u64>,
+    latency_records: u64,
+    page_size: u64,
+    out: std::path::PathBuf,
+}
+
+fn options() -> anyhow::Result<Options> {
+    let env = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
+    let mut raw = [
+        ("--records", env("FAUCET_BENCH_RECORDS", "1000000")),
+        ("--runs", env("FAUCET_BENCH_RUNS", "3")),
+        (
+            "--rss-sizes",
+            env("FAUCET_BENCH_RSS_SIZES", "100000,1000000,5000000"),
+        ),
+        (
+            "--latency-records",
+            env("FAUCET_BENCH_LATENCY_RECORDS", "100000"),
+        ),
+        ("--page-size", "1000".to_owned()),
+        (
+            "--out",
+            binaries::workspace_root()
+                .join("bench/RESULTS.md")
+                .display()
+                .to_string(),
+        ),
+    ];
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let slot = raw
+            .iter_mut()
+            .find(|(name, _)| *name == flag)
+            .with_context(|| format!("unknown option {flag}"))?;
+        slot.1 = args
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?;
+    }
+    let get = |name: &str| {
+        raw.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let num = |name: &str| -> anyhow::Result<u64> {
+        get(name)
+            .replace('_', "")
+            .parse()
+            .with_context(|| format!("{name} must be a number"))
+    };
+    Ok(Options {
+        records: num("--records")?,
+        runs: num("--runs")?.max(1) as u32,
+        rss_sizes: get("--rss-sizes")
+            .split(',')
+            .map(|s| s.trim().replace('_', "").parse())
+            .collect::<Result<_, _>>()
+            .context("--rss-sizes must be numbers separated by commas")?,
+        latency_records: num("--latency-records")?,
+        page_size: num("--page-size")?,
+        out: get("--out").into(),
+    })
+}
+
+/// The throughput series, in report order.
+struct AllSeries {
+    append: Series,
+    upsert: Series,
+    jsonl: Series,
+    latency: Series,
+    binary: Vec<f64>,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> anyhow::Result<()> {
+    let opts = options()?;
+    let bench = environment::setup(&opts).await?;
+    let mut all = AllSeries {
+        append: Series::new(
+            "1. REST → PostgreSQL append",
+            opts.records,
+            "`psql \\copy` CSV",
+            "≥ 1.0×",
+            1.0,
+        ),
+        upsert: Series::new(
+            "2. REST → PostgreSQL upsert (rows present)",
+            opts.records,
+            "`psql \\copy` CSV",
+            "≥ 0.5×",
+            0.5,
+        ),
+        jsonl: Series::new(
+            "3. REST → JSON Lines",
+            opts.records,
+            "naive loop (reqwest + serde_json, pages in turn)",
+            "≥ 1.5×",
+            1.5,
+        ),
+        latency: Series::new(
+            "4. REST, 20 ms/page: concurrency 8 vs 1 (JSON Lines)",
+            opts.latency_records,
+            "same at concurrency 1",
+            "≥ 6×",
+            6.0,
+        ),
+        binary: Vec::new(),
+    };
+    let fixture = bench.fixture(opts.records, 0)?;
+    let slow = bench.fixture(opts.latency_records, 20)?;
+    for run in 1..=opts.runs {
+        eprintln!("Run {run} of {}", opts.runs);
+        one_round(&bench, &mut all, fixture.url(), slow.url(), run).await;
+    }
+    drop((fixture, slow));
+    let rss = rss_sizes(&bench, &opts);
+    let text = environment::render(&opts, &bench, &all, &rss).await;
+    std::fs::write(&opts.out, text)
+        .with_context(|| format!("cannot write {}", opts.out.display()))?;
+    eprintln!("Wrote {}", opts.out.display());
+    Ok(())
+}
+
+async fn one_round(bench: &Bench, all: &mut AllSeries, url: &str, slow_url: &str, run: u32) {
+    let n = bench.records;
+    let verify_all = run == 1;
+    // 1: the ceiling, then faucet, in the same run.
+    let ceiling = bench.copy_csv("ceiling_csv", false).await;
+    if let Ok(wall) = &ceiling {
+        if let Ok(bin) = bench.copy_binary("ceiling_csv", "ceiling_binary").await {
+            all.binary.push(n as f64 / bin.as_secs_f64());
+        }
+        eprintln!(
+            "  ceiling: \\copy CSV {:.0}/s",
+            n as f64 / wall.as_secs_f64()
+        );
+    }
+    let ceiling_copy = ceiling
+        .as_ref()
+        .map(|d| *d)
+        .map_err(|e| anyhow::anyhow!("ceiling: {e:#}"));
+    record(
+        &mut all.append,
+        n,
+        bench.append(url, run, verify_all).await,
+        clone(&ceiling_copy),
+    );
+    // 2: upsert against the same ceiling.
+    record(
+        &mut all.upsert,
+        n,
+        bench.upsert(url, run, verify_all).await,
+        ceiling_copy,
+    );
+    // 3: naive loop, then faucet.
+    let naive = bench.naive(url, run).map(|e| e.wall);
+    record(&mut all.jsonl, n, bench.jsonl_default(url, run), naive);
+    // 4: latency, concurrency 1 then 8.
+    let one = RestSource::new(slow_url, Style::PageNumber, bench.page_size).with_concurrency(1);
+    let eight = one.clone().with_concurrency(8);
+    let m = all.latency.records;
+    let c1 = bench
+        .jsonl(one, &format!("latency-c1-{run}"), m)
+        .map(|e| e.wall);
+    record(
+        &mut all.latency,
+        m,
+        bench.jsonl(eight, &format!("latency-c8-{run}"), m),
+        c1,
+    );
+}
+
+fn clone(r: &anyhow::Result<Duration>) -> anyhow::Result<Duration> {
+    match r {
+        Ok(d) => Ok(*d),
+        Err(e) => Err(anyhow::anyhow!("{e:#}")),
+    }
+}
+
+/// Scenario 5: peak RSS of REST → JSON Lines at each size.
+fn rss_sizes(bench: &Bench, opts: &Options) -> Vec<(u64, Vec<f64>, Vec<String>)> {
+    let mut out = Vec::new();
+    for &size in &opts.rss_sizes {
+        eprintln!("Peak RSS at {size} records");
+        let mut values = Vec::new();
+        let mut failures = Vec::new();
+        match bench.fixture(size, 0) {
+            Ok(server) => {
+                for run in 1..=opts.runs {
+                    let source = RestSource::new(server.url(), Style::PageNumber, bench.page_size);
+                    match bench.jsonl(source, &format!("rss-{size}-{run}"), size) {
+                        Ok(exit) => {
+                            eprintln!("  {size}: {:.1} MiB", exit.peak_rss_mib());
+                            values.push(exit.peak_rss_mib());
+                        }
+                        Err(err) => {
+                            let reason = format!("{err:#}");
+                            if !failures.contains(&reason) {
+                                failures.push(reason);
+                            }
+                        }
+                    }
+                }
+            }
+            Err(err) => failures.push(format!("{err:#}")),
+        }
+        out.push((size, values, failures));
+    }
+    out
+}

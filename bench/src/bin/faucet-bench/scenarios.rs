@@ -1,0 +1,294 @@
+//! The scenarios of the benchmark, each measured next to its baseline in
+//! the same run.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use faucet_bench::pipeline::{self, PgMode, RestSource, Style};
+use faucet_bench::process::{Child, Exit, FixtureProcess};
+use faucet_bench::verify;
+
+use crate::report::Series;
+
+/// A `faucet run` longer than this is killed and reported as a failure.
+const RUN_DEADLINE: Duration = Duration::from_secs(1800);
+
+/// Everything the scenarios share.
+pub(crate) struct Bench {
+    pub(crate) faucet: PathBuf,
+    pub(crate) fixture_bin: PathBuf,
+    pub(crate) naive: PathBuf,
+    pub(crate) psql: PathBuf,
+    pub(crate) pg_url: String,
+    pub(crate) client: tokio_postgres::Client,
+    pub(crate) work: PathBuf,
+    pub(crate) csv: PathBuf,
+    pub(crate) records: u64,
+    pub(crate) page_size: u64,
+}
+
+/// The schema every benchmark table lives in.
+pub(crate) const SCHEMA: &str = "faucet_bench";
+
+impl Bench {
+    fn table(name: &str) -> String {
+        format!("{SCHEMA}.{name}")
+    }
+
+    async fn recreate(&self, name: &str, primary_key: bool) -> anyhow::Result<()> {
+        let table = Self::table(name);
+        let sql = format!(
+            "DROP TABLE IF EXISTS {table}; {}",
+            faucet_bench::dataset::create_table_sql(&table, primary_key)
+        );
+        self.client.batch_execute(&sql).await?;
+        Ok(())
+    }
+
+    async fn drop_table(&self, name: &str) -> anyhow::Result<()> {
+        let sql = format!("DROP TABLE IF EXISTS {}", Self::table(name));
+        self.client.batch_execute(&sql).await?;
+        Ok(())
+    }
+
+    /// Runs one `psql` meta-command, returning its wall time.
+    fn psql(&self, command: &str) -> anyhow::Result<Duration> {
+        let exit = Child::spawn(
+            Command::new(&self.psql)
+                .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d"])
+                .arg(&self.pg_url)
+                .arg("-c")
+                .arg(command),
+        )?
+        .wait(RUN_DEADLINE)?;
+        if !exit.success() {
+            bail!("psql failed: {}", exit.describe());
+        }
+        Ok(exit.wall)
+    }
+
+    /// `\copy` of the CSV into a fresh table: the ceiling's wall time.
+    pub(crate) async fn copy_csv(&self, name: &str, primary_key: bool) -> anyhow::Result<Duration> {
+        self.recreate(name, primary_key).await?;
+        let wall = self.psql(&format!(
+            "\\copy {} FROM '{}' WITH (FORMAT csv)",
+            Self::table(name),
+            self.csv.display()
+        ))?;
+        self.expect_count(name).await?;
+        Ok(wall)
+    }
+
+    /// `\copy … (FORMAT binary)` of the same rows from a file made once
+    /// from a loaded table: the server's own ingest limit.
+    pub(crate) async fn copy_binary(&self, from: &str, name: &str) -> anyhow::Result<Duration> {
+        let file = self.work.join("data.bin");
+        if !file.exists() {
+            self.psql(&format!(
+                "\\copy {} TO '{}' WITH (FORMAT binary)",
+                Self::table(from),
+                file.display()
+            ))?;
+        }
+        self.recreate(name, false).await?;
+        let wall = self.psql(&format!(
+            "\\copy {} FROM '{}' WITH (FORMAT binary)",
+            Self::table(name),
+            file.display()
+        ))?;
+        self.expect_count(name).await?;
+        self.drop_table(name).await?;
+        Ok(wall)
+    }
+
+    async fn expect_count(&self, name: &str) -> anyhow::Result<()> {
+        let count = verify::pg_count(&self.client, &Self::table(name)).await;
+        if count != self.records {
+            bail!("{name} holds {count} rows, expected {}", self.records);
+        }
+        Ok(())
+    }
+
+    /// Runs `faucet run` on `pipeline`, written to a file named `name`.
+    pub(crate) fn faucet_run(
+        &self,
+        name: &str,
+        pipeline: &serde_json::Value,
+    ) -> anyhow::Result<Exit> {
+        let file = self.work.join(format!("{name}.yaml"));
+        pipeline::write(&file, pipeline)?;
+        let exit =
+            Child::spawn(Command::new(&self.faucet).arg("run").arg(&file))?.wait(RUN_DEADLINE)?;
+        if !exit.success() {
+            bail!("`faucet run` failed: {}", first_error_line(&exit));
+        }
+        Ok(exit)
+    }
+
+    fn rest(&self, url: &str) -> RestSource {
+        RestSource::new(url, Style::PageNumber, self.page_size)
+    }
+
+    /// Scenario 1, one run: REST → PostgreSQL append into a table identical
+    /// to the ceiling's.
+    pub(crate) async fn append(
+        &self,
+        url: &str,
+        run: u32,
+        verify_all: bool,
+    ) -> anyhow::Result<Exit> {
+        let name = "faucet_append";
+        self.recreate(name, false).await?;
+        let sink = pipeline::postgres_sink(&self.pg_url, SCHEMA, name, PgMode::Append, 100_000);
+        let p = pipeline::pipeline(
+            &format!("bench-append-{run}"),
+            self.rest(url).to_value(),
+            sink,
+        );
+        let exit = self.faucet_run(&format!("append-{run}"), &p)?;
+        self.check_table(name, verify_all).await?;
+        self.drop_table(name).await?;
+        Ok(exit)
+    }
+
+    /// Scenario 2, one run: REST → PostgreSQL upsert into a table that
+    /// already holds every row.
+    pub(crate) async fn upsert(
+        &self,
+        url: &str,
+        run: u32,
+        verify_all: bool,
+    ) -> anyhow::Result<Exit> {
+        let name = "faucet_upsert";
+        self.copy_csv(name, true).await?;
+        self.client
+            .batch_execute(&format!("VACUUM ANALYZE {}", Self::table(name)))
+            .await?;
+        let sink = pipeline::postgres_sink(&self.pg_url, SCHEMA, name, PgMode::Upsert, 100_000);
+        let p = pipeline::pipeline(
+            &format!("bench-upsert-{run}"),
+            self.rest(url).to_value(),
+            sink,
+        );
+        let exit = self.faucet_run(&format!("upsert-{run}"), &p)?;
+        self.check_table(name, verify_all).await?;
+        self.drop_table(name).await?;
+        Ok(exit)
+    }
+
+    async fn check_table(&self, name: &str, verify_all: bool) -> anyhow::Result<()> {
+        if !verify_all {
+            return self.expect_count(name).await;
+        }
+        let got = verify::pg_digest(&self.client, &Self::table(name)).await?;
+        let want = faucet_bench::dataset::expected_digest(self.records);
+        if got != want {
+            bail!("{name} does not hold the source's records: {got}, expected {want}");
+        }
+        Ok(())
+    }
+
+    /// REST → JSON Lines with `source`, checking the output.
+    pub(crate) fn jsonl(
+        &self,
+        source: RestSource,
+        name: &str,
+        records: u64,
+    ) -> anyhow::Result<Exit> {
+        let out = self.work.join(format!("{name}.jsonl"));
+        remove_output(&out);
+        let sink = pipeline::jsonl_sink(&out, 20_000);
+        let p = pipeline::pipeline(name, source.to_value(), sink);
+        let exit = self.faucet_run(name, &p)?;
+        let lines = verify::line_count(&out);
+        remove_output(&out);
+        if lines != records {
+            bail!("{name}: the output has {lines} lines, expected {records}");
+        }
+        Ok(exit)
+    }
+
+    /// Scenario 3, one run: REST → JSON Lines (page size as configured,
+    /// the source's default concurrency).
+    pub(crate) fn jsonl_default(&self, url: &str, run: u32) -> anyhow::Result<Exit> {
+        self.jsonl(self.rest(url), &format!("jsonl-{run}"), self.records)
+    }
+
+    /// Scenario 3's baseline: one reqwest client fetching pages in turn.
+    pub(crate) fn naive(&self, url: &str, run: u32) -> anyhow::Result<Exit> {
+        let out = self.work.join(format!("naive-{run}.jsonl"));
+        let exit = Child::spawn(
+            Command::new(&self.naive)
+                .arg(format!("{url}/records/page"))
+                .arg(self.page_size.to_string())
+                .arg(&out),
+        )?
+        .wait(RUN_DEADLINE)?;
+        let lines = verify::line_count(&out);
+        let _ = std::fs::remove_file(&out);
+        if !exit.success() {
+            bail!("naive loop failed: {}", exit.describe());
+        }
+        if lines != self.records {
+            bail!("naive loop wrote {lines} lines, expected {}", self.records);
+        }
+        Ok(exit)
+    }
+
+    /// Starts a fixture server process of `records` records.
+    pub(crate) fn fixture(&self, records: u64, latency_ms: u64) -> anyhow::Result<FixtureProcess> {
+        FixtureProcess::start(&self.fixture_bin, records, self.page_size, latency_ms, 1)
+            .context("cannot start the fixture server")
+    }
+}
+
+fn remove_output(out: &Path) {
+    let _ = std::fs::remove_file(out);
+    let mut state = out.as_os_str().to_owned();
+    state.push(".faucet-state.json");
+    let _ = std::fs::remove_file(state);
+}
+
+/// The most useful line of a failed run's stderr: the first naming an
+/// error, else the last non-empty one.
+fn first_error_line(exit: &Exit) -> String {
+    let lines: Vec<&str> = exit
+        .stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    let line = lines
+        .iter()
+        .find(|l| l.to_lowercase().contains("error"))
+        .or(lines.last())
+        .map_or("(no stderr)", |l| l.trim());
+    let line: String = line.chars().take(300).collect();
+    format!("exit {} — {}", exit.status, line.replace('|', "\\|"))
+}
+
+/// Adds one run's figures to `series`: records/s of faucet and of the
+/// baseline (both must be measured for the run to count).
+pub(crate) fn record(
+    series: &mut Series,
+    records: u64,
+    faucet: anyhow::Result<Exit>,
+    baseline: anyhow::Result<Duration>,
+) {
+    match (faucet, baseline) {
+        (Ok(exit), Ok(base)) => {
+            series.faucet.push(records as f64 / exit.wall.as_secs_f64());
+            series.baseline.push(records as f64 / base.as_secs_f64());
+            series.rss_mib.push(exit.peak_rss_mib());
+            eprintln!(
+                "  {}: faucet {:.0}/s vs {:.0}/s, RSS {:.1} MiB",
+                series.title,
+                records as f64 / exit.wall.as_secs_f64(),
+                records as f64 / base.as_secs_f64(),
+                exit.peak_rss_mib()
+            );
+        }
+        (Err(err), _) | (_, Err(err)) => series.fail(format!("{err:#}")),
+    }
+}
