@@ -1,2 +1,77 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
-//! faucet-sink-postgres: work in progress.
+//! A [faucet](https://github.com/faucet-rs/faucet) sink that loads records
+//! into PostgreSQL at close to the speed of `COPY`, exactly once, creating
+//! and evolving its table as the data changes shape.
+//!
+//! # Design
+//!
+//! - **Binary `COPY` in big transactions.** Each page is encoded straight
+//!   into PostgreSQL's binary `COPY` format (typed columns, no text
+//!   parsing on the server) and streamed into one `COPY` that stays open
+//!   across pages, while the pipeline fetches the next page. Pages share a
+//!   transaction until `batch_rows` or `batch_bytes` is reached, because
+//!   commits, not rows, dominate the cost of small batches.
+//! - **Exactly once.** The transaction that holds a batch's rows also
+//!   stores the last page's checkpoint in a state table (`faucet_state`,
+//!   keyed by pipeline name) and any schema change the rows needed. Kill
+//!   the process at any instant and rerun: the run resumes after the last
+//!   committed checkpoint, and the table holds every record once.
+//! - **Schema follows the data.** A missing table is created with types
+//!   inferred from the records; new fields add columns; numbers widen
+//!   losslessly (`integer` → `bigint` → `numeric`, `bigint` →
+//!   `double precision`); other conflicts fail with the table, column,
+//!   value and record position — or widen to `text`/`jsonb`, or go to a
+//!   dead-letter table, as configured.
+//! - **Modes.** `append` (COPY), `upsert` (COPY into a staging table,
+//!   last-wins dedupe, then `DELETE`/`UPDATE`/`INSERT` that skips unchanged
+//!   rows and needs no unique constraint) and `replace` (load a new table,
+//!   swap it in when the run completes).
+//!
+//! Identifiers are always quoted, NUL characters are stripped (or refused,
+//! with `nul: error`), and the URL's password never reaches logs or errors.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use faucet_core::{Pipeline, connector::*};
+//! use faucet_sink_postgres::{PostgresSink, PostgresSinkConfig, WriteMode};
+//!
+//! struct Users;
+//! #[async_trait]
+//! impl Source for Users {
+//!     async fn fetch(&self, _ctx: &SourceContext) -> Result<Vec<Record>> {
+//!         Ok(vec![json!({"id": 1, "name": "Ada"}), json!({"id": 2, "name": "Grace"})])
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<()> {
+//! let mut config = PostgresSinkConfig::new("postgresql://postgres@127.0.0.1/postgres", "users");
+//! config.mode = WriteMode::Upsert;
+//! config.key = vec!["id".into()];
+//! let sink = PostgresSink::new(config)?;
+//! let report = Pipeline::new(Users, sink).with_name("users").run().await?;
+//! assert_eq!(report.progress.records_written, 2);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Registered in a [`faucet_core::Registry`] by [`register`], as `postgres`.
+
+mod config;
+mod encode;
+mod schema;
+mod sink;
+mod sql;
+
+pub use config::{NulRule, PostgresSinkConfig, TypeConflict, WriteMode};
+pub use sink::PostgresSink;
+
+/// Registers this sink as `postgres` in `registry`.
+pub fn register(registry: &mut faucet_core::Registry) {
+    registry.register_sink(
+        "postgres",
+        "PostgreSQL table: binary COPY, exactly once, append/upsert/replace, schema inferred and evolved",
+        PostgresSink::new,
+    );
+}

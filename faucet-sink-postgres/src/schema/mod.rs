@@ -1,0 +1,256 @@
+//! Column types: what PostgreSQL type a JSON value wants, whether a value
+//! fits a column, and which widenings are lossless.
+
+pub(crate) mod plan;
+
+pub(crate) use plan::{Change, plan_changes};
+
+use serde_json::Value;
+
+use crate::config::TypeConflict;
+
+/// The column types the sink reads and writes (binary `COPY` formats).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PgType {
+    Bool,
+    Int2,
+    Int4,
+    Int8,
+    Float4,
+    Float8,
+    Numeric,
+    Text,
+    Timestamptz,
+    Timestamp,
+    Jsonb,
+    Json,
+}
+
+impl PgType {
+    /// The type's name in DDL.
+    pub(crate) fn sql(self) -> &'static str {
+        match self {
+            Self::Bool => "boolean",
+            Self::Int2 => "smallint",
+            Self::Int4 => "integer",
+            Self::Int8 => "bigint",
+            Self::Float4 => "real",
+            Self::Float8 => "double precision",
+            Self::Numeric => "numeric",
+            Self::Text => "text",
+            Self::Timestamptz => "timestamptz",
+            Self::Timestamp => "timestamp",
+            Self::Jsonb => "jsonb",
+            Self::Json => "json",
+        }
+    }
+
+    /// Reads `format_type()` output; `None` for types the sink cannot
+    /// write.
+    pub(crate) fn from_catalog(name: &str) -> Option<Self> {
+        let base = name.split('(').next().unwrap_or(name).trim();
+        Some(match base {
+            "boolean" => Self::Bool,
+            "smallint" => Self::Int2,
+            "integer" => Self::Int4,
+            "bigint" => Self::Int8,
+            "real" => Self::Float4,
+            "double precision" => Self::Float8,
+            "numeric" => Self::Numeric,
+            "text" | "character varying" => Self::Text,
+            "timestamp with time zone" => Self::Timestamptz,
+            "timestamp without time zone" => Self::Timestamp,
+            "jsonb" => Self::Jsonb,
+            "json" => Self::Json,
+            _ => return None,
+        })
+    }
+
+    fn is_integer(self) -> bool {
+        matches!(self, Self::Int2 | Self::Int4 | Self::Int8)
+    }
+}
+
+/// The type a new column gets for `value`; `None` for `null`.
+pub(crate) fn infer(value: &Value, timestamps: bool) -> Option<PgType> {
+    Some(match value {
+        Value::Null => return None,
+        Value::Bool(_) => PgType::Bool,
+        Value::Number(n) if n.is_i64() => PgType::Int8,
+        Value::Number(n) if n.is_u64() => PgType::Numeric,
+        Value::Number(_) => PgType::Float8,
+        Value::String(s) if timestamps && parse_timestamp(s).is_some() => PgType::Timestamptz,
+        Value::String(_) => PgType::Text,
+        Value::Array(_) | Value::Object(_) => PgType::Jsonb,
+    })
+}
+
+/// The narrowest type holding both `a` and `b` without loss, if any.
+pub(crate) fn merge(a: PgType, b: PgType) -> Option<PgType> {
+    use PgType::*;
+    Some(match (a, b) {
+        _ if a == b => a,
+        (Jsonb, _) | (_, Jsonb) => return None,
+        (x, y) if x.is_integer() && y.is_integer() => {
+            if x == Int8 || y == Int8 {
+                Int8
+            } else {
+                Int4
+            }
+        }
+        (x, Float8 | Float4) | (Float8 | Float4, x) if x.is_integer() => Float8,
+        (Float4, Float8) | (Float8, Float4) => Float8,
+        (x, Numeric) | (Numeric, x) if x.is_integer() || matches!(x, Float4 | Float8) => Numeric,
+        (Timestamptz, Text) | (Text, Timestamptz) => Text,
+        _ => return None,
+    })
+}
+
+/// Whether a value fits a column as it is.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Fit {
+    /// Encode it.
+    Yes,
+    /// The column must first become this type (lossless, or allowed by
+    /// the `type_conflict` setting).
+    Widen(PgType),
+    /// The value cannot go in this column: the reason.
+    No(String),
+}
+
+/// How `value` fits a column of type `col` under the conflict policy.
+pub(crate) fn fit(col: PgType, value: &Value, policy: TypeConflict) -> Fit {
+    use PgType::*;
+    let ok = match (col, value) {
+        (_, Value::Null) | (Jsonb | Json, _) => true,
+        (Bool, Value::Bool(_)) => true,
+        (Int2 | Int4 | Int8, Value::Number(n)) => {
+            let needed = match (n.as_i64(), n.as_u64()) {
+                (Some(i), _) if i16::try_from(i).is_ok() => Int2,
+                (Some(i), _) if i32::try_from(i).is_ok() => Int4,
+                (Some(_), _) => Int8,
+                (None, Some(_)) => Numeric,
+                (None, None) => Float8,
+            };
+            match merge(col, needed) {
+                Some(t) if t == col => true,
+                Some(t) => return Fit::Widen(t),
+                None => false,
+            }
+        }
+        (Float4 | Float8 | Numeric, Value::Number(_)) => true,
+        (Text, Value::String(_)) => true,
+        (Text, _) => policy == TypeConflict::Text,
+        (Timestamptz | Timestamp, Value::String(s)) => {
+            if parse_timestamp(s).is_some() {
+                true
+            } else if policy == TypeConflict::Error || policy == TypeConflict::DeadLetter {
+                return Fit::No(format!("`{}` is not an RFC 3339 timestamp", short(value)));
+            } else {
+                false
+            }
+        }
+        _ => false,
+    };
+    if ok {
+        return Fit::Yes;
+    }
+    match policy {
+        TypeConflict::Text => Fit::Widen(Text),
+        TypeConflict::Jsonb => Fit::Widen(Jsonb),
+        TypeConflict::Error | TypeConflict::DeadLetter => Fit::No(format!(
+            "value `{}` does not fit a column of type {}",
+            short(value),
+            col.sql()
+        )),
+    }
+}
+
+/// Microseconds since 2000-01-01T00:00:00Z (PostgreSQL's epoch) of an
+/// RFC 3339 timestamp.
+pub(crate) fn parse_timestamp(s: &str) -> Option<i64> {
+    const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+    // Cheap shape check first: most strings are not timestamps.
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let t = chrono::DateTime::parse_from_rfc3339(s).ok()?;
+    Some(t.timestamp_micros() - PG_EPOCH_MICROS)
+}
+
+/// A value shortened for messages.
+pub(crate) fn short(value: &Value) -> String {
+    let mut s = value.to_string();
+    if s.len() > 80 {
+        let mut end = 77;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s.push_str("...");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn infers_column_types() {
+        assert_eq!(infer(&json!(1), true), Some(PgType::Int8));
+        assert_eq!(infer(&json!(u64::MAX), true), Some(PgType::Numeric));
+        assert_eq!(infer(&json!(1.5), true), Some(PgType::Float8));
+        assert_eq!(
+            infer(&json!("2024-01-02T03:04:05Z"), true),
+            Some(PgType::Timestamptz)
+        );
+        assert_eq!(
+            infer(&json!("2024-01-02T03:04:05Z"), false),
+            Some(PgType::Text)
+        );
+        assert_eq!(infer(&json!({"a": 1}), true), Some(PgType::Jsonb));
+        assert_eq!(infer(&json!(null), true), None);
+    }
+
+    #[test]
+    fn widens_only_losslessly_unless_configured() {
+        let strict = TypeConflict::Error;
+        assert_eq!(
+            fit(PgType::Int8, &json!(1.5), strict),
+            Fit::Widen(PgType::Float8)
+        );
+        assert_eq!(
+            fit(PgType::Int8, &json!(u64::MAX), strict),
+            Fit::Widen(PgType::Numeric)
+        );
+        assert_eq!(
+            fit(PgType::Int4, &json!(1_i64 << 40), strict),
+            Fit::Widen(PgType::Int8)
+        );
+        assert_eq!(fit(PgType::Float8, &json!(3), strict), Fit::Yes);
+        assert!(matches!(fit(PgType::Int8, &json!("x"), strict), Fit::No(_)));
+        assert_eq!(
+            fit(PgType::Int8, &json!("x"), TypeConflict::Jsonb),
+            Fit::Widen(PgType::Jsonb)
+        );
+        assert_eq!(
+            fit(PgType::Bool, &json!(1), TypeConflict::Text),
+            Fit::Widen(PgType::Text)
+        );
+        assert_eq!(fit(PgType::Text, &json!(1), TypeConflict::Text), Fit::Yes);
+        assert_eq!(fit(PgType::Jsonb, &json!("x"), strict), Fit::Yes);
+    }
+
+    #[test]
+    fn timestamps_count_from_the_postgres_epoch() {
+        assert_eq!(parse_timestamp("2000-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_timestamp("2000-01-01T01:00:00.5+01:00"),
+            Some(500_000)
+        );
+        assert_eq!(parse_timestamp("yesterday"), None);
+    }
+}

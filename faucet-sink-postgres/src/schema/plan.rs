@@ -1,0 +1,186 @@
+//! Which columns a page needs that the table lacks, and which columns must
+//! widen, so that the DDL runs once, before the page's rows.
+
+use serde_json::Value;
+
+use super::{PgType, fit, infer, merge};
+use crate::config::TypeConflict;
+use crate::sql::Ident;
+
+/// A column as the table has it: its type, or `None` when the sink cannot
+/// write that type (its catalog name is kept for messages).
+#[derive(Debug, Clone)]
+pub(crate) struct Column {
+    pub(crate) name: Ident,
+    pub(crate) ty: Option<PgType>,
+    pub(crate) catalog_type: String,
+}
+
+/// One DDL step: add a column (`from: None`) or change its type.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Change {
+    pub(crate) column: Ident,
+    pub(crate) from: Option<PgType>,
+    pub(crate) to: PgType,
+    /// A default expression for an added column (metadata columns).
+    pub(crate) default: Option<&'static str>,
+}
+
+/// What the planner needs to know about the sink's settings.
+pub(crate) struct PlanInput<'a> {
+    /// The table's columns now.
+    pub(crate) table: &'a [Column],
+    /// Columns that must exist whatever the records hold (record column,
+    /// metadata columns), with their type and default.
+    pub(crate) required: &'a [(Ident, PgType, Option<&'static str>)],
+    pub(crate) timestamps: bool,
+    pub(crate) policy: TypeConflict,
+}
+
+/// The changes the `records` need, given `column_of` (record field to
+/// column, `None` for fields not loaded). Values that conflict and cannot
+/// widen are left for the encoder to report or dead-letter.
+pub(crate) fn plan_changes(
+    input: &PlanInput<'_>,
+    records: &[Value],
+    column_of: &dyn Fn(&str) -> Option<Result<Ident, String>>,
+) -> Result<Vec<Change>, String> {
+    let mut added: Vec<Change> = Vec::new();
+    let mut widened: Vec<Change> = Vec::new();
+    for (name, ty, default) in input.required {
+        if !input.table.iter().any(|c| &c.name == name) {
+            added.push(add(name.clone(), *ty, *default));
+        }
+    }
+    for record in records {
+        let Some(fields) = record.as_object() else {
+            continue;
+        };
+        for (field, value) in fields {
+            if value.is_null() {
+                continue;
+            }
+            let Some(column) = column_of(field) else {
+                continue;
+            };
+            let column = column?;
+            if let Some(existing) = input.table.iter().find(|c| c.name == column) {
+                let Some(ty) = existing.ty else { continue };
+                widen(&mut widened, &column, ty, value, input.policy);
+            } else if let Some(change) = added.iter_mut().find(|c| c.column == column) {
+                if let Some(ty) = infer(value, input.timestamps) {
+                    change.to = match (merge(change.to, ty), input.policy) {
+                        (Some(t), _) => t,
+                        (None, TypeConflict::Text) => PgType::Text,
+                        (None, TypeConflict::Jsonb) => PgType::Jsonb,
+                        (None, _) => change.to,
+                    };
+                }
+            } else if let Some(ty) = infer(value, input.timestamps) {
+                added.push(add(column, ty, None));
+            }
+        }
+    }
+    added.extend(widened);
+    Ok(added)
+}
+
+fn add(column: Ident, to: PgType, default: Option<&'static str>) -> Change {
+    Change {
+        column,
+        from: None,
+        to,
+        default,
+    }
+}
+
+fn widen(
+    widened: &mut Vec<Change>,
+    column: &Ident,
+    ty: PgType,
+    value: &Value,
+    policy: TypeConflict,
+) {
+    let current = widened.iter().position(|c| &c.column == column);
+    let ty_now = current.map_or(ty, |i| widened[i].to);
+    let super::Fit::Widen(target) = fit(ty_now, value, policy) else {
+        return;
+    };
+    let to = merge(ty_now, target).unwrap_or(target);
+    match current {
+        Some(i) => widened[i].to = to,
+        None => widened.push(Change {
+            column: column.clone(),
+            from: Some(ty),
+            to,
+            default: None,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn col(name: &str, ty: PgType) -> Column {
+        Column {
+            name: Ident::new(name).unwrap(),
+            ty: Some(ty),
+            catalog_type: ty.sql().to_owned(),
+        }
+    }
+
+    fn same_name(field: &str) -> Option<Result<Ident, String>> {
+        Some(Ident::column(field))
+    }
+
+    #[test]
+    fn new_fields_add_columns_and_numbers_widen() {
+        let table = [col("id", PgType::Int8), col("amount", PgType::Int8)];
+        let input = PlanInput {
+            table: &table,
+            required: &[],
+            timestamps: true,
+            policy: TypeConflict::Error,
+        };
+        let records = [
+            json!({"id": 1, "amount": 2, "name": null}),
+            json!({"id": 2, "amount": 2.5, "name": "x", "at": "2024-01-02T03:04:05Z"}),
+            json!({"id": 3, "amount": 1, "name": "y", "at": "not a time"}),
+        ];
+        let changes = plan_changes(&input, &records, &same_name).unwrap();
+        let summary: Vec<(String, Option<PgType>, PgType)> = changes
+            .iter()
+            .map(|c| (c.column.name().to_owned(), c.from, c.to))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("name".to_owned(), None, PgType::Text),
+                ("at".to_owned(), None, PgType::Text),
+                ("amount".to_owned(), Some(PgType::Int8), PgType::Float8),
+            ]
+        );
+    }
+
+    #[test]
+    fn conflicts_widen_only_when_configured() {
+        let table = [col("v", PgType::Int8)];
+        let records = [json!({"v": "text"})];
+        let mut input = PlanInput {
+            table: &table,
+            required: &[],
+            timestamps: true,
+            policy: TypeConflict::Error,
+        };
+        assert!(
+            plan_changes(&input, &records, &same_name)
+                .unwrap()
+                .is_empty()
+        );
+        input.policy = TypeConflict::Jsonb;
+        let changes = plan_changes(&input, &records, &same_name).unwrap();
+        assert_eq!(changes[0].to, PgType::Jsonb);
+    }
+}

@@ -1,0 +1,279 @@
+//! Reading table definitions and running DDL: create, add column, widen,
+//! the state and dead-letter tables, and the replace-mode swap. DDL runs
+//! on the caller's connection, inside its open transaction when there is
+//! one.
+
+use faucet_core::{Checkpoint, FaucetError, Result};
+use serde_json::Value;
+use tokio_postgres::Client;
+
+use super::connect::pg_error;
+use crate::encode::DeadLetter;
+use crate::schema::plan::Column;
+use crate::schema::{Change, PgType};
+use crate::sql::{Ident, QualifiedName, list, literal};
+
+/// A table's columns as the catalog has them; `None` if it does not exist.
+pub(crate) async fn read_columns(
+    client: &Client,
+    table: &QualifiedName,
+) -> Result<Option<Vec<Column>>> {
+    let sql = format!(
+        "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) \
+         FROM pg_attribute a WHERE a.attrelid = to_regclass({}) \
+         AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+        literal(&table.to_string())
+    );
+    let exists = format!(
+        "SELECT to_regclass({}) IS NOT NULL",
+        literal(&table.to_string())
+    );
+    let doing = || format!("reading the columns of {table}");
+    let found: bool = client
+        .query_one(&exists, &[])
+        .await
+        .map_err(|e| pg_error(&doing(), e))?
+        .get(0);
+    if !found {
+        return Ok(None);
+    }
+    let rows = client
+        .query(&sql, &[])
+        .await
+        .map_err(|e| pg_error(&doing(), e))?;
+    let columns = rows
+        .iter()
+        .map(|row| {
+            let name: String = row.get(0);
+            let catalog_type: String = row.get(1);
+            Ok(Column {
+                name: Ident::new(&name).map_err(|m| {
+                    FaucetError::sink_error(format!("column {name} of {table}: {m}"))
+                })?,
+                ty: PgType::from_catalog(&catalog_type),
+                catalog_type,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(columns))
+}
+
+/// Creates `table` with the `changes` as its columns (and `key` as its
+/// primary key), or alters it.
+pub(crate) async fn apply(
+    client: &Client,
+    table: &QualifiedName,
+    exists: bool,
+    changes: &[Change],
+    key: &[Ident],
+) -> Result<()> {
+    let sql = if exists {
+        alter_sql(table, changes)
+    } else {
+        create_sql(table, changes, key)?
+    };
+    if sql.is_empty() {
+        return Ok(());
+    }
+    tracing::info!(table = %table, statement = %sql, "Changing the table's schema");
+    client
+        .batch_execute(&sql)
+        .await
+        .map_err(|e| pg_error(&format!("changing the schema of {table}"), e))
+}
+
+fn create_sql(table: &QualifiedName, changes: &[Change], key: &[Ident]) -> Result<String> {
+    for k in key {
+        if !changes.iter().any(|c| &c.column == k) {
+            return Err(FaucetError::sink_error(format!(
+                "cannot create {table}: key column {k} has no non-null value in the first records"
+            )));
+        }
+    }
+    let mut defs: Vec<String> = changes.iter().map(column_def).collect();
+    if !key.is_empty() {
+        defs.push(format!("PRIMARY KEY ({})", list("", key)));
+    }
+    Ok(format!(
+        "CREATE SCHEMA IF NOT EXISTS {}; CREATE TABLE {table} ({})",
+        table.schema,
+        defs.join(", ")
+    ))
+}
+
+fn column_def(change: &Change) -> String {
+    match change.default {
+        Some(default) => format!(
+            "{} {} NOT NULL DEFAULT {default}",
+            change.column,
+            change.to.sql()
+        ),
+        None => format!("{} {}", change.column, change.to.sql()),
+    }
+}
+
+/// `ALTER TABLE` adding and widening columns; also used on the staging
+/// table.
+pub(crate) fn alter_sql(table: &impl std::fmt::Display, changes: &[Change]) -> String {
+    let steps: Vec<String> = changes
+        .iter()
+        .map(|c| match c.from {
+            None => format!("ADD COLUMN {}", column_def(c)),
+            Some(_) if c.to == PgType::Jsonb => {
+                format!("ALTER COLUMN {0} TYPE jsonb USING to_jsonb({0})", c.column)
+            }
+            Some(_) => format!(
+                "ALTER COLUMN {0} TYPE {1} USING {0}::{1}",
+                c.column,
+                c.to.sql()
+            ),
+        })
+        .collect();
+    if steps.is_empty() {
+        String::new()
+    } else {
+        format!("ALTER TABLE {table} {}", steps.join(", "))
+    }
+}
+
+/// Creates the schema and the checkpoint table if missing.
+pub(crate) async fn ensure_state_table(client: &Client, state: &QualifiedName) -> Result<()> {
+    let sql = format!(
+        "CREATE SCHEMA IF NOT EXISTS {}; CREATE TABLE IF NOT EXISTS {state} (\
+         pipeline text PRIMARY KEY, checkpoint jsonb, \
+         updated_at timestamptz NOT NULL DEFAULT now())",
+        state.schema
+    );
+    client
+        .batch_execute(&sql)
+        .await
+        .map_err(|e| pg_error(&format!("creating the state table {state}"), e))
+}
+
+/// The stored checkpoint of `pipeline` (a stored JSON `null` is
+/// `Some(Checkpoint(null))`: "start over").
+pub(crate) async fn load_checkpoint(
+    client: &Client,
+    state: &QualifiedName,
+    pipeline: &str,
+) -> Result<Option<Checkpoint>> {
+    let sql = format!("SELECT checkpoint FROM {state} WHERE pipeline = $1");
+    let row = client
+        .query_opt(&sql, &[&pipeline])
+        .await
+        .map_err(|e| pg_error(&format!("reading the checkpoint from {state}"), e))?;
+    Ok(row.map(|r| Checkpoint::new(r.get::<_, Option<Value>>(0).unwrap_or(Value::Null))))
+}
+
+/// Stores `checkpoint` for `pipeline` (in the caller's transaction).
+pub(crate) async fn save_checkpoint(
+    client: &Client,
+    state: &QualifiedName,
+    pipeline: &str,
+    checkpoint: &Checkpoint,
+) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO {state} (pipeline, checkpoint, updated_at) VALUES ($1, $2, now()) \
+         ON CONFLICT (pipeline) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, updated_at = now()"
+    );
+    client
+        .execute(&sql, &[&pipeline, checkpoint.as_value()])
+        .await
+        .map(drop)
+        .map_err(|e| pg_error(&format!("storing the checkpoint in {state}"), e))
+}
+
+/// Inserts rejected records, with their reasons, into `table` (created if
+/// missing), in the caller's transaction.
+pub(crate) async fn insert_dead_letters(
+    client: &Client,
+    table: &QualifiedName,
+    pipeline: &str,
+    dead: &[DeadLetter],
+) -> Result<()> {
+    let doing = format!("writing rejected records to {table}");
+    let create = format!(
+        "CREATE TABLE IF NOT EXISTS {table} (pipeline text NOT NULL, position text NOT NULL, \
+         reason text NOT NULL, record jsonb, rejected_at timestamptz NOT NULL DEFAULT now())"
+    );
+    client
+        .batch_execute(&create)
+        .await
+        .map_err(|e| pg_error(&doing, e))?;
+    let insert =
+        format!("INSERT INTO {table} (pipeline, position, reason, record) VALUES ($1, $2, $3, $4)");
+    let statement = client
+        .prepare(&insert)
+        .await
+        .map_err(|e| pg_error(&doing, e))?;
+    for d in dead {
+        let record = strip_nul(&d.record);
+        client
+            .execute(
+                &statement,
+                &[&pipeline, &d.position, &d.reason.replace('\0', ""), &record],
+            )
+            .await
+            .map_err(|e| pg_error(&doing, e))?;
+    }
+    Ok(())
+}
+
+fn strip_nul(value: &Value) -> Value {
+    match value {
+        Value::String(s) => Value::String(s.replace('\0', "")),
+        Value::Array(a) => Value::Array(a.iter().map(strip_nul).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.replace('\0', ""), strip_nul(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Replace mode: drops `target` and renames `new` to it, with its
+/// indexes, in one transaction.
+pub(crate) async fn swap(
+    client: &Client,
+    new: &QualifiedName,
+    target: &QualifiedName,
+) -> Result<()> {
+    let doing = format!("swapping {new} in as {target}");
+    let indexes_sql = format!(
+        "SELECT c.relname::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+         WHERE i.indrelid = to_regclass({})",
+        literal(&new.to_string())
+    );
+    client
+        .batch_execute("BEGIN")
+        .await
+        .map_err(|e| pg_error(&doing, e))?;
+    let mut sql = format!(
+        "DROP TABLE IF EXISTS {target}; ALTER TABLE {new} RENAME TO {};",
+        target.table
+    );
+    let rows = client
+        .query(&indexes_sql, &[])
+        .await
+        .map_err(|e| pg_error(&doing, e))?;
+    for row in rows {
+        let index: String = row.get(0);
+        if let Some(rest) = index.strip_prefix(new.table.name()) {
+            if let Ok(renamed) = Ident::new(&format!("{}{rest}", target.table.name())) {
+                let old = QualifiedName::new(
+                    &target.schema,
+                    &Ident::new(&index).map_err(FaucetError::sink_error)?,
+                );
+                sql.push_str(&format!("ALTER INDEX {old} RENAME TO {renamed};"));
+            }
+        }
+    }
+    sql.push_str("COMMIT");
+    tracing::info!(table = %target, "Swapping the loaded table in");
+    if let Err(err) = client.batch_execute(&sql).await {
+        let _ = client.batch_execute("ROLLBACK").await;
+        return Err(pg_error(&doing, err));
+    }
+    Ok(())
+}

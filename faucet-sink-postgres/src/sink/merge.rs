@@ -1,0 +1,108 @@
+//! Upsert mode: rows are copied into a temporary staging table, then
+//! deduplicated by key (last wins) and merged into the target with plain
+//! `DELETE`/`UPDATE`/`INSERT`, which needs no unique constraint on the key
+//! and skips rows whose values did not change.
+
+use faucet_core::Result;
+use tokio_postgres::Client;
+
+use super::connect::pg_error;
+use crate::encode::{Layout, Slot};
+use crate::sql::{Ident, QualifiedName, list};
+
+/// The staging table, private to the session and dropped at commit.
+pub(crate) const STAGE: &str = "pg_temp.faucet_stage";
+/// Staging column numbering rows in arrival order.
+pub(crate) const SEQ_COLUMN: &str = "_faucet_seq";
+/// Staging column saying the row is a delete.
+pub(crate) const DELETE_COLUMN: &str = "_faucet_delete";
+
+/// Creates the staging table shaped like `target`.
+pub(crate) async fn create_stage(client: &Client, target: &QualifiedName) -> Result<()> {
+    let sql = format!(
+        "CREATE TEMP TABLE faucet_stage (LIKE {target} INCLUDING DEFAULTS) ON COMMIT DROP; \
+         ALTER TABLE {STAGE} ADD COLUMN {SEQ_COLUMN} bigint, \
+         ADD COLUMN {DELETE_COLUMN} boolean NOT NULL DEFAULT false"
+    );
+    client
+        .batch_execute(&sql)
+        .await
+        .map_err(|e| pg_error(&format!("creating the staging table for {target}"), e))
+}
+
+/// Merges the staged rows into `target`.
+pub(crate) async fn merge(
+    client: &Client,
+    target: &QualifiedName,
+    layout: &Layout,
+    key: &[Ident],
+    metadata: &[Ident],
+    deletes: bool,
+) -> Result<()> {
+    let sql = merge_sql(target, layout, key, metadata, deletes);
+    client
+        .batch_execute(&sql)
+        .await
+        .map_err(|e| pg_error(&format!("merging staged rows into {target}"), e))
+}
+
+fn merge_sql(
+    target: &QualifiedName,
+    layout: &Layout,
+    key: &[Ident],
+    metadata: &[Ident],
+    deletes: bool,
+) -> String {
+    let data: Vec<&Ident> = layout
+        .columns
+        .iter()
+        .filter(|c| !matches!(c.slot, Slot::Seq | Slot::Delete(_)))
+        .map(|c| &c.name)
+        .chain(
+            metadata
+                .iter()
+                .filter(|m| !layout.columns.iter().any(|c| &c.name == *m)),
+        )
+        .collect();
+    let non_key: Vec<&Ident> = data.iter().copied().filter(|c| !key.contains(c)).collect();
+    let compared: Vec<&Ident> = non_key
+        .iter()
+        .copied()
+        .filter(|c| !metadata.contains(c))
+        .collect();
+    let key_match = format!("({}) = ({})", list("t.", key), list("s.", key));
+    let mut sql = format!(
+        "DELETE FROM {STAGE} s USING {STAGE} d WHERE ({}) = ({}) AND s.{SEQ_COLUMN} < d.{SEQ_COLUMN}; \
+         ANALYZE {STAGE};",
+        list("s.", key),
+        list("d.", key)
+    );
+    if deletes {
+        sql.push_str(&format!(
+            "DELETE FROM {target} t USING {STAGE} s WHERE {key_match} AND s.{DELETE_COLUMN};"
+        ));
+    }
+    if !non_key.is_empty() {
+        let set: Vec<String> = non_key.iter().map(|c| format!("{c} = s.{c}")).collect();
+        let changed = if compared.is_empty() {
+            "false".to_owned()
+        } else {
+            format!(
+                "({}) IS DISTINCT FROM ({})",
+                list("t.", compared.iter().copied()),
+                list("s.", compared.iter().copied())
+            )
+        };
+        sql.push_str(&format!(
+            "UPDATE {target} t SET {} FROM {STAGE} s WHERE {key_match} AND NOT s.{DELETE_COLUMN} AND {changed};",
+            set.join(", ")
+        ));
+    }
+    sql.push_str(&format!(
+        "INSERT INTO {target} ({}) SELECT {} FROM {STAGE} s WHERE NOT s.{DELETE_COLUMN} \
+         AND NOT EXISTS (SELECT 1 FROM {target} t WHERE {key_match});",
+        list("", data.iter().copied()),
+        list("s.", data.iter().copied())
+    ));
+    sql
+}

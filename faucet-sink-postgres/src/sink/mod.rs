@@ -1,0 +1,173 @@
+//! The `Sink` implementation: the only part of the crate that does I/O.
+
+mod catalog;
+mod connect;
+pub(crate) mod merge;
+mod session;
+
+use std::fmt;
+
+use faucet_core::connector::*;
+use tokio::sync::Mutex;
+
+use crate::config::{PostgresSinkConfig, Settings, WriteMode, redact_url};
+use session::Session;
+
+/// Loads records into a PostgreSQL table with binary `COPY`, committing
+/// rows and the pipeline's checkpoint in one transaction.
+///
+/// Build it with [`PostgresSink::new`] (validation only, no I/O); it
+/// connects when the pipeline first calls
+/// [`load_checkpoint`](Sink::load_checkpoint) or commits a page.
+pub struct PostgresSink {
+    config: PostgresSinkConfig,
+    settings: Settings,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    session: Option<Session>,
+    /// Why the sink refuses to go on: an earlier failure rolled back rows
+    /// the pipeline was told are buffered.
+    poisoned: Option<String>,
+}
+
+impl fmt::Debug for PostgresSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresSink")
+            .field("url", &redact_url(&self.settings.url))
+            .field("table", &self.settings.table)
+            .field("mode", &self.settings.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgresSink {
+    /// Validates `config` (names, mode and key, budgets) without touching
+    /// the network. Errors are [`FaucetError::Config`] naming the field.
+    pub fn new(config: PostgresSinkConfig) -> Result<Self> {
+        let settings = Settings::new(config.clone())?;
+        Ok(Self {
+            config,
+            settings,
+            inner: Mutex::new(Inner::default()),
+        })
+    }
+
+    /// The configuration this sink was built from.
+    pub fn config(&self) -> &PostgresSinkConfig {
+        &self.config
+    }
+
+    async fn session<'a>(&self, inner: &'a mut Inner, pipeline: &str) -> Result<&'a mut Session> {
+        if let Some(why) = &inner.poisoned {
+            return Err(FaucetError::sink_error(format!(
+                "an earlier failure rolled back uncommitted rows ({why}); rerun the pipeline to resume from its last checkpoint"
+            )));
+        }
+        if inner.session.is_none() {
+            inner.session = Some(Session::open(&self.settings, pipeline).await?);
+        }
+        Ok(inner.session.as_mut().expect("just opened"))
+    }
+}
+
+/// Drops the session after a failure inside a transaction, so nothing
+/// after it can commit on top of lost rows.
+fn poison<T>(inner: &mut Inner, result: Result<T>) -> Result<T> {
+    if let Err(err) = &result {
+        inner.session = None;
+        inner.poisoned = Some(err.to_string());
+    }
+    result
+}
+
+#[async_trait]
+impl Sink for PostgresSink {
+    async fn write_batch(&self, records: &[Record]) -> Result<usize> {
+        let page = Page::new(records.to_vec());
+        let commit = self
+            .commit_page(
+                &page,
+                &CommitContext::new(faucet_core::DEFAULT_PIPELINE_NAME, 0),
+            )
+            .await?;
+        Ok(commit.written)
+    }
+
+    async fn commit_page(&self, page: &Page, ctx: &CommitContext) -> Result<PageCommit> {
+        let mut inner = self.inner.lock().await;
+        let session = self.session(&mut inner, &ctx.pipeline).await?;
+        let result = session
+            .commit_page(
+                &self.settings,
+                &page.records,
+                page.checkpoint.as_ref(),
+                ctx.page_index,
+            )
+            .await;
+        poison(&mut inner, result)
+    }
+
+    async fn flush(&self) -> Result<()> {
+        let mut inner = self.inner.lock().await;
+        if let Some(why) = &inner.poisoned {
+            return Err(FaucetError::sink_error(format!("cannot flush: {why}")));
+        }
+        let Some(session) = inner.session.as_mut() else {
+            return Ok(());
+        };
+        let result = session.commit(&self.settings).await;
+        poison(&mut inner, result)
+    }
+
+    async fn load_checkpoint(&self, pipeline: &str) -> Result<Option<Checkpoint>> {
+        let mut inner = self.inner.lock().await;
+        // A new run starts clean.
+        *inner = Inner::default();
+        let session = self.session(&mut inner, pipeline).await?;
+        let checkpoint = session.load_checkpoint().await?;
+        tracing::info!(
+            pipeline,
+            resume = checkpoint.is_some(),
+            "Read the stored checkpoint"
+        );
+        Ok(checkpoint)
+    }
+
+    async fn finish(&self, outcome: RunOutcome) -> Result<()> {
+        let mut inner = self.inner.lock().await;
+        let Some(session) = inner.session.as_mut() else {
+            return Ok(());
+        };
+        session.rollback().await;
+        if outcome == RunOutcome::Completed && self.settings.mode == WriteMode::Replace {
+            let result = session.swap(&self.settings).await;
+            return poison(&mut inner, result);
+        }
+        Ok(())
+    }
+
+    fn config_schema(&self) -> Option<schemars::Schema> {
+        Some(schemars::schema_for!(PostgresSinkConfig))
+    }
+
+    async fn check(&self) -> Result<CheckReport> {
+        Ok(check::run(&self.settings).await)
+    }
+
+    fn capabilities(&self) -> SinkCapabilities {
+        let caps = SinkCapabilities::default().atomic_checkpoints();
+        match self.settings.mode {
+            WriteMode::Upsert => caps.idempotent(),
+            _ => caps,
+        }
+    }
+
+    fn name(&self) -> &str {
+        "postgres"
+    }
+}
+
+mod check;

@@ -1,0 +1,127 @@
+//! Shared by the integration tests: a resumable in-memory source and a
+//! sink config pointing at a fresh schema of the test PostgreSQL.
+
+#![allow(dead_code, unreachable_pub)]
+
+use faucet_core::connector::*;
+use faucet_core::futures::StreamExt;
+use faucet_sink_postgres::PostgresSinkConfig;
+use faucet_testkit::postgres::{self, TestSchema};
+
+/// Records served in pages of `page_size`; each page's checkpoint is
+/// `{"next": <index of the next record>}`, and a run resumes there.
+/// `fail_after` pages, the source fails (the sink stays healthy).
+pub struct PagedSource {
+    pub records: Vec<Value>,
+    pub page_size: usize,
+    pub fail_after: Option<usize>,
+    /// Checkpoint of the last page: `Some(null)` means "start over".
+    pub final_checkpoint: Option<Value>,
+}
+
+impl PagedSource {
+    pub fn new(records: Vec<Value>, page_size: usize) -> Self {
+        Self {
+            records,
+            page_size,
+            fail_after: None,
+            final_checkpoint: None,
+        }
+    }
+}
+
+#[async_trait]
+impl Source for PagedSource {
+    async fn fetch(&self, _ctx: &SourceContext) -> Result<Vec<Record>> {
+        Ok(self.records.clone())
+    }
+
+    fn stream_pages<'a>(&'a self, ctx: SourceContext) -> PageStream<'a> {
+        let start = ctx
+            .resume_from
+            .as_ref()
+            .and_then(|c| c.as_value()["next"].as_u64())
+            .unwrap_or(0) as usize;
+        let starts: Vec<usize> = (start..self.records.len())
+            .step_by(self.page_size.max(1))
+            .collect();
+        let last = starts.len().saturating_sub(1);
+        faucet_core::futures::stream::iter(starts.into_iter().enumerate())
+            .map(move |(n, from)| {
+                if self.fail_after == Some(n) {
+                    return Err(FaucetError::source_error("injected source failure"));
+                }
+                let to = (from + self.page_size).min(self.records.len());
+                let checkpoint = match (&self.final_checkpoint, n == last) {
+                    (Some(fin), true) => fin.clone(),
+                    _ => json!({ "next": to }),
+                };
+                Ok(Page::new(self.records[from..to].to_vec()).with_checkpoint(checkpoint))
+            })
+            .boxed()
+    }
+
+    fn capabilities(&self) -> SourceCapabilities {
+        SourceCapabilities::default().resumable()
+    }
+}
+
+/// `n` records of the benchmark shape.
+pub fn people(n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            json!({
+                "id": i,
+                "first_name": format!("name{i}"),
+                "country": (["FR", "DE", "JP"])[i % 3],
+                "amount": i as f64 * 1.25,
+                "created_at": "2024-05-06T07:08:09.123Z",
+                "active": i % 2 == 0,
+                "attributes": {"tier": "gold", "score": 0.5, "tags": ["a", "b"]},
+            })
+        })
+        .collect()
+}
+
+/// A fresh schema and a sink config for `table` in it.
+pub async fn setup(table: &str) -> (TestSchema, PostgresSinkConfig) {
+    let server = postgres::server();
+    let schema = server.fresh_schema().await;
+    let mut config = PostgresSinkConfig::new(server.url(), table);
+    config.schema = schema.name().to_owned();
+    (schema, config)
+}
+
+/// `SELECT count(*)` of a table in the test schema (name quoted here).
+pub async fn count(schema: &TestSchema, table: &str) -> i64 {
+    let sql = format!("SELECT count(*) FROM \"{}\"", table.replace('"', "\"\""));
+    schema.client().query_one(&sql, &[]).await.unwrap().get(0)
+}
+
+/// Column name → `format_type` of a table in the test schema.
+pub async fn column_types(schema: &TestSchema, table: &str) -> Vec<(String, String)> {
+    let rows = schema
+        .client()
+        .query(
+            "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute \
+             WHERE attrelid = (quote_ident($1) || '.' || quote_ident($2))::regclass \
+             AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+            &[&schema.name(), &table],
+        )
+        .await
+        .unwrap();
+    rows.iter().map(|r| (r.get(0), r.get(1))).collect()
+}
+
+/// The stored checkpoint of `pipeline` in the default state table.
+pub async fn stored_checkpoint(schema: &TestSchema, pipeline: &str) -> Option<Value> {
+    schema
+        .client()
+        .query_opt(
+            "SELECT checkpoint FROM faucet_state WHERE pipeline = $1",
+            &[&pipeline],
+        )
+        .await
+        .unwrap()
+        .map(|r| r.get::<_, Option<Value>>(0).unwrap_or(Value::Null))
+}
