@@ -1,0 +1,201 @@
+//! The command line: every command, flag and its help.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Move data from APIs into databases, fast, without losing or duplicating
+/// a row.
+///
+/// Exit codes: 0 ok, 1 the run (or a check) failed, 2 bad config or usage,
+/// 130 interrupted (rerun the same command to resume).
+#[derive(Debug, Parser)]
+#[command(
+    name = "faucet",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub(crate) struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+
+    /// More log output (`-v` info, `-vv` debug). `RUST_LOG` overrides it.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+}
+
+/// Every `faucet` command.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run a pipeline file: read the source, write the sink, keep checkpoints.
+    Run(RunArgs),
+    /// Parse a pipeline file and every connector config, without any I/O.
+    Validate(ValidateArgs),
+    /// Run each connector's checks (reachable, authorised, writable, …).
+    Check(FileArgs),
+    /// Print a JSON Schema: of a pipeline file, or of one connector's config.
+    Schema(SchemaArgs),
+    /// List the registered sources and sinks.
+    Connectors,
+    /// Write a new pipeline file, or scaffold a connector crate.
+    #[command(subcommand)]
+    Init(InitCommand),
+    /// Serve a sample API in-process and load it: no network, no database.
+    Demo(DemoArgs),
+    /// Print a shell completion script (e.g. `faucet completions bash`).
+    Completions(CompletionsArgs),
+}
+
+/// Where the pipeline file is and where its variables come from.
+#[derive(Debug, Args)]
+pub(crate) struct FileArgs {
+    /// The pipeline file (YAML or JSON).
+    pub(crate) pipeline: PathBuf,
+
+    /// A `.env` file of variables for `${VAR}` references. Default:
+    /// `./.env` when it exists. The environment wins over the file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) env_file: Option<PathBuf>,
+}
+
+/// `faucet run`.
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// The pipeline file and its variables.
+    #[command(flatten)]
+    pub(crate) file: FileArgs,
+
+    /// Stop after N records (a later run resumes after the last full page).
+    #[arg(long, value_name = "N")]
+    pub(crate) limit: Option<u64>,
+
+    /// Read one page and print its records (at most `--limit`); write nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+
+    /// Keep checkpoints in DIR for sinks that do not keep their own
+    /// (overrides the file's `state.dir`).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) state: Option<PathBuf>,
+
+    /// How to show progress. Default: a bar on a terminal, log lines otherwise.
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    pub(crate) progress: ProgressMode,
+}
+
+/// How `faucet run` shows progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ProgressMode {
+    /// A bar when stderr is a terminal, else log lines.
+    Auto,
+    /// A progress bar.
+    Bar,
+    /// A log line every few seconds.
+    Log,
+    /// Only the final summary.
+    Quiet,
+}
+
+/// `faucet validate`.
+#[derive(Debug, Args)]
+pub(crate) struct ValidateArgs {
+    /// Pipeline files to validate.
+    #[arg(required = true)]
+    pub(crate) pipelines: Vec<PathBuf>,
+
+    /// A `.env` file of variables for `${VAR}` references.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) env_file: Option<PathBuf>,
+}
+
+/// `faucet schema`.
+#[derive(Debug, Args)]
+pub(crate) struct SchemaArgs {
+    /// `source` or `sink`; omit both arguments for the pipeline file schema.
+    #[arg(value_enum, requires = "name")]
+    pub(crate) kind: Option<KindArg>,
+
+    /// The connector's type name, e.g. `rest` or `postgres`.
+    pub(crate) name: Option<String>,
+}
+
+/// A connector role on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum KindArg {
+    /// A source.
+    Source,
+    /// A sink.
+    Sink,
+}
+
+/// `faucet init …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum InitCommand {
+    /// Write a commented pipeline file from the connectors' schemas.
+    Pipeline(InitPipelineArgs),
+    /// Scaffold a `faucet-source-NAME` crate that passes the conformance kit.
+    Source(InitCrateArgs),
+    /// Scaffold a `faucet-sink-NAME` crate that passes the conformance kit.
+    Sink(InitCrateArgs),
+}
+
+/// `faucet init pipeline`.
+#[derive(Debug, Args)]
+pub(crate) struct InitPipelineArgs {
+    /// The source type.
+    #[arg(long, default_value = "rest")]
+    pub(crate) source: String,
+
+    /// The sink type.
+    #[arg(long, default_value = "jsonl")]
+    pub(crate) sink: String,
+
+    /// Write here instead of standard output (never overwrites a file).
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+}
+
+/// `faucet init source|sink`.
+#[derive(Debug, Args)]
+pub(crate) struct InitCrateArgs {
+    /// The connector's name, e.g. `github` makes `faucet-source-github`.
+    pub(crate) name: String,
+
+    /// Directory to create. Default: `./faucet-source-NAME` (or `-sink-`).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) dir: Option<PathBuf>,
+
+    /// Depend on a local faucet-core checkout instead of crates.io.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) core_path: Option<PathBuf>,
+}
+
+/// `faucet demo`.
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// Records the sample API serves.
+    #[arg(long, default_value_t = 50_000)]
+    pub(crate) records: u64,
+
+    /// Load into this PostgreSQL database instead of a JSON Lines file.
+    #[arg(long, value_name = "URL")]
+    pub(crate) postgres: Option<String>,
+
+    /// Directory for the pipeline file and the output.
+    #[arg(long, value_name = "DIR", default_value = "faucet-demo")]
+    pub(crate) dir: PathBuf,
+
+    /// How to show progress.
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    pub(crate) progress: ProgressMode,
+}
+
+/// `faucet completions`.
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
+}

@@ -1,0 +1,10 @@
+//! One module per command.
+
+pub(crate) mod check;
+pub(crate) mod completions;
+pub(crate) mod connectors;
+pub(crate) mod demo;
+pub(crate) mod dry_run;
+pub(crate) mod run;
+pub(crate) mod schema;
+pub(crate) mod validate;

@@ -1,0 +1,25 @@
+//! `faucet schema [source|sink NAME]`.
+
+use faucet_core::ConnectorKind;
+
+use crate::cli::{KindArg, SchemaArgs};
+use crate::connectors;
+use crate::exit::Exit;
+use crate::pipeline_file;
+
+/// Prints the JSON Schema of a pipeline file, or of one connector's config.
+pub(crate) fn run(args: &SchemaArgs) -> anyhow::Result<Exit> {
+    let registry = connectors::builtin();
+    let schema = match (args.kind, &args.name) {
+        (Some(kind), Some(name)) => {
+            let kind = match kind {
+                KindArg::Source => ConnectorKind::Source,
+                KindArg::Sink => ConnectorKind::Sink,
+            };
+            registry.schema(kind, name)?.to_value()
+        }
+        _ => pipeline_file::pipeline_schema(&registry),
+    };
+    crate::stdout::line(&serde_json::to_string_pretty(&schema)?)?;
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,15 @@
+//! The connectors built into the `faucet` binary: one registration each.
+
+use faucet_core::Registry;
+use faucet_sink_jsonl::JsonlSink;
+
+/// A registry of every built-in source and sink.
+pub(crate) fn builtin() -> Registry {
+    let mut registry = Registry::new();
+    registry.register_sink(
+        "jsonl",
+        "Appends records as JSON Lines to a file (exactly once on resume) or stdout",
+        JsonlSink::new,
+    );
+    registry
+}

@@ -1,0 +1,132 @@
+//! The JSON Schema of a whole pipeline file: the top level, with `source`
+//! and `sink` as a choice between every registered connector's config.
+
+use faucet_core::{ConnectorKind, Registry};
+use serde_json::{Map, Value, json};
+
+use super::spec::top_level_schema;
+
+/// The schema of a pipeline file for the connectors in `registry` (for
+/// editors: `# yaml-language-server: $schema=faucet.schema.json`).
+pub(crate) fn pipeline_schema(registry: &Registry) -> Value {
+    let mut root = top_level_schema().to_value();
+    let mut defs = take_object(&mut root, "$defs");
+    for (kind, key) in [
+        (ConnectorKind::Source, "source"),
+        (ConnectorKind::Sink, "sink"),
+    ] {
+        let variants: Vec<Value> = registry
+            .connectors()
+            .into_iter()
+            .filter(|info| info.kind == kind)
+            .filter_map(|info| {
+                let schema = registry.schema(kind, &info.name).ok()?.to_value();
+                Some(variant(
+                    schema,
+                    &info.name,
+                    &info.description,
+                    key,
+                    &mut defs,
+                ))
+            })
+            .collect();
+        let description = root["properties"][key]["description"].clone();
+        root["properties"][key] = json!({ "description": description, "oneOf": variants });
+    }
+    if !defs.is_empty() {
+        root["$defs"] = Value::Object(defs);
+    }
+    root
+}
+
+/// One connector's config schema with a `type` property added, its
+/// definitions moved into `defs` under a prefix so names cannot collide.
+fn variant(
+    mut schema: Value,
+    name: &str,
+    description: &str,
+    role: &str,
+    defs: &mut Map<String, Value>,
+) -> Value {
+    let prefix = format!("{role}.{name}.");
+    for (def_name, mut def) in take_object(&mut schema, "$defs") {
+        prefix_refs(&mut def, &prefix);
+        defs.insert(format!("{prefix}{def_name}"), def);
+    }
+    prefix_refs(&mut schema, &prefix);
+    if let Some(obj) = schema.as_object_mut() {
+        obj.remove("$schema");
+        obj.insert("title".into(), Value::String(format!("{role} `{name}`")));
+    }
+    let type_property =
+        json!({ "const": name, "description": format!("`{name}`: {description}.") });
+    if schema.get("properties").is_some_and(Value::is_object) {
+        schema["properties"]
+            .as_object_mut()
+            .map(|props| props.insert("type".into(), type_property));
+        let required = schema
+            .as_object_mut()
+            .map(|obj| obj.entry("required").or_insert_with(|| json!([])));
+        if let Some(Value::Array(required)) = required {
+            required.insert(0, json!("type"));
+        }
+        schema
+    } else {
+        json!({
+            "description": description,
+            "properties": { "type": type_property },
+            "required": ["type"],
+            "allOf": [schema],
+        })
+    }
+}
+
+/// Rewrites `#/$defs/X` references to `#/$defs/{prefix}X`.
+fn prefix_refs(node: &mut Value, prefix: &str) {
+    match node {
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                match (key.as_str(), &*value) {
+                    ("$ref", Value::String(target)) => {
+                        if let Some(def) = target.strip_prefix("#/$defs/") {
+                            *value = Value::String(format!("#/$defs/{prefix}{def}"));
+                        }
+                    }
+                    _ => prefix_refs(value, prefix),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| prefix_refs(v, prefix)),
+        _ => {}
+    }
+}
+
+fn take_object(node: &mut Value, key: &str) -> Map<String, Value> {
+    match node.as_object_mut().and_then(|obj| obj.remove(key)) {
+        Some(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faucet_core::schema::undocumented_properties;
+
+    #[test]
+    fn every_property_is_documented_and_every_ref_resolves() {
+        let schema = pipeline_schema(&crate::connectors::builtin());
+        assert_eq!(undocumented_properties(&schema), Vec::<String>::new());
+        let text = schema.to_string();
+        for part in text.split("\"$ref\":\"#/$defs/").skip(1) {
+            let name = &part[..part.find('"').unwrap()];
+            assert!(schema["$defs"].get(name).is_some(), "dangling $ref {name}");
+        }
+        let sinks = schema["properties"]["sink"]["oneOf"].as_array().unwrap();
+        assert!(
+            sinks
+                .iter()
+                .any(|s| s["properties"]["type"]["const"] == "jsonl")
+        );
+    }
+}

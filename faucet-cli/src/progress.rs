@@ -1,0 +1,104 @@
+//! Shows a run's progress: a bar on a terminal, log lines otherwise, and
+//! the final summary in every case.
+
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use faucet_core::{Checkpoint, DeliveryGuarantee, Observer, Progress, RunReport};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::ProgressMode;
+use crate::secrets;
+use crate::summary;
+
+/// How often a log line is written when stderr is not a terminal.
+const LOG_EVERY: Duration = Duration::from_secs(2);
+
+/// An [`Observer`] that writes to stderr.
+#[derive(Debug)]
+pub(crate) struct ProgressView {
+    bar: Option<ProgressBar>,
+    log_lines: bool,
+    last_line: Mutex<Instant>,
+}
+
+impl ProgressView {
+    /// A view for `mode` (`Auto` picks a bar when stderr is a terminal).
+    pub(crate) fn new(mode: ProgressMode) -> Self {
+        let terminal = std::io::stderr().is_terminal();
+        let bar = matches!(mode, ProgressMode::Bar) || (mode == ProgressMode::Auto && terminal);
+        let log_lines = mode == ProgressMode::Log || (mode == ProgressMode::Auto && !terminal);
+        Self {
+            bar: bar.then(new_bar),
+            log_lines,
+            last_line: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// Prints a line above the bar (or plainly), secrets masked.
+    pub(crate) fn println(&self, line: &str) {
+        let line = secrets::redact(line);
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+}
+
+fn new_bar() -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template("{spinner:.green} [{elapsed_precise}] {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    bar.set_style(style);
+    bar.set_message("starting…");
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// `12,345 records · 124 pages · 8,100 records/s`.
+pub(crate) fn progress_line(progress: &Progress) -> String {
+    format!(
+        "{} records · {} pages · {} records/s",
+        summary::thousands(progress.records_written),
+        summary::thousands(progress.pages),
+        summary::thousands(progress.records_per_second().round() as u64),
+    )
+}
+
+impl Observer for ProgressView {
+    fn on_start(
+        &self,
+        pipeline: &str,
+        resumed_from: Option<&Checkpoint>,
+        guarantee: DeliveryGuarantee,
+    ) {
+        let from = match resumed_from {
+            Some(checkpoint) => format!("resuming after {checkpoint}"),
+            None => "from the start".to_owned(),
+        };
+        self.println(&format!(
+            "Running pipeline `{pipeline}` {from} ({guarantee})"
+        ));
+    }
+
+    fn on_page(&self, progress: &Progress) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(progress_line(progress));
+        }
+        if self.log_lines {
+            let mut last = self.last_line.lock().unwrap_or_else(|e| e.into_inner());
+            if last.elapsed() >= LOG_EVERY {
+                *last = Instant::now();
+                eprintln!("progress: {}", progress_line(progress));
+            }
+        }
+    }
+
+    fn on_finish(&self, report: &RunReport) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        eprint!("{}", secrets::redact(&summary::render(report)));
+    }
+}

@@ -1,0 +1,139 @@
+//! Keeps secrets out of everything the CLI prints.
+//!
+//! While a pipeline file is read, every value that may be a secret is
+//! registered here: values at keys named like credentials (`token`,
+//! `password`, `secret`, `authorization`, …), values of environment
+//! variables named like credentials (`TOKEN`, `API_KEY`, `PGPASSWORD`, …),
+//! and the password part of every URL. Error messages, log lines, dry-run
+//! records and summaries pass through [`redact`] before they are written.
+
+use std::borrow::Cow;
+use std::sync::RwLock;
+
+/// What replaces a secret in output.
+pub(crate) const MASK: &str = "***";
+
+/// Secrets shorter than this are not masked: masking every `1` or `ab` in
+/// the output would garble it while protecting nothing.
+const MIN_SECRET_LEN: usize = 4;
+
+static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Registers `value` as a secret to mask from now on.
+pub(crate) fn register(value: &str) {
+    if value.len() < MIN_SECRET_LEN {
+        return;
+    }
+    let mut secrets = SECRETS.write().unwrap_or_else(|e| e.into_inner());
+    if !secrets.iter().any(|s| s == value) {
+        secrets.push(value.to_owned());
+        // Longest first, so a secret containing another is masked whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+}
+
+/// `text` with every registered secret replaced by [`MASK`].
+pub(crate) fn redact(text: &str) -> Cow<'_, str> {
+    let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
+    let mut out = Cow::Borrowed(text);
+    for secret in secrets.iter() {
+        if out.contains(secret.as_str()) {
+            out = Cow::Owned(out.replace(secret.as_str(), MASK));
+        }
+    }
+    out
+}
+
+/// Whether a config key names a credential.
+pub(crate) fn is_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase().replace('-', "_");
+    const WORDS: [&str; 9] = [
+        "token",
+        "password",
+        "passwd",
+        "secret",
+        "authorization",
+        "credential",
+        "api_key",
+        "apikey",
+        "private_key",
+    ];
+    WORDS.iter().any(|w| key.contains(w))
+}
+
+/// Whether an environment variable's name says it holds a credential.
+pub(crate) fn is_secret_var(name: &str) -> bool {
+    let name = name.to_ascii_uppercase();
+    const WORDS: [&str; 8] = [
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "PASS",
+        "PWD",
+        "KEY",
+        "CREDENTIAL",
+    ];
+    WORDS.iter().any(|w| name.contains(w)) || name.contains("AUTH")
+}
+
+/// The password in a `scheme://user:password@host/…` URL, if any.
+pub(crate) fn url_password(text: &str) -> Option<&str> {
+    let rest = &text[text.find("://")? + 3..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let userinfo = &authority[..authority.rfind('@')?];
+    let (_, password) = userinfo.split_once(':')?;
+    (!password.is_empty()).then_some(password)
+}
+
+/// A log writer that masks secrets before writing to stderr.
+#[derive(Debug, Default)]
+pub(crate) struct RedactingStderr;
+
+impl std::io::Write for RedactingStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr().write_all(redact(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_registered_secrets_longest_first() {
+        register("s3cr3t-token");
+        register("s3cr3t");
+        register("ab");
+        assert_eq!(
+            redact("Bearer s3cr3t-token and s3cr3t, ab"),
+            "Bearer *** and ***, ab"
+        );
+    }
+
+    #[test]
+    fn finds_url_passwords() {
+        assert_eq!(url_password("postgresql://u:pw@h:5432/db"), Some("pw"));
+        assert_eq!(url_password("postgresql://u@h/db"), None);
+        assert_eq!(url_password("http://h/a@b:c"), None);
+        assert_eq!(url_password("not a url"), None);
+    }
+
+    #[test]
+    fn recognises_credential_names() {
+        assert!(is_secret_key("token"));
+        assert!(is_secret_key("client_secret"));
+        assert!(is_secret_key("Authorization"));
+        assert!(!is_secret_key("key"));
+        assert!(!is_secret_key("table"));
+        assert!(is_secret_var("GITHUB_TOKEN"));
+        assert!(is_secret_var("PGPASSWORD"));
+        assert!(!is_secret_var("BASE_URL"));
+    }
+}
