@@ -2,6 +2,7 @@
 
 use faucet_core::Registry;
 use faucet_sink_jsonl::JsonlSink;
+use faucet_sink_postgres::PostgresSink;
 
 /// A registry of every built-in source and sink.
 pub(crate) fn builtin() -> Registry {
@@ -10,6 +11,11 @@ pub(crate) fn builtin() -> Registry {
         "jsonl",
         "Appends records as JSON Lines to a file (exactly once on resume) or stdout",
         JsonlSink::new,
+    );
+    registry.register_sink(
+        "postgres",
+        "Loads records into a PostgreSQL table: binary COPY, exactly once, append/upsert/replace",
+        PostgresSink::new,
     );
     registry
 }

@@ -1,10 +1,141 @@
-//! `faucet demo`.
+//! `faucet demo`: a first run that needs no network and no database.
+//!
+//! Serves the test kit's sample API in-process on 127.0.0.1, writes a
+//! REST → JSON Lines pipeline file for it (or REST → PostgreSQL with
+//! `--postgres URL`), prints that file, and runs it with the usual
+//! progress display and summary.
 
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use faucet_testkit::fixture::{FixtureConfig, FixtureServer};
+
+use super::run::{RunOptions, execute};
 use crate::cli::DemoArgs;
+use crate::connectors;
 use crate::exit::Exit;
+use crate::pipeline_file::{self, LoadOptions};
+use crate::secrets;
 
-/// Serves the sample API and loads it.
+/// Records per page the demo asks for.
+const PAGE_SIZE: u64 = 500;
+
+/// Wait before each page, so the sample API behaves like a remote one.
+const LATENCY: Duration = Duration::from_millis(10);
+
+/// Runs the demo.
 pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<Exit> {
-    let _ = args;
-    anyhow::bail!("the demo needs the REST source, which is not built in yet")
+    let config = FixtureConfig::new(args.records)
+        .with_page_size(PAGE_SIZE)
+        .with_latency(LATENCY);
+    let server = FixtureServer::start(config)
+        .await
+        .context("cannot start the sample API on 127.0.0.1")?;
+    std::fs::create_dir_all(&args.dir)
+        .with_context(|| format!("cannot create {}", args.dir.display()))?;
+    let output = args.dir.join("records.jsonl");
+    let text = pipeline_text(&server.url(), args.postgres.as_deref(), &output);
+    let path = args.dir.join("pipeline.yaml");
+    std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
+    let file = pipeline_file::load(&path, &LoadOptions::default())?;
+    let built = pipeline_file::build(&file, &connectors::builtin())?;
+    if args.postgres.is_none() {
+        start_fresh(&output)?;
+    }
+    eprintln!(
+        "Serving {} sample records at {} (in this process), {PAGE_SIZE} per page.\nPipeline file {}:\n",
+        args.records,
+        server.url(),
+        path.display()
+    );
+    eprintln!("{}", indent(&secrets::redact(&text)));
+    let options = RunOptions {
+        limit: None,
+        state: None,
+        progress: args.progress,
+    };
+    let exit = execute(&file, built, &options).await?;
+    if exit == Exit::Ok {
+        eprintln!("{}", next_steps(&path, args.postgres.is_some(), &output));
+    }
+    Ok(exit)
+}
+
+/// The demo's pipeline file.
+fn pipeline_text(base_url: &str, postgres: Option<&str>, output: &Path) -> String {
+    let sink = match postgres {
+        Some(url) => format!(
+            "sink:\n  type: postgres\n  url: \"{url}\"\n  table: faucet_demo\n  mode: upsert\n  key: [id]\n"
+        ),
+        None => format!("sink:\n  type: jsonl\n  path: \"{}\"\n", output.display()),
+    };
+    format!(
+        "# A REST → {} pipeline against faucet's sample API.\n\
+         name: faucet-demo\n\
+         source:\n  type: rest\n  base_url: \"{base_url}\"\n  path: /records/page\n  records: data\n  \
+         pagination:\n    kind: page_number\n    size_param: per_page\n    size: {PAGE_SIZE}\n{sink}",
+        if postgres.is_some() {
+            "PostgreSQL"
+        } else {
+            "JSON Lines"
+        }
+    )
+}
+
+/// Removes the output of an earlier demo and its state, so the demo
+/// starts from the first record.
+fn start_fresh(output: &Path) -> anyhow::Result<()> {
+    let mut state = output.as_os_str().to_owned();
+    state.push(".faucet-state.json");
+    for file in [output.to_path_buf(), PathBuf::from(state)] {
+        match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("cannot remove {}", file.display()));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("    {l}\n")).collect()
+}
+
+fn next_steps(path: &Path, postgres: bool, output: &Path) -> String {
+    let wrote = if postgres {
+        "The records are in the table `faucet_demo`.".to_owned()
+    } else {
+        format!("The records are in {}.", output.display())
+    };
+    format!(
+        "\n{wrote}\nNext: copy {} and point `base_url` at your API (the sample API stops with the demo); \
+         `faucet init pipeline --source rest --sink postgres` writes a commented starting point.",
+        path.display()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pipeline_file_is_short_and_names_its_connectors() {
+        let text = pipeline_text("http://127.0.0.1:1", None, Path::new("d/records.jsonl"));
+        assert!(
+            text.contains("type: rest") && text.contains("type: jsonl"),
+            "{text}"
+        );
+        assert!(text.lines().count() <= 14, "{text}");
+        let text = pipeline_text(
+            "http://127.0.0.1:1",
+            Some("postgresql://u:p@h/db"),
+            Path::new("x"),
+        );
+        assert!(
+            text.contains("type: postgres") && text.contains("mode: upsert"),
+            "{text}"
+        );
+    }
 }
