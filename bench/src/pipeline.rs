@@ -51,14 +51,16 @@ pub struct RestSource {
     pub concurrency: Option<u32>,
     /// Extra query parameters (e.g. `repeat_last=true`, `records=N`).
     pub query: Vec<(String, String)>,
-    /// Total request timeout in seconds; `None` keeps the default.
+    /// `http.timeout_secs`; `None` keeps the default.
     pub timeout_secs: Option<u64>,
-    /// Retry settings merged into the source's `retry` section.
+    /// The source's `http.retry` section; `None` keeps the defaults.
     pub retry: Option<Value>,
+    /// `http.max_response_bytes`; `None` keeps the default.
+    pub max_response_bytes: Option<u64>,
 }
 
 impl RestSource {
-    /// Page-number pagination of `page_size` records at `base_url`.
+    /// Reads `base_url` in `style`, `page_size` records per page.
     pub fn new(base_url: impl Into<String>, style: Style, page_size: u64) -> Self {
         Self {
             base_url: base_url.into(),
@@ -68,6 +70,7 @@ impl RestSource {
             query: Vec::new(),
             timeout_secs: None,
             retry: None,
+            max_response_bytes: None,
         }
     }
 
@@ -78,6 +81,27 @@ impl RestSource {
         self
     }
 
+    /// Sets `http.timeout_secs`.
+    #[must_use]
+    pub fn with_timeout_secs(mut self, secs: u64) -> Self {
+        self.timeout_secs = Some(secs);
+        self
+    }
+
+    /// Sets `http.max_response_bytes`.
+    #[must_use]
+    pub fn with_max_response_bytes(mut self, bytes: u64) -> Self {
+        self.max_response_bytes = Some(bytes);
+        self
+    }
+
+    /// Sets the `http.retry` section.
+    #[must_use]
+    pub fn with_retry(mut self, retry: Value) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
     /// Adds a query parameter to every request.
     #[must_use]
     pub fn with_query(mut self, key: &str, value: &str) -> Self {
@@ -85,47 +109,53 @@ impl RestSource {
         self
     }
 
-    /// The `source:` section.
+    /// The `source:` section, in `faucet-source-rest`'s config format.
     pub fn to_value(&self) -> Value {
         let pagination = match self.style {
             Style::PageNumber => json!({
-                "kind": "page_number", "page_param": "page",
+                "kind": "page_number", "param": "page",
                 "size_param": "per_page", "size": self.page_size,
             }),
             Style::Offset => json!({
-                "kind": "offset", "offset_param": "offset",
+                "kind": "offset", "param": "offset",
                 "limit_param": "limit", "limit": self.page_size,
             }),
-            Style::Cursor => json!({
-                "kind": "cursor", "cursor_path": "$.next_cursor", "cursor_param": "cursor",
-            }),
+            Style::Cursor => {
+                json!({"kind": "cursor", "cursor_path": "next_cursor", "param": "cursor"})
+            }
         };
-        let mut query: Vec<Value> = self
-            .query
-            .iter()
-            .map(|(k, v)| json!({"name": k, "value": v}))
-            .collect();
+        let mut query = serde_json::Map::new();
+        for (k, v) in &self.query {
+            query.insert(k.clone(), json!(v));
+        }
         if self.style == Style::Cursor {
-            query.push(json!({"name": "limit", "value": self.page_size.to_string()}));
+            query.insert("limit".into(), json!(self.page_size.to_string()));
         }
         let mut source = json!({
             "type": "rest",
             "base_url": self.base_url,
             "path": self.style.path(),
-            "records": "$.data",
+            "records": "data",
             "pagination": pagination,
         });
         if !query.is_empty() {
-            source["query"] = Value::Array(query);
+            source["query"] = Value::Object(query);
         }
         if let Some(c) = self.concurrency {
             source["concurrency"] = json!(c);
         }
+        let mut http = serde_json::Map::new();
         if let Some(t) = self.timeout_secs {
-            source["timeout_secs"] = json!(t);
+            http.insert("timeout_secs".into(), json!(t));
+        }
+        if let Some(bytes) = self.max_response_bytes {
+            http.insert("max_response_bytes".into(), json!(bytes));
         }
         if let Some(retry) = &self.retry {
-            source["retry"] = retry.clone();
+            http.insert("retry".into(), retry.clone());
+        }
+        if !http.is_empty() {
+            source["http"] = Value::Object(http);
         }
         source
     }

@@ -14,8 +14,8 @@ use crate::scenarios::{Bench, SCHEMA};
 use crate::{AllSeries, Options};
 
 pub(crate) async fn setup(opts: &Options) -> anyhow::Result<Bench> {
-    let faucet = binaries::faucet(Profile::Release)?;
-    let fixture_bin = binaries::fixture_server(Profile::Release)?;
+    let faucet = binaries::faucet(opts.profile)?;
+    let fixture_bin = binaries::fixture_server(opts.profile)?;
     let naive = std::env::current_exe()?.with_file_name("naive-jsonl");
     if !naive.is_file() {
         bail!(
@@ -83,7 +83,7 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-async fn machine(bench: &Bench) -> String {
+async fn machine(opts: &Options, bench: &Bench) -> String {
     let pg = match bench.client.query_one("SELECT version()", &[]).await {
         Ok(row) => row.get::<_, String>(0),
         Err(e) => format!("unknown ({e})"),
@@ -116,7 +116,12 @@ async fn machine(bench: &Bench) -> String {
     );
     let _ = writeln!(
         out,
-        "- faucet: `{faucet}` (release build), commit {commit}{}",
+        "- faucet: `{faucet}` ({} build), commit {commit}{}",
+        if opts.profile == Profile::Release {
+            "release"
+        } else {
+            "**debug** — figures not meaningful"
+        },
         if dirty.is_empty() || dirty == "unknown" {
             ""
         } else {
@@ -142,7 +147,7 @@ pub(crate) async fn render(
     let mut out = String::from(
         "# faucet benchmark results\n\nWritten by `bench/run.sh` (the `faucet-bench` orchestrator); do not edit by hand.\n\n",
     );
-    out += &machine(bench).await;
+    out += &machine(opts, bench).await;
     let _ = writeln!(
         out,
         "- Command: `bench/run.sh --records {} --runs {} --rss-sizes {} --latency-records {} --page-size {}`\n",

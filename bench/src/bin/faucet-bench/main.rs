@@ -5,12 +5,14 @@
 //! ```text
 //! faucet-bench [--records N] [--runs R] [--rss-sizes A,B,C]
 //!              [--latency-records N] [--page-size N] [--out FILE]
+//!              [--profile release|debug]
 //! ```
 //! Each option also reads an environment variable (`FAUCET_BENCH_RECORDS`,
 //! `FAUCET_BENCH_RUNS`, `FAUCET_BENCH_RSS_SIZES`,
 //! `FAUCET_BENCH_LATENCY_RECORDS`); defaults are the full scale: 1,000,000
 //! records, 3 runs, RSS at 100k/1M/5M, 100,000 records for the latency
-//! scenario. Binaries are the release builds in the workspace's target
+//! scenario. Binaries are the release builds (`--profile debug` uses the
+//! debug ones, to check the harness quickly; its figures mean nothing) in the workspace's target
 //! directory (`run.sh` builds them). PostgreSQL comes from
 //! `faucet_testkit::postgres` (`FAUCET_TEST_DATABASE_URL`, 127.0.0.1:5432,
 //! or a throwaway cluster).
@@ -37,6 +39,7 @@ struct Options {
     latency_records: u64,
     page_size: u64,
     out: std::path::PathBuf,
+    profile: binaries::Profile,
 }
 
 fn options() -> anyhow::Result<Options> {
@@ -53,6 +56,7 @@ fn options() -> anyhow::Result<Options> {
             env("FAUCET_BENCH_LATENCY_RECORDS", "100000"),
         ),
         ("--page-size", "1000".to_owned()),
+        ("--profile", env("FAUCET_BENCH_PROFILE", "release")),
         (
             "--out",
             binaries::workspace_root()
@@ -94,6 +98,11 @@ fn options() -> anyhow::Result<Options> {
         latency_records: num("--latency-records")?,
         page_size: num("--page-size")?,
         out: get("--out").into(),
+        profile: match get("--profile").as_str() {
+            "release" => binaries::Profile::Release,
+            "debug" => binaries::Profile::Debug,
+            other => anyhow::bail!("--profile must be release or debug, not {other}"),
+        },
     })
 }
 

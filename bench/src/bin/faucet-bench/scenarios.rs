@@ -147,7 +147,7 @@ impl Bench {
             self.rest(url).to_value(),
             sink,
         );
-        let exit = self.faucet_run(&format!("append-{run}"), &p)?;
+        let exit = self.faucet_run("append", &p)?;
         self.check_table(name, verify_all).await?;
         self.drop_table(name).await?;
         Ok(exit)
@@ -172,7 +172,7 @@ impl Bench {
             self.rest(url).to_value(),
             sink,
         );
-        let exit = self.faucet_run(&format!("upsert-{run}"), &p)?;
+        let exit = self.faucet_run("upsert", &p)?;
         self.check_table(name, verify_all).await?;
         self.drop_table(name).await?;
         Ok(exit)
@@ -251,21 +251,33 @@ fn remove_output(out: &Path) {
     let _ = std::fs::remove_file(state);
 }
 
-/// The most useful line of a failed run's stderr: the first naming an
-/// error, else the last non-empty one.
+/// The most useful lines of a failed run's stderr: from the first naming
+/// an error (else the last non-empty one), up to three lines.
 fn first_error_line(exit: &Exit) -> String {
     let lines: Vec<&str> = exit
         .stderr
         .lines()
-        .filter(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
         .collect();
-    let line = lines
+    let start = lines
         .iter()
-        .find(|l| l.to_lowercase().contains("error"))
-        .or(lines.last())
-        .map_or("(no stderr)", |l| l.trim());
-    let line: String = line.chars().take(300).collect();
-    format!("exit {} — {}", exit.status, line.replace('|', "\\|"))
+        .position(|l| l.to_lowercase().contains("error"))
+        .unwrap_or(lines.len().saturating_sub(1));
+    let text = lines
+        .iter()
+        .skip(start)
+        .take(3)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let text: String = text.chars().take(400).collect();
+    let text = if text.is_empty() {
+        "(no stderr)".to_owned()
+    } else {
+        text
+    };
+    format!("{} — {}", exit.status, text.replace('|', "\\|"))
 }
 
 /// Adds one run's figures to `series`: records/s of faucet and of the
