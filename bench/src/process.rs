@@ -31,6 +31,8 @@ pub struct Exit {
     pub wall: Duration,
     /// Peak resident set size in KiB (`ru_maxrss`).
     pub peak_rss_kib: u64,
+    /// CPU time used, user plus system (`ru_utime + ru_stime`).
+    pub cpu: Duration,
     /// Whether it was killed because it ran past its deadline.
     pub timed_out: bool,
     /// Everything it wrote to stdout.
@@ -76,6 +78,10 @@ impl Exit {
             tail(&self.stderr, 6000)
         )
     }
+}
+
+fn timeval(t: libc::timeval) -> Duration {
+    Duration::from_secs(t.tv_sec.max(0) as u64) + Duration::from_micros(t.tv_usec.max(0) as u64)
 }
 
 fn tail(s: &str, max: usize) -> &str {
@@ -179,6 +185,7 @@ impl Child {
             status,
             wall,
             peak_rss_kib: rusage.ru_maxrss.max(0) as u64,
+            cpu: timeval(rusage.ru_utime) + timeval(rusage.ru_stime),
             timed_out,
             stdout: read("stdout"),
             stderr: read("stderr"),
@@ -290,6 +297,39 @@ impl FixtureProcess {
     }
 }
 
+/// CPU time (user + system) used so far by process `pid`, its live
+/// children, and its children that exited and were reaped (`cutime`,
+/// `cstime`). For a PostgreSQL postmaster this is the server's CPU time,
+/// backends included. `None` when `/proc` cannot tell.
+pub fn tree_cpu(pid: u32) -> Option<Duration> {
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let fields = |pid: &str| -> Option<Vec<u64>> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let rest = stat.rsplit_once(')')?.1;
+        Some(
+            rest.split_whitespace()
+                .map(|f| f.parse().unwrap_or(0))
+                .collect(),
+        )
+    };
+    let own = fields(&pid.to_string())?;
+    let mut total = own.get(11)? + own.get(12)? + own.get(13)? + own.get(14)?;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        if let Some(f) = fields(name).filter(|f| f.get(1) == Some(&u64::from(pid))) {
+            total += f.get(11).unwrap_or(&0) + f.get(12).unwrap_or(&0);
+        }
+    }
+    Some(Duration::from_secs_f64(total as f64 / ticks))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,6 +345,19 @@ mod tests {
         assert_eq!(exit.stderr, "err\n");
         assert!(exit.peak_rss_kib > 0);
         assert!(!exit.timed_out);
+    }
+
+    #[test]
+    fn tree_cpu_counts_reaped_children() {
+        let me = std::process::id();
+        let before = tree_cpu(me).expect("/proc readable");
+        let status = Command::new("sh")
+            .args(["-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let after = tree_cpu(me).unwrap();
+        assert!(after > before, "{before:?} -> {after:?}");
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub(crate) async fn setup(opts: &Options) -> anyhow::Result<Bench> {
         ))
         .await
         .context("cannot create the benchmark schema")?;
+    let postmaster = postmaster_pid(&client).await;
     let work = tempfile::Builder::new()
         .prefix("faucet-bench-")
         .tempdir()?
@@ -58,7 +59,24 @@ pub(crate) async fn setup(opts: &Options) -> anyhow::Result<Bench> {
         csv,
         records: opts.records,
         page_size: opts.page_size,
+        postmaster,
     })
+}
+
+/// The postmaster of a server on this machine: the parent of our backend.
+async fn postmaster_pid(client: &tokio_postgres::Client) -> Option<u32> {
+    let row = client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .ok()?;
+    let backend: i32 = row.get(0);
+    let stat = std::fs::read_to_string(format!("/proc/{backend}/stat")).ok()?;
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 fn command_output(program: &str, args: &[&str]) -> String {
@@ -166,6 +184,9 @@ pub(crate) async fn render(
             (faucet ÷ baseline), then the median and range over runs. Records/s is records \
             divided by the wall time of the whole process (start, connect, read, write, commit).\n\n";
     out += &report::throughput_table(&series);
+    out += "\n### Where the time goes\n\nCPU time over wall time (1.00 = one core busy throughout; the machine has 2). \
+            PostgreSQL's is the whole server's (postmaster, backends, background writers), read from /proc.\n\n";
+    out += &report::cpu_table(&series);
     let _ = writeln!(
         out,
         "\nReference: `psql \\copy … (FORMAT binary)` of the same rows from a file (the server's own ingest limit): {} records/s.\n",

@@ -21,8 +21,6 @@ mod environment;
 mod report;
 mod scenarios;
 
-use std::time::Duration;
-
 use anyhow::Context;
 use faucet_bench::binaries;
 use faucet_bench::pipeline::{RestSource, Style};
@@ -170,55 +168,30 @@ async fn one_round(bench: &Bench, all: &mut AllSeries, url: &str, slow_url: &str
     let verify_all = run == 1;
     // 1: the ceiling, then faucet, in the same run.
     let ceiling = bench.copy_csv("ceiling_csv", false).await;
-    if let Ok(wall) = &ceiling {
+    if let Ok(m) = &ceiling {
         if let Ok(bin) = bench.copy_binary("ceiling_csv", "ceiling_binary").await {
-            all.binary.push(n as f64 / bin.as_secs_f64());
+            all.binary.push(n as f64 / bin.wall.as_secs_f64());
         }
         eprintln!(
             "  ceiling: \\copy CSV {:.0}/s",
-            n as f64 / wall.as_secs_f64()
+            n as f64 / m.wall.as_secs_f64()
         );
     }
-    let ceiling_copy = ceiling
-        .as_ref()
-        .map(|d| *d)
-        .map_err(|e| anyhow::anyhow!("ceiling: {e:#}"));
-    record(
-        &mut all.append,
-        n,
-        bench.append(url, run, verify_all).await,
-        clone(&ceiling_copy),
-    );
+    let append = bench.append(url, run, verify_all).await;
+    record(&mut all.append, n, &append, &ceiling);
     // 2: upsert against the same ceiling.
-    record(
-        &mut all.upsert,
-        n,
-        bench.upsert(url, run, verify_all).await,
-        ceiling_copy,
-    );
+    let upsert = bench.upsert(url, run, verify_all).await;
+    record(&mut all.upsert, n, &upsert, &ceiling);
     // 3: naive loop, then faucet.
-    let naive = bench.naive(url, run).map(|e| e.wall);
-    record(&mut all.jsonl, n, bench.jsonl_default(url, run), naive);
+    let naive = bench.naive(url, run);
+    record(&mut all.jsonl, n, &bench.jsonl_default(url, run), &naive);
     // 4: latency, concurrency 1 then 8.
     let one = RestSource::new(slow_url, Style::PageNumber, bench.page_size).with_concurrency(1);
     let eight = one.clone().with_concurrency(8);
     let m = all.latency.records;
-    let c1 = bench
-        .jsonl(one, &format!("latency-c1-{run}"), m)
-        .map(|e| e.wall);
-    record(
-        &mut all.latency,
-        m,
-        bench.jsonl(eight, &format!("latency-c8-{run}"), m),
-        c1,
-    );
-}
-
-fn clone(r: &anyhow::Result<Duration>) -> anyhow::Result<Duration> {
-    match r {
-        Ok(d) => Ok(*d),
-        Err(e) => Err(anyhow::anyhow!("{e:#}")),
-    }
+    let c1 = bench.jsonl(one, &format!("latency-c1-{run}"), m);
+    let c8 = bench.jsonl(eight, &format!("latency-c8-{run}"), m);
+    record(&mut all.latency, m, &c8, &c1);
 }
 
 /// Scenario 5: peak RSS of REST → JSON Lines at each size.
@@ -233,9 +206,9 @@ fn rss_sizes(bench: &Bench, opts: &Options) -> Vec<(u64, Vec<f64>, Vec<String>)>
                 for run in 1..=opts.runs {
                     let source = RestSource::new(server.url(), Style::PageNumber, bench.page_size);
                     match bench.jsonl(source, &format!("rss-{size}-{run}"), size) {
-                        Ok(exit) => {
-                            eprintln!("  {size}: {:.1} MiB", exit.peak_rss_mib());
-                            values.push(exit.peak_rss_mib());
+                        Ok(m) => {
+                            eprintln!("  {size}: {:.1} MiB", m.rss_mib);
+                            values.push(m.rss_mib);
                         }
                         Err(err) => {
                             let reason = format!("{err:#}");

@@ -17,6 +17,13 @@ pub(crate) struct Series {
     pub(crate) baseline: Vec<f64>,
     /// Peak RSS of the faucet process per run, MiB.
     pub(crate) rss_mib: Vec<f64>,
+    /// CPU time of the faucet process over its wall time, per run (1.0 =
+    /// one core busy throughout).
+    pub(crate) cores: Vec<f64>,
+    /// PostgreSQL's CPU time over wall time during faucet's runs.
+    pub(crate) server_cores: Vec<f64>,
+    /// PostgreSQL's CPU time over wall time during the baseline's runs.
+    pub(crate) baseline_server_cores: Vec<f64>,
     /// The target, as text, and the ratio it needs.
     pub(crate) target: String,
     /// Minimum median ratio that meets the target.
@@ -130,6 +137,33 @@ pub(crate) fn throughput_table(series: &[&Series]) -> String {
             s.target,
             met,
             mib(&s.rss_mib),
+        );
+    }
+    out
+}
+
+fn cores(values: &[f64]) -> String {
+    match stats(values) {
+        Some((m, lo, hi)) => format!("{m:.2} ({lo:.2}–{hi:.2})"),
+        None => "—".to_owned(),
+    }
+}
+
+/// Where the time goes: CPU over wall time of faucet and of PostgreSQL,
+/// for faucet's runs and the baseline's.
+pub(crate) fn cpu_table(series: &[&Series]) -> String {
+    let mut out = String::from(
+        "| scenario | faucet CPU ÷ wall | PostgreSQL CPU ÷ wall, faucet run | \
+         PostgreSQL CPU ÷ wall, baseline run |\n|---|---:|---:|---:|\n",
+    );
+    for s in series {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            s.title,
+            cores(&s.cores),
+            cores(&s.server_cores),
+            cores(&s.baseline_server_cores)
         );
     }
     out

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use faucet_bench::pipeline::{self, PgMode, RestSource, Style};
-use faucet_bench::process::{Child, Exit, FixtureProcess};
+use faucet_bench::process::{Child, Exit, FixtureProcess, tree_cpu};
 use faucet_bench::verify;
 
 use crate::report::Series;
@@ -27,6 +27,21 @@ pub(crate) struct Bench {
     pub(crate) csv: PathBuf,
     pub(crate) records: u64,
     pub(crate) page_size: u64,
+    /// The local PostgreSQL server's postmaster, for its CPU time.
+    pub(crate) postmaster: Option<u32>,
+}
+
+/// One measured process: the figures a series records.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Measured {
+    /// Wall time from spawn to exit.
+    pub(crate) wall: Duration,
+    /// The process's CPU time.
+    pub(crate) cpu: Duration,
+    /// The process's peak RSS in MiB.
+    pub(crate) rss_mib: f64,
+    /// CPU time the PostgreSQL server used meanwhile, when it is local.
+    pub(crate) server_cpu: Option<Duration>,
 }
 
 /// The schema every benchmark table lives in.
@@ -53,37 +68,52 @@ impl Bench {
         Ok(())
     }
 
-    /// Runs one `psql` meta-command, returning its wall time.
-    fn psql(&self, command: &str) -> anyhow::Result<Duration> {
-        let exit = Child::spawn(
+    /// Runs `cmd` to its end, with the server's CPU time meanwhile.
+    fn measure(&self, cmd: &mut Command) -> anyhow::Result<(Exit, Measured)> {
+        let server_before = self.postmaster.and_then(tree_cpu);
+        let exit = Child::spawn(cmd)?.wait(RUN_DEADLINE)?;
+        let server_after = self.postmaster.and_then(tree_cpu);
+        let measured = Measured {
+            wall: exit.wall,
+            cpu: exit.cpu,
+            rss_mib: exit.peak_rss_mib(),
+            server_cpu: server_before
+                .zip(server_after)
+                .map(|(b, a)| a.saturating_sub(b)),
+        };
+        Ok((exit, measured))
+    }
+
+    /// Runs one `psql` meta-command.
+    fn psql(&self, command: &str) -> anyhow::Result<Measured> {
+        let (exit, measured) = self.measure(
             Command::new(&self.psql)
                 .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d"])
                 .arg(&self.pg_url)
                 .arg("-c")
                 .arg(command),
-        )?
-        .wait(RUN_DEADLINE)?;
+        )?;
         if !exit.success() {
             bail!("psql failed: {}", exit.describe());
         }
-        Ok(exit.wall)
+        Ok(measured)
     }
 
     /// `\copy` of the CSV into a fresh table: the ceiling's wall time.
-    pub(crate) async fn copy_csv(&self, name: &str, primary_key: bool) -> anyhow::Result<Duration> {
+    pub(crate) async fn copy_csv(&self, name: &str, primary_key: bool) -> anyhow::Result<Measured> {
         self.recreate(name, primary_key).await?;
-        let wall = self.psql(&format!(
+        let measured = self.psql(&format!(
             "\\copy {} FROM '{}' WITH (FORMAT csv)",
             Self::table(name),
             self.csv.display()
         ))?;
         self.expect_count(name).await?;
-        Ok(wall)
+        Ok(measured)
     }
 
     /// `\copy … (FORMAT binary)` of the same rows from a file made once
     /// from a loaded table: the server's own ingest limit.
-    pub(crate) async fn copy_binary(&self, from: &str, name: &str) -> anyhow::Result<Duration> {
+    pub(crate) async fn copy_binary(&self, from: &str, name: &str) -> anyhow::Result<Measured> {
         let file = self.work.join("data.bin");
         if !file.exists() {
             self.psql(&format!(
@@ -93,14 +123,14 @@ impl Bench {
             ))?;
         }
         self.recreate(name, false).await?;
-        let wall = self.psql(&format!(
+        let measured = self.psql(&format!(
             "\\copy {} FROM '{}' WITH (FORMAT binary)",
             Self::table(name),
             file.display()
         ))?;
         self.expect_count(name).await?;
         self.drop_table(name).await?;
-        Ok(wall)
+        Ok(measured)
     }
 
     async fn expect_count(&self, name: &str) -> anyhow::Result<()> {
@@ -116,15 +146,17 @@ impl Bench {
         &self,
         name: &str,
         pipeline: &serde_json::Value,
-    ) -> anyhow::Result<Exit> {
-        let file = self.work.join(format!("{name}.yaml"));
+    ) -> anyhow::Result<Measured> {
+        // One file name per scenario (no run number), so failure reasons
+        // read the same across runs and are reported once.
+        let stem = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '-');
+        let file = self.work.join(format!("{stem}.yaml"));
         pipeline::write(&file, pipeline)?;
-        let exit =
-            Child::spawn(Command::new(&self.faucet).arg("run").arg(&file))?.wait(RUN_DEADLINE)?;
+        let (exit, measured) = self.measure(Command::new(&self.faucet).arg("run").arg(&file))?;
         if !exit.success() {
             bail!("`faucet run` failed: {}", first_error_line(&exit));
         }
-        Ok(exit)
+        Ok(measured)
     }
 
     fn rest(&self, url: &str) -> RestSource {
@@ -138,7 +170,7 @@ impl Bench {
         url: &str,
         run: u32,
         verify_all: bool,
-    ) -> anyhow::Result<Exit> {
+    ) -> anyhow::Result<Measured> {
         let name = "faucet_append";
         self.recreate(name, false).await?;
         let sink = pipeline::postgres_sink(&self.pg_url, SCHEMA, name, PgMode::Append, 100_000);
@@ -147,10 +179,10 @@ impl Bench {
             self.rest(url).to_value(),
             sink,
         );
-        let exit = self.faucet_run("append", &p)?;
+        let measured = self.faucet_run("append", &p)?;
         self.check_table(name, verify_all).await?;
         self.drop_table(name).await?;
-        Ok(exit)
+        Ok(measured)
     }
 
     /// Scenario 2, one run: REST → PostgreSQL upsert into a table that
@@ -160,7 +192,7 @@ impl Bench {
         url: &str,
         run: u32,
         verify_all: bool,
-    ) -> anyhow::Result<Exit> {
+    ) -> anyhow::Result<Measured> {
         let name = "faucet_upsert";
         self.copy_csv(name, true).await?;
         self.client
@@ -172,10 +204,10 @@ impl Bench {
             self.rest(url).to_value(),
             sink,
         );
-        let exit = self.faucet_run("upsert", &p)?;
+        let measured = self.faucet_run("upsert", &p)?;
         self.check_table(name, verify_all).await?;
         self.drop_table(name).await?;
-        Ok(exit)
+        Ok(measured)
     }
 
     async fn check_table(&self, name: &str, verify_all: bool) -> anyhow::Result<()> {
@@ -196,36 +228,35 @@ impl Bench {
         source: RestSource,
         name: &str,
         records: u64,
-    ) -> anyhow::Result<Exit> {
+    ) -> anyhow::Result<Measured> {
         let out = self.work.join(format!("{name}.jsonl"));
         remove_output(&out);
         let sink = pipeline::jsonl_sink(&out, 20_000);
         let p = pipeline::pipeline(name, source.to_value(), sink);
-        let exit = self.faucet_run(name, &p)?;
+        let measured = self.faucet_run(name, &p)?;
         let lines = verify::line_count(&out);
         remove_output(&out);
         if lines != records {
             bail!("{name}: the output has {lines} lines, expected {records}");
         }
-        Ok(exit)
+        Ok(measured)
     }
 
     /// Scenario 3, one run: REST → JSON Lines (page size as configured,
     /// the source's default concurrency).
-    pub(crate) fn jsonl_default(&self, url: &str, run: u32) -> anyhow::Result<Exit> {
+    pub(crate) fn jsonl_default(&self, url: &str, run: u32) -> anyhow::Result<Measured> {
         self.jsonl(self.rest(url), &format!("jsonl-{run}"), self.records)
     }
 
     /// Scenario 3's baseline: one reqwest client fetching pages in turn.
-    pub(crate) fn naive(&self, url: &str, run: u32) -> anyhow::Result<Exit> {
+    pub(crate) fn naive(&self, url: &str, run: u32) -> anyhow::Result<Measured> {
         let out = self.work.join(format!("naive-{run}.jsonl"));
-        let exit = Child::spawn(
+        let (exit, measured) = self.measure(
             Command::new(&self.naive)
                 .arg(format!("{url}/records/page"))
                 .arg(self.page_size.to_string())
                 .arg(&out),
-        )?
-        .wait(RUN_DEADLINE)?;
+        )?;
         let lines = verify::line_count(&out);
         let _ = std::fs::remove_file(&out);
         if !exit.success() {
@@ -234,7 +265,7 @@ impl Bench {
         if lines != self.records {
             bail!("naive loop wrote {lines} lines, expected {}", self.records);
         }
-        Ok(exit)
+        Ok(measured)
     }
 
     /// Starts a fixture server process of `records` records.
@@ -285,20 +316,28 @@ fn first_error_line(exit: &Exit) -> String {
 pub(crate) fn record(
     series: &mut Series,
     records: u64,
-    faucet: anyhow::Result<Exit>,
-    baseline: anyhow::Result<Duration>,
+    faucet: &anyhow::Result<Measured>,
+    baseline: &anyhow::Result<Measured>,
 ) {
     match (faucet, baseline) {
-        (Ok(exit), Ok(base)) => {
-            series.faucet.push(records as f64 / exit.wall.as_secs_f64());
-            series.baseline.push(records as f64 / base.as_secs_f64());
-            series.rss_mib.push(exit.peak_rss_mib());
+        (Ok(f), Ok(b)) => {
+            let rate = |m: &Measured| records as f64 / m.wall.as_secs_f64();
+            series.faucet.push(rate(f));
+            series.baseline.push(rate(b));
+            series.rss_mib.push(f.rss_mib);
+            series
+                .cores
+                .push(f.cpu.as_secs_f64() / f.wall.as_secs_f64());
+            let server =
+                |m: &Measured| m.server_cpu.map(|c| c.as_secs_f64() / m.wall.as_secs_f64());
+            series.server_cores.extend(server(f));
+            series.baseline_server_cores.extend(server(b));
             eprintln!(
                 "  {}: faucet {:.0}/s vs {:.0}/s, RSS {:.1} MiB",
                 series.title,
-                records as f64 / exit.wall.as_secs_f64(),
-                records as f64 / base.as_secs_f64(),
-                exit.peak_rss_mib()
+                rate(f),
+                rate(b),
+                f.rss_mib
             );
         }
         (Err(err), _) | (_, Err(err)) => series.fail(format!("{err:#}")),
