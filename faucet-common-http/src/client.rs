@@ -205,10 +205,12 @@ impl HttpClient {
                     inner.rate.observe(&response.headers);
                     return Ok(response);
                 }
-                Err(Failure::Unauthorized(err)) => {
-                    if let (Auth::OAuth2(tokens), false) = (&inner.auth, refreshed) {
+                Err(Failure::Unauthorized(err, used)) => {
+                    if let (Auth::OAuth2(tokens), false, Some(used)) =
+                        (&inner.auth, refreshed, used)
+                    {
                         tracing::info!(url = %url, "HTTP 401; refreshing the OAuth2 token once");
-                        tokens.invalidate().await;
+                        tokens.invalidate(&used).await;
                         refreshed = true;
                         attempt -= 1;
                         continue;
@@ -271,6 +273,7 @@ impl HttpClient {
             .client
             .request(method, target)
             .headers(request.headers.clone());
+        let mut used_token = None;
         match &inner.auth {
             Auth::Header(name, value) => builder = builder.header(name.clone(), value.clone()),
             Auth::OAuth2(tokens) => {
@@ -278,6 +281,7 @@ impl HttpClient {
                     .token(&inner.client, cancel)
                     .await
                     .map_err(Failure::Fatal)?;
+                used_token = Some(token.clone());
                 let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
                     .map_err(|_| {
                         Failure::Fatal(FaucetError::Auth {
@@ -310,7 +314,7 @@ impl HttpClient {
             body: body_start(&body),
         };
         if status == 401 {
-            return Err(Failure::Unauthorized(err));
+            return Err(Failure::Unauthorized(err, used_token));
         }
         if policy::is_overload(status) {
             inner.concurrency.on_overload();
@@ -389,8 +393,8 @@ enum Failure {
         err: FaucetError,
         retry_after: Option<Duration>,
     },
-    /// A 401: refresh OAuth2 credentials once, else fail.
-    Unauthorized(FaucetError),
+    /// A 401 (with the OAuth2 token used, if any): refresh once, else fail.
+    Unauthorized(FaucetError, Option<crate::secret::Secret>),
     /// Not worth retrying.
     Fatal(FaucetError),
 }

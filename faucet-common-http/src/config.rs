@@ -78,5 +78,8 @@ mod tests {
         assert_eq!(parsed, HttpConfig::default());
         let schema = serde_json::to_value(schemars::schema_for!(HttpConfig)).unwrap();
         assert!(faucet_core::schema::undocumented_properties(&schema).is_empty());
+        let auth = serde_json::to_value(schemars::schema_for!(crate::AuthConfig)).unwrap();
+        let missing = faucet_core::schema::undocumented_properties(&auth);
+        assert!(missing.is_empty(), "undocumented: {missing:?}");
     }
 }

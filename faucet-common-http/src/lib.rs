@@ -52,6 +52,7 @@ mod config;
 mod rate_limit;
 mod redact;
 pub mod retry;
+mod schema_tags;
 mod secret;
 mod sleep;
 
@@ -64,5 +65,9 @@ pub use config::{
 pub use rate_limit::{RateLimitConfig, RateLimiter};
 pub use redact::redact_url;
 pub use retry::RetryConfig;
+pub use schema_tags::describe_kind_tags;
 pub use secret::Secret;
 pub use sleep::sleep_or_cancel;
+
+/// HTTP header types used by [`HttpRequest`] and [`HttpResponse`].
+pub use reqwest::header;

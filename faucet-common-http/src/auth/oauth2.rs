@@ -108,9 +108,13 @@ impl OAuth2Tokens {
         Ok(token)
     }
 
-    /// Forgets the cached token (after a 401).
-    pub(crate) async fn invalidate(&self) {
-        *self.cached.lock().await = None;
+    /// Forgets the cached token after a 401, if it is still `rejected`
+    /// (concurrent requests rejected with the same token refresh once).
+    pub(crate) async fn invalidate(&self, rejected: &Secret) {
+        let mut cached = self.cached.lock().await;
+        if cached.as_ref().is_some_and(|c| &c.token == rejected) {
+            *cached = None;
+        }
     }
 
     async fn fetch(&self, client: &reqwest::Client) -> Result<Cached, FaucetError> {

@@ -1,0 +1,107 @@
+//! Cursor, next-URL and Link-header pagination (and no pagination): each
+//! request needs the previous response, so pages go one after another;
+//! decoding runs on its own task while the sink writes the previous page.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use faucet_core::{CancellationToken, Result};
+use tokio::sync::mpsc;
+
+use super::{
+    Message, PageFacts, PartPage, PartitionState, Position, emit, fetch_page, raise_max,
+    stop_reason,
+};
+use crate::plan::Paging;
+use crate::stream::Shared;
+
+/// Runs one partition to its end, sending pages to `tx`.
+pub(crate) async fn run_chained(
+    shared: Arc<Shared>,
+    part: usize,
+    state: PartitionState,
+    tx: mpsc::Sender<Message>,
+    cancel: CancellationToken,
+) {
+    if let Err(err) = drive(&shared, part, state, &tx, &cancel).await {
+        let _ = tx.send((part, Err(err))).await;
+    }
+}
+
+async fn drive(
+    shared: &Arc<Shared>,
+    part: usize,
+    mut state: PartitionState,
+    tx: &mpsc::Sender<Message>,
+    cancel: &CancellationToken,
+) -> Result<()> {
+    let mut seen: HashSet<String> = HashSet::new();
+    if let Position::Cursor(c) | Position::Next(c) = &state.position {
+        seen.insert(c.clone());
+    }
+    let mut last_hash = None;
+    let mut pages_read = 0u64;
+    loop {
+        let decoded = fetch_page(shared, part, &state.position.clone(), &state, cancel).await?;
+        pages_read += 1;
+        if last_hash == Some(decoded.hash) {
+            tracing::warn!(
+                partition = part,
+                "Same page body twice in a row; ending pagination"
+            );
+            state.done = true;
+            emit(
+                tx,
+                part,
+                PartPage {
+                    records: Vec::new(),
+                    bytes: 0,
+                    state,
+                },
+            )
+            .await;
+            return Ok(());
+        }
+        last_hash = Some(decoded.hash);
+        let next = match shared.plan.paging {
+            Paging::Cursor { .. } => decoded.cursor.clone().map(Position::Cursor),
+            Paging::NextUrl | Paging::LinkHeader => decoded.next_url.clone().map(Position::Next),
+            _ => None,
+        };
+        let facts = PageFacts {
+            received: decoded.received,
+            size: None,
+            has_more: decoded.has_more,
+            total_reached: false,
+            pages_read,
+        };
+        let mut reason = stop_reason(&shared.plan.stop, facts);
+        match &next {
+            None => reason = reason.or(Some("no next page")),
+            Some(Position::Cursor(key) | Position::Next(key))
+                if reason.is_none() && !seen.insert(key.clone()) =>
+            {
+                tracing::warn!(
+                    partition = part,
+                    "Cursor or next link seen twice; ending pagination"
+                );
+                reason = Some("loop");
+            }
+            _ => {}
+        }
+        state.done = reason.is_some();
+        if let (Some(next), false) = (next, state.done) {
+            state.position = next;
+        }
+        raise_max(&mut state, decoded.max_key);
+        let done = state.done;
+        let page = PartPage {
+            records: decoded.records,
+            bytes: decoded.bytes,
+            state: state.clone(),
+        };
+        if !emit(tx, part, page).await || done {
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Pagination at run time: positions, per-partition state (what a
+//! checkpoint holds), stop rules, and the producers that fetch pages.
+
+mod chained;
+mod fetch;
+mod numbered;
+
+use faucet_core::{Checkpoint, FaucetError, Record, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+pub(crate) use chained::run_chained;
+pub(crate) use fetch::fetch_page;
+pub(crate) use numbered::run_numbered;
+
+use crate::config::RestStopRules;
+use crate::incremental::start_value;
+use crate::plan::Plan;
+
+/// Where a partition's next request goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Position {
+    /// The first page.
+    Start,
+    /// A page number.
+    Page(u64),
+    /// An offset.
+    Offset(u64),
+    /// A cursor.
+    Cursor(String),
+    /// A next URL.
+    Next(String),
+}
+
+/// One partition's progress: what a checkpoint stores per partition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct PartitionState {
+    /// The next request (meaningless once `done`).
+    pub(crate) position: Position,
+    /// The partition has no more pages in this run.
+    #[serde(default)]
+    pub(crate) done: bool,
+    /// The incremental start value this run sends (kept so a resumed run
+    /// sends the same one and offsets stay valid).
+    #[serde(default)]
+    pub(crate) since: Option<Value>,
+    /// Whether records whose key equals `since` are kept.
+    #[serde(default)]
+    pub(crate) since_inclusive: bool,
+    /// The largest replication key seen.
+    #[serde(default)]
+    pub(crate) max: Option<Value>,
+}
+
+/// The checkpoint document.
+#[derive(Debug, Serialize, Deserialize)]
+struct Stored {
+    partitions: Vec<PartitionState>,
+}
+
+/// The checkpoint for `states`: `null` once a full-refresh run is
+/// complete (the next run starts over), otherwise every partition's state.
+pub(crate) fn checkpoint(states: &[PartitionState], incremental: bool) -> Checkpoint {
+    if !incremental && states.iter().all(|s| s.done) {
+        return Checkpoint::new(Value::Null);
+    }
+    Checkpoint::new(serde_json::json!({ "partitions": states }))
+}
+
+/// Where each partition starts: from the checkpoint of an unfinished run,
+/// or afresh (after the last run's maximum key, when incremental).
+pub(crate) fn initial_states(
+    plan: &Plan,
+    resume: Option<&Checkpoint>,
+) -> Result<Vec<PartitionState>> {
+    let n = plan.partitions.len();
+    let fresh = |max: Option<Value>| -> Result<PartitionState> {
+        let (since, since_inclusive) = match (&plan.incremental, &max) {
+            (Some(inc), Some(m)) => (
+                Some(start_value(m, inc.lookback_secs, inc.format)?),
+                inc.lookback_secs > 0,
+            ),
+            (Some(inc), None) => (inc.start.clone(), true),
+            (None, _) => (None, false),
+        };
+        Ok(PartitionState {
+            position: Position::Start,
+            done: false,
+            since,
+            since_inclusive,
+            max,
+        })
+    };
+    let Some(value) = resume.map(Checkpoint::as_value).filter(|v| !v.is_null()) else {
+        return (0..n).map(|_| fresh(None)).collect();
+    };
+    let stored: Stored = serde_json::from_value(value.clone()).map_err(|e| {
+        FaucetError::source_error(format!(
+            "checkpoint {value} was not written by the REST source ({e}); clear the pipeline's state to start over"
+        ))
+    })?;
+    if stored.partitions.len() != n {
+        return Err(FaucetError::source_error(format!(
+            "checkpoint holds {} partitions but the config has {n}; clear the pipeline's state to start over",
+            stored.partitions.len()
+        )));
+    }
+    let all_done = stored.partitions.iter().all(|p| p.done);
+    stored
+        .partitions
+        .into_iter()
+        .map(|p| if all_done { fresh(p.max) } else { Ok(p) })
+        .collect()
+}
+
+/// A page from one partition, with that partition's state after it.
+#[derive(Debug)]
+pub(crate) struct PartPage {
+    pub(crate) records: Vec<Record>,
+    pub(crate) bytes: u64,
+    pub(crate) state: PartitionState,
+}
+
+/// What producers send: the partition index and a page or the error
+/// that stopped it.
+pub(crate) type Message = (usize, Result<PartPage>);
+
+/// Sends a page; `false` when nobody listens any more.
+pub(crate) async fn emit(tx: &mpsc::Sender<Message>, part: usize, page: PartPage) -> bool {
+    tx.send((part, Ok(page))).await.is_ok()
+}
+
+/// What is known about one page, for the stop rules.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PageFacts {
+    /// Records in the response (before the incremental filter).
+    pub(crate) received: usize,
+    /// The configured page size, if any.
+    pub(crate) size: Option<u64>,
+    /// The `has_more` flag, if read.
+    pub(crate) has_more: Option<bool>,
+    /// Whether the total (records or pages) is reached with this page.
+    pub(crate) total_reached: bool,
+    /// Pages read in this run by this partition, this one included.
+    pub(crate) pages_read: u64,
+}
+
+/// Why pagination ends after this page, if it does.
+pub(crate) fn stop_reason(stop: &RestStopRules, facts: PageFacts) -> Option<&'static str> {
+    if stop.empty_page && facts.received == 0 {
+        Some("empty page")
+    } else if stop.short_page && facts.size.is_some_and(|s| (facts.received as u64) < s) {
+        Some("short page")
+    } else if facts.has_more == Some(false) {
+        Some("has_more is false")
+    } else if facts.total_reached {
+        Some("total reached")
+    } else if stop.max_pages.is_some_and(|m| facts.pages_read >= m) {
+        Some("max_pages reached")
+    } else {
+        None
+    }
+}
+
+/// Raises `state.max` to `candidate` when it is newer.
+pub(crate) fn raise_max(state: &mut PartitionState, candidate: Option<Value>) {
+    if let Some(c) = candidate {
+        if state
+            .max
+            .as_ref()
+            .is_none_or(|m| crate::incremental::newer(&c, m))
+        {
+            state.max = Some(c);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_rules_apply_in_order() {
+        let facts = PageFacts {
+            received: 10,
+            size: Some(100),
+            has_more: None,
+            total_reached: false,
+            pages_read: 1,
+        };
+        let rules = RestStopRules::default();
+        assert_eq!(stop_reason(&rules, facts), None);
+        assert_eq!(
+            stop_reason(
+                &rules,
+                PageFacts {
+                    received: 0,
+                    ..facts
+                }
+            ),
+            Some("empty page")
+        );
+        let short = RestStopRules {
+            short_page: true,
+            ..RestStopRules::default()
+        };
+        assert_eq!(stop_reason(&short, facts), Some("short page"));
+        assert_eq!(
+            stop_reason(
+                &rules,
+                PageFacts {
+                    has_more: Some(false),
+                    ..facts
+                }
+            ),
+            Some("has_more is false")
+        );
+        let max = RestStopRules {
+            max_pages: Some(1),
+            ..RestStopRules::default()
+        };
+        assert_eq!(stop_reason(&max, facts), Some("max_pages reached"));
+    }
+
+    #[test]
+    fn finished_full_refresh_checkpoints_are_null() {
+        let done = PartitionState {
+            position: Position::Page(3),
+            done: true,
+            since: None,
+            since_inclusive: false,
+            max: None,
+        };
+        assert_eq!(
+            checkpoint(std::slice::from_ref(&done), false).as_value(),
+            &Value::Null
+        );
+        let cp = checkpoint(&[done], true);
+        assert_eq!(cp.as_value()["partitions"][0]["done"], true);
+    }
+}

@@ -1,0 +1,224 @@
+//! Page-number and offset pagination: `concurrency` pages in flight,
+//! delivered in order, speculative pages past the end discarded.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use faucet_core::{CancellationToken, FaucetError, Result};
+use futures::StreamExt;
+use tokio::sync::mpsc;
+
+use super::{
+    Message, PageFacts, PartPage, PartitionState, Position, emit, fetch_page, raise_max,
+    stop_reason,
+};
+use crate::plan::Paging;
+use crate::stream::Shared;
+
+/// Runs one partition to its end, sending pages to `tx`.
+pub(crate) async fn run_numbered(
+    shared: Arc<Shared>,
+    part: usize,
+    state: PartitionState,
+    tx: mpsc::Sender<Message>,
+    cancel: CancellationToken,
+) {
+    if let Err(err) = drive(&shared, part, state, &tx, &cancel).await {
+        let _ = tx.send((part, Err(err))).await;
+    }
+}
+
+/// The arithmetic of one numbered style.
+struct Steps {
+    is_page: bool,
+    /// The first page number / offset of the API.
+    origin: u64,
+    /// Where this run starts.
+    first: u64,
+    /// Position increment per page.
+    step: u64,
+    /// Records per page, when known.
+    size: Option<u64>,
+}
+
+impl Steps {
+    fn new(paging: &Paging, position: &Position) -> Self {
+        match (paging, position) {
+            (Paging::Page { start, size, .. }, pos) => Self {
+                is_page: true,
+                origin: *start,
+                first: if let Position::Page(p) = pos {
+                    *p
+                } else {
+                    *start
+                },
+                step: 1,
+                size: *size,
+            },
+            (Paging::Offset { start, limit, .. }, pos) => Self {
+                is_page: false,
+                origin: *start,
+                first: if let Position::Offset(o) = pos {
+                    *o
+                } else {
+                    *start
+                },
+                step: *limit,
+                size: Some(*limit),
+            },
+            _ => unreachable!("run_numbered is only used for page and offset pagination"),
+        }
+    }
+
+    fn position(&self, p: u64) -> Position {
+        if self.is_page {
+            Position::Page(p)
+        } else {
+            Position::Offset(p)
+        }
+    }
+
+    /// Records before position `p`, when known.
+    fn records_before(&self, p: u64) -> Option<u64> {
+        if self.is_page {
+            self.size.map(|s| (p - self.origin) * s)
+        } else {
+            Some(p)
+        }
+    }
+
+    /// The first position past the end, from a total record or page count.
+    fn bound(&self, total: Option<u64>, total_pages: Option<u64>) -> Option<u64> {
+        let from_pages = total_pages.map(|tp| {
+            if self.is_page {
+                self.origin + tp
+            } else {
+                tp * self.step
+            }
+        });
+        let from_total = total.and_then(|t| match (self.is_page, self.size) {
+            (true, Some(s)) => Some(self.origin + t.div_ceil(s)),
+            (true, None) => None,
+            (false, _) => Some(t),
+        });
+        match (from_pages, from_total) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+async fn drive(
+    shared: &Arc<Shared>,
+    part: usize,
+    mut state: PartitionState,
+    tx: &mpsc::Sender<Message>,
+    cancel: &CancellationToken,
+) -> Result<()> {
+    let steps = Arc::new(Steps::new(&shared.plan.paging, &state.position));
+    let stop = &shared.plan.stop;
+    let bound = Arc::new(AtomicU64::new(u64::MAX));
+    let positions = futures::stream::unfold(steps.first, {
+        let (bound, step) = (bound.clone(), steps.step);
+        move |p| {
+            let more = p < bound.load(Ordering::Acquire);
+            async move { more.then_some((p, p + step)) }
+        }
+    });
+    let snapshot = state.clone();
+    let mut pages = Box::pin(
+        positions
+            .map(|p| {
+                let (shared, snapshot, cancel, steps) = (
+                    shared.clone(),
+                    snapshot.clone(),
+                    cancel.clone(),
+                    steps.clone(),
+                );
+                async move {
+                    let decoded =
+                        fetch_page(&shared, part, &steps.position(p), &snapshot, &cancel).await?;
+                    Ok::<_, FaucetError>((p, decoded))
+                }
+            })
+            .buffered(shared.plan.concurrency),
+    );
+    let (mut total, mut total_pages, mut last_hash) = (None, None, None);
+    let mut pages_read = 0u64;
+    let mut short_at: Option<u64> = None;
+    while let Some(item) = pages.next().await {
+        let (p, decoded) = item?;
+        pages_read += 1;
+        if decoded.received > 0 && last_hash == Some(decoded.hash) {
+            tracing::warn!(
+                partition = part,
+                position = p,
+                "Same page body twice in a row; ending pagination"
+            );
+            return finish(tx, part, state).await;
+        }
+        last_hash = Some(decoded.hash);
+        total = total.or(decoded.total);
+        total_pages = total_pages.or(decoded.total_pages);
+        if let Some(b) = steps.bound(total, total_pages) {
+            bound.fetch_min(b, Ordering::AcqRel);
+        }
+        if !steps.is_page {
+            if let (Some(at), true) = (short_at, decoded.received > 0) {
+                return Err(FaucetError::source_error(format!(
+                    "offset pagination: the API returned fewer records than `pagination.limit` ({}) at offset {at} but more after it, so records were skipped; set `pagination.limit` to the API's largest page size",
+                    steps.step
+                )));
+            }
+            if decoded.received > 0 && (decoded.received as u64) < steps.step {
+                short_at = Some(p);
+            }
+        }
+        let n = decoded.received as u64;
+        let total_reached = steps
+            .records_before(p)
+            .zip(total)
+            .is_some_and(|(b, t)| b + n >= t)
+            || total_pages.is_some_and(|tp| steps.is_page && p + 1 - steps.origin >= tp);
+        let facts = PageFacts {
+            received: decoded.received,
+            size: steps.size,
+            has_more: decoded.has_more,
+            total_reached,
+            pages_read,
+        };
+        let reason = stop_reason(stop, facts);
+        state.position = steps.position(p + steps.step);
+        state.done = reason.is_some();
+        raise_max(&mut state, decoded.max_key);
+        let page = PartPage {
+            records: decoded.records,
+            bytes: decoded.bytes,
+            state: state.clone(),
+        };
+        if !emit(tx, part, page).await {
+            return Ok(());
+        }
+        if let Some(reason) = reason {
+            tracing::debug!(partition = part, reason, "Pagination ended");
+            return Ok(());
+        }
+    }
+    finish(tx, part, state).await
+}
+
+/// Ends the partition with an empty page that marks it done.
+async fn finish(tx: &mpsc::Sender<Message>, part: usize, mut state: PartitionState) -> Result<()> {
+    state.done = true;
+    emit(
+        tx,
+        part,
+        PartPage {
+            records: Vec::new(),
+            bytes: 0,
+            state,
+        },
+    )
+    .await;
+    Ok(())
+}
