@@ -26,6 +26,21 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 /// records: data
 /// pagination: { kind: page_number, size_param: per_page, size: 100 }
 /// ```
+///
+/// The same in JSON, deserialised and validated:
+///
+/// ```
+/// use faucet_source_rest::{RestSource, RestSourceConfig};
+///
+/// let config: RestSourceConfig = serde_json::from_str(r#"{
+///     "base_url": "https://api.example.com/v1",
+///     "path": "/customers",
+///     "records": "data",
+///     "pagination": {"kind": "page_number", "size_param": "per_page", "size": 100}
+/// }"#).unwrap();
+/// assert_eq!(config.concurrency, faucet_source_rest::DEFAULT_CONCURRENCY);
+/// RestSource::new(config).unwrap();
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RestSourceConfig {

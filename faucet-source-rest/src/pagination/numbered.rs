@@ -12,6 +12,7 @@ use super::{
     Message, PageFacts, PartPage, PartitionState, Position, emit, fetch_page, raise_max,
     stop_reason,
 };
+use crate::extract::Decoded;
 use crate::plan::Paging;
 use crate::stream::Shared;
 
@@ -108,6 +109,57 @@ impl Steps {
     }
 }
 
+/// What the pages read so far tell about the end.
+#[derive(Debug, Default)]
+struct Tracker {
+    total: Option<u64>,
+    total_pages: Option<u64>,
+    last_hash: Option<u64>,
+    pages_read: u64,
+    /// Offset of a short, non-empty offset page (more after it means the
+    /// API caps the page size below `limit`).
+    short_at: Option<u64>,
+}
+
+impl Tracker {
+    /// Takes in page `p`; `None` when it repeats the previous body.
+    fn observe(&mut self, steps: &Steps, p: u64, decoded: &Decoded) -> Result<Option<PageFacts>> {
+        self.pages_read += 1;
+        if decoded.received > 0 && self.last_hash == Some(decoded.hash) {
+            return Ok(None);
+        }
+        self.last_hash = Some(decoded.hash);
+        self.total = self.total.or(decoded.total);
+        self.total_pages = self.total_pages.or(decoded.total_pages);
+        let n = decoded.received as u64;
+        if !steps.is_page {
+            if let (Some(at), true) = (self.short_at, n > 0) {
+                return Err(FaucetError::source_error(format!(
+                    "offset pagination: the API returned fewer records than `pagination.limit` ({}) at offset {at} but more after it, so records were skipped; set `pagination.limit` to the API's largest page size",
+                    steps.step
+                )));
+            }
+            if n > 0 && n < steps.step {
+                self.short_at = Some(p);
+            }
+        }
+        let total_reached = steps
+            .records_before(p)
+            .zip(self.total)
+            .is_some_and(|(b, t)| b + n >= t)
+            || self
+                .total_pages
+                .is_some_and(|tp| steps.is_page && p + 1 - steps.origin >= tp);
+        Ok(Some(PageFacts {
+            received: decoded.received,
+            size: steps.size,
+            has_more: decoded.has_more,
+            total_reached,
+            pages_read: self.pages_read,
+        }))
+    }
+}
+
 async fn drive(
     shared: &Arc<Shared>,
     part: usize,
@@ -143,50 +195,20 @@ async fn drive(
             })
             .buffered(shared.plan.concurrency),
     );
-    let (mut total, mut total_pages, mut last_hash) = (None, None, None);
-    let mut pages_read = 0u64;
-    let mut short_at: Option<u64> = None;
+    let mut tracker = Tracker::default();
     while let Some(item) = pages.next().await {
         let (p, decoded) = item?;
-        pages_read += 1;
-        if decoded.received > 0 && last_hash == Some(decoded.hash) {
+        let Some(facts) = tracker.observe(&steps, p, &decoded)? else {
             tracing::warn!(
                 partition = part,
                 position = p,
                 "Same page body twice in a row; ending pagination"
             );
             return finish(tx, part, state).await;
-        }
-        last_hash = Some(decoded.hash);
-        total = total.or(decoded.total);
-        total_pages = total_pages.or(decoded.total_pages);
-        if let Some(b) = steps.bound(total, total_pages) {
+        };
+        if let Some(b) = steps.bound(tracker.total, tracker.total_pages) {
             bound.fetch_min(b, Ordering::AcqRel);
         }
-        if !steps.is_page {
-            if let (Some(at), true) = (short_at, decoded.received > 0) {
-                return Err(FaucetError::source_error(format!(
-                    "offset pagination: the API returned fewer records than `pagination.limit` ({}) at offset {at} but more after it, so records were skipped; set `pagination.limit` to the API's largest page size",
-                    steps.step
-                )));
-            }
-            if decoded.received > 0 && (decoded.received as u64) < steps.step {
-                short_at = Some(p);
-            }
-        }
-        let n = decoded.received as u64;
-        let total_reached = steps
-            .records_before(p)
-            .zip(total)
-            .is_some_and(|(b, t)| b + n >= t)
-            || total_pages.is_some_and(|tp| steps.is_page && p + 1 - steps.origin >= tp);
-        let facts = PageFacts {
-            received: decoded.received,
-            size: steps.size,
-            has_more: decoded.has_more,
-            total_reached,
-            pages_read,
-        };
         let reason = stop_reason(stop, facts);
         state.position = steps.position(p + steps.step);
         state.done = reason.is_some();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use faucet_core::{CancellationToken, FaucetError};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::HeaderValue;
 use url::Url;
 
 use crate::auth::{Auth, AuthConfig};
@@ -18,56 +18,10 @@ use crate::retry::budget::RetryBudget;
 use crate::retry::{RetryConfig, backoff, policy};
 use crate::sleep::sleep_or_cancel;
 
-/// Bytes of an error body quoted in error messages.
-const BODY_START: usize = 300;
+mod request;
 
-/// HTTP methods a connector uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Method {
-    /// `GET`.
-    Get,
-    /// `POST`.
-    Post,
-}
-
-/// One request to send (auth is added by the client).
-#[derive(Debug, Clone)]
-pub struct HttpRequest {
-    /// GET or POST.
-    pub method: Method,
-    /// The full URL, query included.
-    pub url: Url,
-    /// Extra headers.
-    pub headers: HeaderMap,
-    /// A JSON body, sent with `Content-Type: application/json`.
-    pub json: Option<serde_json::Value>,
-}
-
-impl HttpRequest {
-    /// A GET of `url`.
-    pub fn get(url: Url) -> Self {
-        Self {
-            method: Method::Get,
-            url,
-            headers: HeaderMap::new(),
-            json: None,
-        }
-    }
-}
-
-/// A successful (2xx) response, body read in full.
-#[derive(Debug, Clone)]
-pub struct HttpResponse {
-    /// The status code.
-    pub status: u16,
-    /// Response headers.
-    pub headers: HeaderMap,
-    /// The (decompressed) body.
-    pub body: Bytes,
-    /// The request URL, redacted, for messages.
-    pub url: String,
-}
+pub(crate) use request::body_start;
+pub use request::{HttpRequest, HttpResponse, Method, header_pair};
 
 /// The HTTP client of one connector: connection reuse, gzip/brotli,
 /// timeouts, authentication, retries with backoff, a shared rate limit,
@@ -88,17 +42,6 @@ struct Inner {
     max_bytes: u64,
     timeout: Duration,
     secret_params: Vec<String>,
-}
-
-/// The start of a body, for error messages.
-pub(crate) fn body_start(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(BODY_START)]);
-    let text = text.trim();
-    if body.len() > BODY_START {
-        format!("{text}…")
-    } else {
-        text.to_owned()
-    }
 }
 
 impl HttpClient {
@@ -397,18 +340,4 @@ enum Failure {
     Unauthorized(FaucetError, Option<crate::secret::Secret>),
     /// Not worth retrying.
     Fatal(FaucetError),
-}
-
-/// Parses a header name/value pair for [`HttpRequest::headers`]; `path`
-/// names the config field in errors.
-pub fn header_pair(
-    name: &str,
-    value: &str,
-    path: &str,
-) -> Result<(HeaderName, HeaderValue), FaucetError> {
-    let name = HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| FaucetError::config(path, format!("`{name}` is not a valid header name")))?;
-    let value = HeaderValue::from_str(value)
-        .map_err(|_| FaucetError::config(path, "not a valid header value"))?;
-    Ok((name, value))
 }

@@ -7,11 +7,15 @@ use serde_json::Value;
 use url::Url;
 
 use crate::config::{
-    RestCursorLocation, RestIncremental, RestMethod, RestPagination, RestQueryValue,
-    RestSinceLocation, RestSourceConfig, RestStopRules,
+    RestCursorLocation, RestIncremental, RestMethod, RestSinceLocation, RestSourceConfig,
+    RestStopRules,
 };
 use crate::extract::{DecodeSpec, JsonPath};
 use crate::pagination::Position;
+
+mod build;
+
+use build::{paging, partitions};
 
 /// One partition's fixed request parts.
 #[derive(Debug, Clone)]
@@ -61,27 +65,6 @@ pub(crate) struct Plan {
 
 fn path_of(field: &str, text: &str) -> Result<JsonPath, FaucetError> {
     JsonPath::parse(text).map_err(|m| FaucetError::config(field, m))
-}
-
-fn fill(template: &str, params: &std::collections::BTreeMap<String, String>) -> String {
-    let mut out = template.to_owned();
-    for (k, v) in params {
-        out = out.replace(&format!("{{{k}}}"), v);
-    }
-    out
-}
-
-fn fill_json(value: &Value, params: &std::collections::BTreeMap<String, String>) -> Value {
-    match value {
-        Value::String(s) => Value::String(fill(s, params)),
-        Value::Array(items) => Value::Array(items.iter().map(|v| fill_json(v, params)).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), fill_json(v, params)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
 }
 
 impl Plan {
@@ -263,156 +246,4 @@ fn set_field(body: &mut Option<Value>, name: &str, value: Value) {
     if let Value::Object(map) = body {
         map.insert(name.to_owned(), value);
     }
-}
-
-fn paging(config: &RestPagination) -> Result<(Paging, RestStopRules, DecodeSpec), FaucetError> {
-    let mut spec = DecodeSpec::default();
-    let short_needs_size = |stop: &RestStopRules, has_size: bool| {
-        if stop.short_page && !has_size {
-            Err(FaucetError::config(
-                "pagination.stop.short_page",
-                "needs a page size (`size` or `limit`)",
-            ))
-        } else {
-            Ok(())
-        }
-    };
-    let (paging, stop) = match config {
-        RestPagination::None => (Paging::None, RestStopRules::default()),
-        RestPagination::PageNumber {
-            param,
-            start,
-            size_param,
-            size,
-            stop,
-        } => {
-            short_needs_size(stop, size.is_some())?;
-            if *size == Some(0) {
-                return Err(FaucetError::config("pagination.size", "must be at least 1"));
-            }
-            (
-                Paging::Page {
-                    param: param.clone(),
-                    start: *start,
-                    size_param: size_param.clone(),
-                    size: *size,
-                },
-                stop.clone(),
-            )
-        }
-        RestPagination::Offset {
-            param,
-            start,
-            limit_param,
-            limit,
-            stop,
-        } => {
-            if *limit == 0 {
-                return Err(FaucetError::config(
-                    "pagination.limit",
-                    "must be at least 1",
-                ));
-            }
-            (
-                Paging::Offset {
-                    param: param.clone(),
-                    start: *start,
-                    limit_param: limit_param.clone(),
-                    limit: *limit,
-                },
-                stop.clone(),
-            )
-        }
-        RestPagination::Cursor {
-            cursor_path,
-            param,
-            location,
-            stop,
-        } => {
-            short_needs_size(stop, false)?;
-            spec.cursor = Some(path_of("pagination.cursor_path", cursor_path)?);
-            (
-                Paging::Cursor {
-                    param: param.clone(),
-                    location: *location,
-                },
-                stop.clone(),
-            )
-        }
-        RestPagination::NextUrl { next_path, stop } => {
-            short_needs_size(stop, false)?;
-            spec.next_url = Some(path_of("pagination.next_path", next_path)?);
-            (Paging::NextUrl, stop.clone())
-        }
-        RestPagination::LinkHeader { stop } => {
-            short_needs_size(stop, false)?;
-            (Paging::LinkHeader, stop.clone())
-        }
-    };
-    Ok((paging, stop, spec))
-}
-
-fn partitions(config: &RestSourceConfig) -> Result<Vec<PartitionPlan>, FaucetError> {
-    let base = config.base_url.trim_end_matches('/');
-    let parsed = Url::parse(base)
-        .map_err(|e| FaucetError::config("base_url", format!("not a valid URL: {e}")))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(FaucetError::config(
-            "base_url",
-            "must start with http:// or https://",
-        ));
-    }
-    let sets = if config.partitions.is_empty() {
-        vec![Default::default()]
-    } else {
-        config.partitions.clone()
-    };
-    sets.iter()
-        .enumerate()
-        .map(|(i, params)| {
-            let path = fill(&config.path, params);
-            if let Some(open) = path.find('{').filter(|o| path[*o..].contains('}')) {
-                let name = &path[open + 1..open + path[open..].find('}').unwrap_or(1)];
-                let at = if config.partitions.is_empty() {
-                    "path".to_owned()
-                } else {
-                    format!("partitions[{i}]")
-                };
-                return Err(FaucetError::config(
-                    at,
-                    format!("no value for path placeholder `{{{name}}}`"),
-                ));
-            }
-            let joined = if path.is_empty() {
-                base.to_owned()
-            } else {
-                format!("{base}/{}", path.trim_start_matches('/'))
-            };
-            let mut url = Url::parse(&joined).map_err(|e| {
-                FaucetError::config("path", format!("`{joined}` is not a valid URL: {e}"))
-            })?;
-            {
-                let mut q = url.query_pairs_mut();
-                for (name, value) in &config.query {
-                    match value {
-                        RestQueryValue::One(v) => {
-                            q.append_pair(name, &fill(v, params));
-                        }
-                        RestQueryValue::Many(vs) => {
-                            for v in vs {
-                                q.append_pair(name, &fill(v, params));
-                            }
-                        }
-                    }
-                }
-            }
-            if url.query() == Some("") {
-                url.set_query(None);
-            }
-            Ok(PartitionPlan {
-                url,
-                body: config.body.as_ref().map(|b| fill_json(b, params)),
-            })
-        })
-        .collect()
 }
