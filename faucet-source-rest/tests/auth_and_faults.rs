@@ -342,3 +342,82 @@ async fn the_rate_limit_headers_pause_requests() {
     // to successful responses, so no minimum wait is asserted here.
     assert!(started.elapsed() < Duration::from_secs(30));
 }
+
+#[tokio::test]
+async fn a_429_storm_halves_the_concurrency_limit() {
+    let api = server(2000).await;
+    api.inject(
+        FaultRule::new(Fault::Status {
+            status: 429,
+            retry_after: None,
+            headers: vec![],
+        })
+        .times(3),
+    );
+    let src = source(
+        &api,
+        json!({
+            "path": "/records/page", "records": "data", "concurrency": 8,
+            "pagination": {"kind": "page_number", "size_param": "per_page", "size": 100}
+        }),
+    );
+    assert_exactly(&run(&src, None).await.unwrap().records, 1..=2000);
+    let limit = src.client().concurrency().limit();
+    assert!(limit < 8, "limit after three 429s: {limit}");
+}
+
+#[tokio::test]
+async fn the_token_bucket_spaces_requests() {
+    let api = server(500).await;
+    let src = source(
+        &api,
+        json!({
+            "path": "/records/page", "records": "data", "concurrency": 4,
+            "pagination": {"kind": "page_number", "size_param": "per_page", "size": 50},
+            "http": {"rate_limit": {"requests_per_second": 40, "burst": 1}}
+        }),
+    );
+    let started = Instant::now();
+    assert_exactly(&run(&src, None).await.unwrap().records, 1..=500);
+    // At least 11 requests (10 pages and an empty one or speculative ones),
+    // 25 ms apart after the first: a lower bound, whatever the load.
+    assert!(api.request_count() >= 11);
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn cancellation_ends_a_long_retry_after_wait() {
+    let api = server(120).await;
+    api.inject(FaultRule::new(Fault::Status {
+        status: 503,
+        retry_after: Some("3600".into()),
+        headers: vec![],
+    }));
+    let src = source(
+        &api,
+        json!({
+            "path": "/records/page", "records": "data",
+            "http": {"retry": {"max_retry_after_secs": 7200}}
+        }),
+    );
+    let cancel = CancellationToken::new();
+    let mut pages = src.stream_pages(SourceContext::new().with_cancel(cancel.clone()));
+    let canceller = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        cancel.cancel();
+    });
+    use futures::StreamExt;
+    // Bounded: without cancellation this would wait an hour.
+    let first = tokio::time::timeout(Duration::from_secs(60), pages.next())
+        .await
+        .expect("no hang");
+    assert!(
+        matches!(first, Some(Err(FaucetError::Cancelled))),
+        "{first:?}"
+    );
+    canceller.await.unwrap();
+}
