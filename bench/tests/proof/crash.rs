@@ -1,0 +1,263 @@
+//! Crash tests: `faucet run` killed with SIGKILL at random moments, again
+//! and again, then run to completion; PostgreSQL itself killed mid-run.
+//! Each ends with every record exactly once (count, distinct ids and a
+//! payload checksum equal to the source's).
+//!
+//! Sizing: 20,000 records in pages of 100, served 25 ms apart with
+//! concurrency 1, so a whole run needs at least 5 s of fetching; each
+//! kill lands at most 200 ms after the process first reached the server,
+//! so 20 kills cannot finish the job between them and every kill hits a
+//! running process. Commits happen every 500 records, so kills land
+//! before, during and after commits.
+
+use std::path::Path;
+use std::time::Duration;
+
+use faucet_bench::pipeline::{self, PgMode, RestSource, Style};
+use faucet_bench::verify;
+use faucet_testkit::fixture::FixtureServer;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::support::*;
+
+const RECORDS: u64 = 20_000;
+const PAGE: u64 = 100;
+const LATENCY_MS: u64 = 25;
+const KILLS: usize = 20;
+const COMMIT_EVERY: u64 = 500;
+
+fn source(server: &FixtureServer) -> RestSource {
+    RestSource::new(server.url(), Style::PageNumber, PAGE).with_concurrency(1)
+}
+
+fn rng() -> StdRng {
+    let seed: u64 = rand::rng().random();
+    eprintln!("kill timing seed: {seed}");
+    StdRng::seed_from_u64(seed)
+}
+
+/// Starts `faucet run file` and SIGKILLs it at a random moment: every
+/// fifth time within 60 ms of spawning (during start-up), otherwise up to
+/// 200 ms after its first request reached `server`.
+async fn run_and_kill(server: &FixtureServer, file: &Path, kill: usize, rng: &mut StdRng) {
+    let before = server.request_count();
+    let child = spawn_faucet(&["run".as_ref(), file.as_os_str()], &[]);
+    if kill % 5 == 4 {
+        tokio::time::sleep(Duration::from_millis(rng.random_range(0..60))).await;
+    } else {
+        bounded(
+            Duration::from_secs(60),
+            "faucet reaching the server",
+            async {
+                while server.request_count() == before && !child.has_exited() {
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+            },
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(rng.random_range(0..200))).await;
+    }
+    assert!(
+        !child.has_exited(),
+        "kill {kill}: faucet exited before it was killed: {}",
+        wait(child, RUN_DEADLINE).await.describe()
+    );
+    let exit = tokio::task::spawn_blocking(move || child.kill().expect("kill faucet"))
+        .await
+        .expect("join");
+    assert!(exit.killed(), "kill {kill}: {}", exit.describe());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_to_postgres_append_is_exactly_once_across_20_sigkills() {
+    let server = fixture(RECORDS, PAGE, LATENCY_MS).await;
+    let pg = faucet_testkit::postgres::server();
+    let schema = pg.fresh_schema().await;
+    let table = format!("\"{}\".\"events\"", schema.name());
+    let dir = workdir();
+    let sink = pipeline::postgres_sink(
+        pg.url(),
+        schema.name(),
+        "events",
+        PgMode::Append,
+        COMMIT_EVERY,
+    );
+    let file = write_pipeline(
+        dir.path(),
+        &pipeline::pipeline("crash-pg", source(&server).to_value(), sink),
+    );
+    let mut rng = rng();
+    let (mut partial, mut last) = (0, 0);
+    for kill in 0..KILLS {
+        run_and_kill(&server, &file, kill, &mut rng).await;
+        let sql = format!("SELECT count(*), count(DISTINCT id) FROM {table}");
+        let (count, distinct) = match schema.client().query_one(&sql, &[]).await {
+            Ok(row) => (row.get::<_, i64>(0) as u64, row.get::<_, i64>(1) as u64),
+            Err(_) => (0, 0), // the table is created by the first commit
+        };
+        assert_eq!(
+            count, distinct,
+            "kill {kill}: duplicated rows after a crash"
+        );
+        assert!(
+            count >= last,
+            "kill {kill}: committed rows went from {last} to {count}"
+        );
+        assert!(
+            count < RECORDS,
+            "kill {kill}: the load finished between kills; the test is mis-sized"
+        );
+        partial += usize::from(count > last);
+        last = count;
+    }
+    eprintln!("{partial} of {KILLS} kills came after new commits; {last} rows before the last run");
+    assert!(
+        partial > 0,
+        "no kill landed after a commit: resume was never exercised"
+    );
+    let exit = bounded(RUN_DEADLINE, "the final run", run_faucet(&file)).await;
+    assert_ok(&exit, "the final run");
+    let got = verify::pg_digest(schema.client(), &table)
+        .await
+        .expect("read the table");
+    assert_exactly_once(&got, RECORDS, "REST → PostgreSQL after 20 SIGKILLs");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_to_jsonl_is_exactly_once_across_20_sigkills() {
+    let server = fixture(RECORDS, PAGE, LATENCY_MS).await;
+    let dir = workdir();
+    let out = dir.path().join("out.jsonl");
+    let sink = pipeline::jsonl_sink(&out, COMMIT_EVERY);
+    let file = write_pipeline(
+        dir.path(),
+        &pipeline::pipeline("crash-jsonl", source(&server).to_value(), sink),
+    );
+    let mut rng = rng();
+    let mut grew = 0;
+    let mut last = 0;
+    for kill in 0..KILLS {
+        run_and_kill(&server, &file, kill, &mut rng).await;
+        // Lines past the last commit may be there (and torn); the next
+        // run truncates them, so only growth is noted here.
+        let lines = verify::line_count(&out);
+        assert!(
+            lines < RECORDS,
+            "kill {kill}: the load finished between kills; the test is mis-sized"
+        );
+        grew += usize::from(lines > last);
+        last = lines;
+    }
+    eprintln!(
+        "{grew} of {KILLS} kills came after the output grew; {last} lines before the last run"
+    );
+    assert!(
+        grew > 0,
+        "no kill landed after records were written: resume was never exercised"
+    );
+    let exit = bounded(RUN_DEADLINE, "the final run", run_faucet(&file)).await;
+    assert_ok(&exit, "the final run");
+    let got = verify::jsonl_digest(&out).expect("read the output");
+    assert_exactly_once(&got, RECORDS, "REST → JSON Lines after 20 SIGKILLs");
+}
+
+/// Rows in `table` on the cluster at `url`, 0 when unreachable or missing.
+async fn rows(url: &str, table: &str) -> u64 {
+    match tokio_postgres::connect(url, tokio_postgres::NoTls).await {
+        Ok((client, conn)) => {
+            let task = tokio::spawn(conn);
+            let n = verify::pg_count(&client, table).await;
+            drop(client);
+            let _ = task.await;
+            n
+        }
+        Err(_) => 0,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_killed_mid_run_then_rerun_is_exactly_once() {
+    let cluster = tokio::task::spawn_blocking(faucet_testkit::postgres::PgCluster::start)
+        .await
+        .expect("join")
+        .unwrap_or_else(|e| panic!("this test starts a PostgreSQL cluster of its own: {e}"));
+    let url = cluster.url();
+    let server = fixture(RECORDS, PAGE, LATENCY_MS).await;
+    let dir = workdir();
+    let sink = pipeline::postgres_sink(&url, "public", "events", PgMode::Append, COMMIT_EVERY);
+    let file = write_pipeline(
+        dir.path(),
+        &pipeline::pipeline("crash-server", source(&server).to_value(), sink),
+    );
+    let table = "public.events";
+    for cycle in 1..=2u64 {
+        let start = rows(&url, table).await;
+        if start == RECORDS {
+            break; // the previous run rode out the crash and finished
+        }
+        let child = spawn_faucet(&["run".as_ref(), file.as_os_str()], &[]);
+        // Kill the server once this run has committed twice.
+        let target = start + 2 * COMMIT_EVERY;
+        bounded(Duration::from_secs(60), "rows reaching PostgreSQL", async {
+            while rows(&url, table).await < target && !child.has_exited() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        assert!(
+            !child.has_exited(),
+            "cycle {cycle}: faucet ended before PostgreSQL was killed"
+        );
+        cluster.stop_immediate().expect("pg_ctl stop -m immediate");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        cluster.restart().expect("start PostgreSQL again");
+        // faucet either fails (connection lost) or rides out the restart
+        // with its retries; it must end by itself and must not panic.
+        let exit = wait(child, RUN_DEADLINE).await;
+        eprintln!(
+            "cycle {cycle}: faucet ended with {} after the server crash",
+            exit.status
+        );
+        assert!(
+            !exit.timed_out,
+            "cycle {cycle}: faucet hung after the crash: {}",
+            exit.describe()
+        );
+        assert!(
+            !exit.panicked(),
+            "cycle {cycle}: faucet panicked: {}",
+            exit.describe()
+        );
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .expect("reconnect");
+        tokio::spawn(conn);
+        let row = client
+            .query_one(
+                &format!("SELECT count(*), count(DISTINCT id) FROM {table}"),
+                &[],
+            )
+            .await
+            .expect("count after recovery");
+        assert_eq!(
+            row.get::<_, i64>(0),
+            row.get::<_, i64>(1),
+            "cycle {cycle}: duplicates after recovery"
+        );
+    }
+    let exit = bounded(RUN_DEADLINE, "the final run", run_faucet(&file)).await;
+    assert_ok(&exit, "the final run");
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    let got = verify::pg_digest(&client, table)
+        .await
+        .expect("read the table");
+    assert_exactly_once(
+        &got,
+        RECORDS,
+        "REST → PostgreSQL across two PostgreSQL crashes",
+    );
+}

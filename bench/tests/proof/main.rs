@@ -1,0 +1,14 @@
+//! The proof tests: crash tests (SIGKILL of `faucet run`, PostgreSQL
+//! killed mid-run), the fault matrix against the fixture server's fault
+//! injection, and bad input (mutated configs, SQL injection through
+//! identifiers, secrets kept out of every output).
+//!
+//! Every test drives the real `faucet` binary (see
+//! `faucet_bench::binaries` for how it is found or built) against real
+//! servers on 127.0.0.1, at a scale that keeps the whole file well under a
+//! few minutes on 2 cores, and every wait is bounded.
+
+mod bad_input;
+mod crash;
+mod faults;
+mod support;
