@@ -3,10 +3,16 @@
 use faucet_core::Registry;
 use faucet_sink_jsonl::JsonlSink;
 use faucet_sink_postgres::PostgresSink;
+use faucet_source_rest::RestSource;
 
 /// A registry of every built-in source and sink.
 pub(crate) fn builtin() -> Registry {
     let mut registry = Registry::new();
+    registry.register_source(
+        "rest",
+        "Reads any paginated REST API: every pagination and auth style, resumable, incremental",
+        RestSource::new,
+    );
     registry.register_sink(
         "jsonl",
         "Appends records as JSON Lines to a file (exactly once on resume) or stdout",

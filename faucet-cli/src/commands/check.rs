@@ -15,8 +15,7 @@ pub(crate) async fn run(args: &FileArgs) -> anyhow::Result<Exit> {
     let options = LoadOptions {
         env_file: args.env_file.clone(),
     };
-    let file = pipeline_file::load(&args.pipeline, &options)?;
-    let built = pipeline_file::build(&file, &connectors::builtin())?;
+    let (file, built) = pipeline_file::load(&args.pipeline, &options, &connectors::builtin())?;
     let source = built
         .source
         .check()

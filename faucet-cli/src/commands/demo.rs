@@ -38,8 +38,8 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<Exit> {
     let text = pipeline_text(&server.url(), args.postgres.as_deref(), &output);
     let path = args.dir.join("pipeline.yaml");
     std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
-    let file = pipeline_file::load(&path, &LoadOptions::default())?;
-    let built = pipeline_file::build(&file, &connectors::builtin())?;
+    let (file, built) =
+        pipeline_file::load(&path, &LoadOptions::default(), &connectors::builtin())?;
     if args.postgres.is_none() {
         start_fresh(&output)?;
     }

@@ -31,8 +31,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<Exit> {
     let options = LoadOptions {
         env_file: args.file.env_file.clone(),
     };
-    let file = pipeline_file::load(&args.file.pipeline, &options)?;
-    let built = pipeline_file::build(&file, &connectors::builtin())?;
+    let (file, built) = pipeline_file::load(&args.file.pipeline, &options, &connectors::builtin())?;
     if args.dry_run {
         return dry_run::run(&file, built, args.limit).await;
     }

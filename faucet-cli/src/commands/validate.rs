@@ -15,12 +15,8 @@ pub(crate) fn run(args: &ValidateArgs) -> anyhow::Result<Exit> {
     };
     let mut all_valid = true;
     for path in &args.pipelines {
-        let result = pipeline_file::load(path, &options).and_then(|file| {
-            pipeline_file::build(&file, &registry)?;
-            Ok(file)
-        });
-        match result {
-            Ok(file) => crate::stdout::line(&format!(
+        match pipeline_file::load(path, &options, &registry) {
+            Ok((file, _)) => crate::stdout::line(&format!(
                 "✓ {}: pipeline `{}`, source `{}` → sink `{}`",
                 path.display(),
                 secrets::redact(&file.name),

@@ -1,11 +1,14 @@
-//! Reading a pipeline file: text → YAML → substitution → sections.
+//! Reading a pipeline file: text → YAML → substitution → sections →
+//! connectors.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use faucet_core::parse_config;
-use serde_json::{Map, Value};
+use faucet_core::Registry;
+use serde_json::Value;
 
+use super::build::{Connectors, build};
+use super::sections::{Sections, split};
 use super::spec::{ConnectorSpec, Settings, StateSpec};
 use super::substitute::Substituter;
 use super::{FileErrors, dotenv};
@@ -17,11 +20,9 @@ pub(crate) struct LoadOptions {
     pub(crate) env_file: Option<PathBuf>,
 }
 
-/// A pipeline file, read and split, with connector configs not yet parsed.
+/// A pipeline file, read and split.
 #[derive(Debug, Clone)]
 pub(crate) struct PipelineFile {
-    /// The file as the user named it.
-    pub(crate) path: PathBuf,
     /// The pipeline's name (its state key).
     pub(crate) name: String,
     /// The `source:` section.
@@ -34,19 +35,22 @@ pub(crate) struct PipelineFile {
     pub(crate) settings: Settings,
 }
 
-const TOP_LEVEL_KEYS: [&str; 5] = ["name", "source", "sink", "state", "settings"];
-
-/// Reads, substitutes and splits the pipeline file at `path`. Every
-/// problem found is reported at once, each with its path in the file.
-pub(crate) fn load(path: &Path, options: &LoadOptions) -> Result<PipelineFile, FileErrors> {
-    let fail = |path_in_file: &str, message: String| FileErrors {
+/// Reads, substitutes and splits the pipeline file at `path`, and builds
+/// its connectors through `registry` (no I/O). Every problem found is
+/// reported at once, each with its path in the file.
+pub(crate) fn load(
+    path: &Path,
+    options: &LoadOptions,
+    registry: &Registry,
+) -> Result<(PipelineFile, Connectors), FileErrors> {
+    let fail = |message: String| FileErrors {
         file: path.display().to_string(),
-        errors: vec![(path_in_file.to_owned(), message)],
+        errors: vec![(String::new(), message)],
     };
-    let raw = std::fs::read_to_string(path).map_err(|e| fail("", format!("cannot read: {e}")))?;
-    let dotenv = read_dotenv(options).map_err(|e| fail("", format!("{e:#}")))?;
+    let raw = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+    let dotenv = read_dotenv(options).map_err(|e| fail(format!("{e:#}")))?;
     let mut value: Value =
-        serde_yaml_ng::from_str(&raw).map_err(|e| fail("", format!("not valid YAML: {e}")))?;
+        serde_yaml_ng::from_str(&raw).map_err(|e| fail(format!("not valid YAML: {e}")))?;
     let lookup = |name: &str| {
         std::env::var(name)
             .ok()
@@ -58,113 +62,32 @@ pub(crate) fn load(path: &Path, options: &LoadOptions) -> Result<PipelineFile, F
         .map(|e| (e.path, e.message))
         .collect();
     let sections = split(value, &mut errors);
-    match sections {
-        Some((name, source, sink, state, settings)) if errors.is_empty() => Ok(PipelineFile {
-            path: path.to_owned(),
-            name: name.unwrap_or_else(|| default_name(path)),
-            source,
-            sink,
-            state,
-            settings,
-        }),
+    let connectors = build(&sections, registry, &mut errors);
+    match (sections, connectors) {
+        (
+            Sections {
+                name: Some(name),
+                source: Some(source),
+                sink: Some(sink),
+                state: Some(state),
+                settings: Some(settings),
+            },
+            Some(connectors),
+        ) if errors.is_empty() => {
+            let name = name.unwrap_or_else(|| default_name(path));
+            let file = PipelineFile {
+                name,
+                source,
+                sink,
+                state,
+                settings,
+            };
+            Ok((file, connectors))
+        }
         _ => Err(FileErrors {
             file: path.display().to_string(),
             errors,
         }),
-    }
-}
-
-type Sections = (
-    Option<String>,
-    ConnectorSpec,
-    ConnectorSpec,
-    Option<StateSpec>,
-    Settings,
-);
-
-/// Splits the top level into its sections, collecting every error.
-fn split(value: Value, errors: &mut Vec<(String, String)>) -> Option<Sections> {
-    let Value::Object(mut map) = value else {
-        errors.push((
-            String::new(),
-            "expected a mapping with `source` and `sink` sections".into(),
-        ));
-        return None;
-    };
-    for key in map.keys() {
-        if !TOP_LEVEL_KEYS.contains(&key.as_str()) {
-            errors.push((
-                key.clone(),
-                format!(
-                    "unknown key, expected one of `{}`",
-                    TOP_LEVEL_KEYS.join("`, `")
-                ),
-            ));
-        }
-    }
-    let name = section(&mut map, "name", errors);
-    let state = section(&mut map, "state", errors);
-    let settings = section::<Settings>(&mut map, "settings", errors);
-    let source = connector(&mut map, "source", errors);
-    let sink = connector(&mut map, "sink", errors);
-    Some((
-        name?,
-        source?,
-        sink?,
-        state?,
-        settings.map(Option::unwrap_or_default)?,
-    ))
-}
-
-/// Parses an optional section; `Some(None)` when absent, `None` on error.
-fn section<T: serde::de::DeserializeOwned>(
-    map: &mut Map<String, Value>,
-    key: &str,
-    errors: &mut Vec<(String, String)>,
-) -> Option<Option<T>> {
-    match map.remove(key) {
-        None | Some(Value::Null) => Some(None),
-        Some(value) => match parse_config::<T>(value) {
-            Ok(parsed) => Some(Some(parsed)),
-            Err(err) => {
-                errors.push(config_error(err.at_path(key)));
-                None
-            }
-        },
-    }
-}
-
-fn connector(
-    map: &mut Map<String, Value>,
-    key: &str,
-    errors: &mut Vec<(String, String)>,
-) -> Option<ConnectorSpec> {
-    let Some(value) = map.remove(key) else {
-        errors.push((
-            key.to_owned(),
-            format!("missing: every pipeline needs a `{key}` section"),
-        ));
-        return None;
-    };
-    ConnectorSpec::from_value(value)
-        .map_err(|(path, message)| errors.push((join(key, &path), message)))
-        .ok()
-}
-
-/// `(path, message)` of a config error, or the whole error for others.
-pub(crate) fn config_error(err: faucet_core::FaucetError) -> (String, String) {
-    match err {
-        faucet_core::FaucetError::Config { path, message } => (path, message),
-        other => (String::new(), other.to_string()),
-    }
-}
-
-/// `prefix.path`, or `prefix` alone.
-pub(crate) fn join(prefix: &str, path: &str) -> String {
-    match path {
-        "" => prefix.to_owned(),
-        p if p.starts_with('[') => format!("{prefix}{p}"),
-        p => format!("{prefix}.{p}"),
     }
 }
 
@@ -198,7 +121,9 @@ mod tests {
             &LoadOptions {
                 env_file: Some(env),
             },
+            &crate::connectors::builtin(),
         )
+        .map(|(file, _)| file)
     }
 
     #[test]

@@ -21,10 +21,11 @@ mod build;
 mod dotenv;
 mod file_schema;
 mod load;
+mod sections;
 mod spec;
 mod substitute;
 
-pub(crate) use build::{Connectors, build};
+pub(crate) use build::Connectors;
 pub(crate) use file_schema::pipeline_schema;
 pub(crate) use load::{LoadOptions, PipelineFile, load};
 

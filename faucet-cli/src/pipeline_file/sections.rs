@@ -1,0 +1,102 @@
+//! Splitting a pipeline file's top level into its sections.
+
+use faucet_core::parse_config;
+use serde_json::{Map, Value};
+
+use super::build::located;
+use super::spec::{ConnectorSpec, Settings, StateSpec};
+
+const TOP_LEVEL_KEYS: [&str; 5] = ["name", "source", "sink", "state", "settings"];
+
+/// The top-level sections; `None` where a section has errors.
+pub(crate) struct Sections {
+    /// `name:` (itself optional).
+    pub(crate) name: Option<Option<String>>,
+    /// `source:`.
+    pub(crate) source: Option<ConnectorSpec>,
+    /// `sink:`.
+    pub(crate) sink: Option<ConnectorSpec>,
+    /// `state:` (itself optional).
+    pub(crate) state: Option<Option<StateSpec>>,
+    /// `settings:`, defaulted when absent.
+    pub(crate) settings: Option<Settings>,
+}
+
+/// Splits the top level into its sections, collecting every error.
+pub(crate) fn split(value: Value, errors: &mut Vec<(String, String)>) -> Sections {
+    let Value::Object(mut map) = value else {
+        errors.push((
+            String::new(),
+            "expected a mapping with `source` and `sink` sections".into(),
+        ));
+        return Sections {
+            name: None,
+            source: None,
+            sink: None,
+            state: None,
+            settings: None,
+        };
+    };
+    for key in map.keys() {
+        if !TOP_LEVEL_KEYS.contains(&key.as_str()) {
+            errors.push((
+                key.clone(),
+                format!(
+                    "unknown key, expected one of `{}`",
+                    TOP_LEVEL_KEYS.join("`, `")
+                ),
+            ));
+        }
+    }
+    Sections {
+        name: section(&mut map, "name", errors),
+        state: section(&mut map, "state", errors),
+        settings: section::<Settings>(&mut map, "settings", errors).map(Option::unwrap_or_default),
+        source: connector(&mut map, "source", errors),
+        sink: connector(&mut map, "sink", errors),
+    }
+}
+
+/// Parses an optional section; `Some(None)` when absent, `None` on error.
+fn section<T: serde::de::DeserializeOwned>(
+    map: &mut Map<String, Value>,
+    key: &str,
+    errors: &mut Vec<(String, String)>,
+) -> Option<Option<T>> {
+    match map.remove(key) {
+        None | Some(Value::Null) => Some(None),
+        Some(value) => match parse_config::<T>(value) {
+            Ok(parsed) => Some(Some(parsed)),
+            Err(err) => {
+                errors.push(located(key, err));
+                None
+            }
+        },
+    }
+}
+
+fn connector(
+    map: &mut Map<String, Value>,
+    key: &str,
+    errors: &mut Vec<(String, String)>,
+) -> Option<ConnectorSpec> {
+    let Some(value) = map.remove(key) else {
+        errors.push((
+            key.to_owned(),
+            format!("missing: every pipeline needs a `{key}` section"),
+        ));
+        return None;
+    };
+    ConnectorSpec::from_value(value)
+        .map_err(|(path, message)| errors.push((join(key, &path), message)))
+        .ok()
+}
+
+/// `prefix.path`, or `prefix` alone.
+pub(crate) fn join(prefix: &str, path: &str) -> String {
+    match path {
+        "" => prefix.to_owned(),
+        p if p.starts_with('[') => format!("{prefix}{p}"),
+        p => format!("{prefix}.{p}"),
+    }
+}

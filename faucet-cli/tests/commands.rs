@@ -1,0 +1,222 @@
+//! `--version`, `--help`, `connectors`, `schema`, `completions`, and
+//! `validate` errors.
+
+mod support;
+
+use faucet_core::schema::undocumented_properties;
+use serde_json::Value;
+use support::{faucet, stderr, stdout, write};
+
+#[test]
+fn version_and_help_work_on_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = faucet(dir.path()).arg("--version").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        stdout(&out).trim(),
+        format!("faucet {}", env!("CARGO_PKG_VERSION"))
+    );
+    for command in [
+        vec!["run"],
+        vec!["validate"],
+        vec!["check"],
+        vec!["schema"],
+        vec!["connectors"],
+        vec!["init"],
+        vec!["init", "pipeline"],
+        vec!["init", "source"],
+        vec!["init", "sink"],
+        vec!["demo"],
+        vec!["completions"],
+    ] {
+        let out = faucet(dir.path())
+            .args(&command)
+            .arg("--help")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{command:?} --help failed");
+        assert!(
+            stdout(&out).contains("Usage: faucet"),
+            "{command:?}: {}",
+            stdout(&out)
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = faucet(dir.path()).arg("frobnicate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = faucet(dir.path())
+        .args(["run", "missing.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("missing.yaml"), "{}", stderr(&out));
+}
+
+#[test]
+fn connectors_lists_sources_and_sinks_one_line_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = faucet(dir.path()).arg("connectors").output().unwrap();
+    assert!(out.status.success());
+    let text = stdout(&out);
+    for (kind, name) in [("source", "rest"), ("sink", "jsonl"), ("sink", "postgres")] {
+        let line = text
+            .lines()
+            .find(|l| l.split_whitespace().take(2).eq([kind, name]))
+            .unwrap_or_else(|| panic!("no `{kind} {name}` line in:\n{text}"));
+        assert!(
+            line.split_whitespace().count() > 3,
+            "no description: {line}"
+        );
+    }
+}
+
+fn schema_of(args: &[&str]) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let out = faucet(dir.path())
+        .arg("schema")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).expect("schema output is JSON")
+}
+
+/// Every `$ref` points at a definition that exists.
+fn assert_refs_resolve(schema: &Value) {
+    let text = schema.to_string();
+    for part in text.split("\"$ref\":\"#/$defs/").skip(1) {
+        let name = &part[..part.find('"').unwrap()];
+        assert!(schema["$defs"].get(name).is_some(), "dangling $ref {name}");
+    }
+}
+
+#[test]
+fn schemas_are_json_schema_with_every_property_described() {
+    let whole = schema_of(&[]);
+    assert!(
+        whole["$schema"]
+            .as_str()
+            .unwrap()
+            .contains("json-schema.org")
+    );
+    assert_eq!(whole["type"], "object");
+    assert_refs_resolve(&whole);
+    assert_eq!(undocumented_properties(&whole), Vec::<String>::new());
+    for role in ["source", "sink"] {
+        let variants = whole["properties"][role]["oneOf"].as_array().unwrap();
+        assert!(!variants.is_empty(), "no {role} variants");
+        for v in variants {
+            assert!(v["properties"]["type"]["const"].is_string(), "{v}");
+        }
+    }
+    for (kind, name) in [("source", "rest"), ("sink", "jsonl"), ("sink", "postgres")] {
+        let schema = schema_of(&[kind, name]);
+        assert_eq!(schema["type"], "object", "{kind} {name}");
+        assert_refs_resolve(&schema);
+        assert_eq!(
+            undocumented_properties(&schema),
+            Vec::<String>::new(),
+            "{kind} {name}"
+        );
+    }
+}
+
+#[test]
+fn schema_of_an_unknown_connector_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = faucet(dir.path())
+        .args(["schema", "sink", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("unknown sink type `nope`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn completions_are_printed_for_bash_and_zsh() {
+    let dir = tempfile::tempdir().unwrap();
+    for (shell, marker) in [("bash", "_faucet()"), ("zsh", "#compdef faucet")] {
+        let out = faucet(dir.path())
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let text = stdout(&out);
+        assert!(
+            text.contains(marker),
+            "{shell}: {}",
+            &text[..text.len().min(200)]
+        );
+        assert!(
+            text.contains("validate"),
+            "{shell} completions lack subcommands"
+        );
+    }
+}
+
+#[test]
+fn validate_reports_every_error_with_its_path_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "bad.yaml",
+        "source:\n  type: rest\n  base_url: http://127.0.0.1:1\n  pagination:\n    kind: cursr\n\
+         sink:\n  type: jsonl\n  commit_records: many\nsettings:\n  channel_depth: -1\nextra: 1\n",
+    );
+    let out = faucet(dir.path())
+        .arg("validate")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = stderr(&out);
+    for expected in [
+        "source.pagination.kind: unknown variant `cursr`, expected one of",
+        "sink.commit_records: invalid type: string \"many\"",
+        "settings.channel_depth: invalid value",
+        "extra: unknown key",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+    }
+}
+
+#[test]
+fn validate_accepts_a_good_file_and_names_a_missing_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(
+        dir.path(),
+        "good.yaml",
+        "source: {type: rest, base_url: 'http://127.0.0.1:1'}\nsink: {type: jsonl, path: out.jsonl}\n",
+    );
+    let out = faucet(dir.path())
+        .arg("validate")
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("✓"), "{}", stdout(&out));
+    let missing = write(
+        dir.path(),
+        "missing.yaml",
+        "source: {type: rest, base_url: '${API_URL_NOT_SET}'}\nsink: {type: jsonl}\n",
+    );
+    let out = faucet(dir.path())
+        .arg("validate")
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("source.base_url: environment variable `API_URL_NOT_SET` is not set"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -1,0 +1,224 @@
+//! `faucet run` against the test kit's real HTTP fixture server: to
+//! completion, with `--limit`/`--state`/`--dry-run`, and interrupted by
+//! SIGINT then resumed with no missing and no duplicate records.
+
+mod support;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use faucet_testkit::fixture::{FixtureConfig, FixtureServer};
+use support::{
+    faucet, jsonl_ids, line_count, output, rest_to_jsonl, send_signal, stderr, stdout, wait_until,
+    write,
+};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn runs_to_completion_with_every_record_once() {
+    let server = FixtureServer::start(FixtureConfig::new(2_000))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out/records.jsonl");
+    let file = write(
+        dir.path(),
+        "users.yaml",
+        &rest_to_jsonl(&server.url(), 100, &out),
+    );
+    let mut cmd = faucet(dir.path());
+    cmd.arg("run").arg(&file);
+    let result = output(cmd).await;
+    assert!(result.status.success(), "{}", stderr(&result));
+    assert_eq!(jsonl_ids(&out), (1..=2_000).collect::<Vec<_>>());
+    let log = stderr(&result);
+    for expected in [
+        "Completed pipeline `users`",
+        "2,000 read, 2,000 written",
+        "exactly-once",
+        "from the start",
+    ] {
+        assert!(log.contains(expected), "{expected:?} not in:\n{log}");
+    }
+}
+
+/// Starts `faucet run`, waits for `min_lines` in `out`, sends SIGINT
+/// `signals` times, and returns the exit code and stderr.
+async fn interrupt(
+    file: &std::path::Path,
+    out: &std::path::Path,
+    min_lines: usize,
+    signals: usize,
+) -> (Option<i32>, String) {
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("faucet"))
+        .arg("run")
+        .arg(file)
+        .current_dir(file.parent().unwrap())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until(60, "the first pages", || line_count(out) >= min_lines).await;
+    for _ in 0..signals {
+        send_signal(child.id(), "INT");
+    }
+    let result = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    (result.status.code(), stderr(&result))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigint_stops_at_a_page_boundary_and_a_rerun_resumes_exactly_once() {
+    let config = FixtureConfig::new(10_000).with_latency(Duration::from_millis(30));
+    let server = FixtureServer::start(config).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("records.jsonl");
+    let file = write(
+        dir.path(),
+        "slow.yaml",
+        &rest_to_jsonl(&server.url(), 100, &out),
+    );
+
+    let (code, log) = interrupt(&file, &out, 300, 1).await;
+    assert_eq!(code, Some(130), "{log}");
+    assert!(log.contains("Interrupted"), "{log}");
+    let partial = jsonl_ids(&out);
+    assert!(partial.len() < 10_000, "the run finished before the signal");
+    assert_eq!(
+        partial.len() % 100,
+        0,
+        "stopped mid-page: {} records",
+        partial.len()
+    );
+    assert_eq!(partial, (1..=partial.len() as u64).collect::<Vec<_>>());
+
+    let mut cmd = faucet(dir.path());
+    cmd.arg("run").arg(&file);
+    let result = output(cmd).await;
+    assert!(result.status.success(), "{}", stderr(&result));
+    assert!(
+        stderr(&result).contains("resumed     from after"),
+        "{}",
+        stderr(&result)
+    );
+    assert_eq!(jsonl_ids(&out), (1..=10_000).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_sigint_exits_at_once_and_a_rerun_is_still_exactly_once() {
+    let config = FixtureConfig::new(5_000).with_latency(Duration::from_millis(30));
+    let server = FixtureServer::start(config).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("records.jsonl");
+    let file = write(
+        dir.path(),
+        "twice.yaml",
+        &rest_to_jsonl(&server.url(), 50, &out),
+    );
+
+    let (code, log) = interrupt(&file, &out, 100, 2).await;
+    assert_eq!(code, Some(130), "{log}");
+    assert!(
+        jsonl_ids(&out).len() < 5_000,
+        "the run finished before the signals"
+    );
+
+    let mut cmd = faucet(dir.path());
+    cmd.arg("run").arg(&file);
+    let result = output(cmd).await;
+    assert!(result.status.success(), "{}", stderr(&result));
+    assert_eq!(jsonl_ids(&out), (1..=5_000).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn limit_with_a_state_dir_resumes_after_the_last_full_page() {
+    let server = FixtureServer::start(FixtureConfig::new(500)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Standard output keeps no checkpoints: the state directory does.
+    let text = rest_to_jsonl(&server.url(), 100, std::path::Path::new("-"));
+    let file = write(dir.path(), "stdout.yaml", &text);
+    let ids = |out: &std::process::Output| -> Vec<u64> {
+        stdout(out)
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect()
+    };
+
+    let mut cmd = faucet(dir.path());
+    cmd.args(["run", "--state", "st", "--limit", "250"])
+        .arg(&file);
+    let first = output(cmd).await;
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert_eq!(ids(&first), (1..=250).collect::<Vec<_>>());
+    assert!(
+        stderr(&first).contains("at-least-once"),
+        "{}",
+        stderr(&first)
+    );
+    assert!(dir.path().join("st/stdout.json").is_file());
+
+    let mut cmd = faucet(dir.path());
+    cmd.args(["run", "--state", "st"]).arg(&file);
+    let second = output(cmd).await;
+    assert!(second.status.success(), "{}", stderr(&second));
+    // The limit cut page 3, so its checkpoint was not saved: resume at 201.
+    assert_eq!(ids(&second), (201..=500).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_prints_one_page_and_writes_nothing() {
+    let server = FixtureServer::start(FixtureConfig::new(1_000))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("never.jsonl");
+    let file = write(
+        dir.path(),
+        "dry.yaml",
+        &rest_to_jsonl(&server.url(), 100, &out),
+    );
+    let mut cmd = faucet(dir.path());
+    cmd.args(["run", "--dry-run", "--limit", "3"]).arg(&file);
+    let result = output(cmd).await;
+    assert!(result.status.success(), "{}", stderr(&result));
+    let lines: Vec<serde_json::Value> = stdout(&result)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0], faucet_testkit::fixture::record(1));
+    assert!(stderr(&result).contains("Dry run"), "{}", stderr(&result));
+    assert!(!out.exists(), "a dry run wrote {}", out.display());
+    assert!(
+        server.request_count() <= 4,
+        "{} requests for one page",
+        server.request_count()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_source_exits_1_with_the_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    // Nothing listens on port 9 of 127.0.0.1 (discard is not served).
+    let mut text = rest_to_jsonl("http://127.0.0.1:9", 10, &out);
+    text.push_str("settings: {channel_depth: 2}\n");
+    text = text.replace(
+        "concurrency: 1",
+        "concurrency: 1\n  http: {retry: {max_attempts: 1}}",
+    );
+    let file = write(dir.path(), "down.yaml", &text);
+    let mut cmd = faucet(dir.path());
+    cmd.arg("run").arg(&file);
+    let result = output(cmd).await;
+    assert_eq!(result.status.code(), Some(1), "{}", stderr(&result));
+    assert!(
+        stderr(&result).contains("error: pipeline `down` failed"),
+        "{}",
+        stderr(&result)
+    );
+}
