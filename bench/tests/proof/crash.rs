@@ -3,11 +3,11 @@
 //! Each ends with every record exactly once (count, distinct ids and a
 //! payload checksum equal to the source's).
 //!
-//! Sizing: 20,000 records in pages of 100, served 25 ms apart with
-//! concurrency 1, so a whole run needs at least 5 s of fetching; each
-//! kill lands at most 200 ms after the process first reached the server,
-//! so 20 kills cannot finish the job between them and every kill hits a
-//! running process. Commits happen every 500 records, so kills land
+//! Sizing: 30,000 records in pages of 100, served 25 ms apart with
+//! concurrency 1, so a whole run needs at least 7.5 s of fetching; each
+//! kill lands at most 350 ms after the process first reached the server
+//! (at most 14 pages later), so 20 kills cannot finish the job between
+//! them and every kill hits a running process. Commits happen every 500 records, so kills land
 //! before, during and after commits.
 
 use std::path::Path;
@@ -21,7 +21,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::support::*;
 
-const RECORDS: u64 = 20_000;
+const RECORDS: u64 = 30_000;
 const PAGE: u64 = 100;
 const LATENCY_MS: u64 = 25;
 const KILLS: usize = 20;
@@ -39,7 +39,7 @@ fn rng() -> StdRng {
 
 /// Starts `faucet run file` and SIGKILLs it at a random moment: every
 /// fifth time within 60 ms of spawning (during start-up), otherwise up to
-/// 200 ms after its first request reached `server`.
+/// 350 ms after its first request reached `server`.
 async fn run_and_kill(server: &FixtureServer, file: &Path, kill: usize, rng: &mut StdRng) {
     let before = server.request_count();
     let child = spawn_faucet(&["run".as_ref(), file.as_os_str()], &[]);
@@ -56,7 +56,7 @@ async fn run_and_kill(server: &FixtureServer, file: &Path, kill: usize, rng: &mu
             },
         )
         .await;
-        tokio::time::sleep(Duration::from_millis(rng.random_range(0..200))).await;
+        tokio::time::sleep(Duration::from_millis(rng.random_range(0..350))).await;
     }
     assert!(
         !child.has_exited(),
