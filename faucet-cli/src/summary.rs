@@ -33,8 +33,17 @@ pub(crate) fn render(report: &RunReport) -> String {
         None => "the start".to_owned(),
     };
     let _ = writeln!(out, "  resumed     from {resumed}");
-    if let Some(checkpoint) = &report.last_checkpoint {
-        let _ = writeln!(out, "  checkpoint  {checkpoint}");
+    match &report.last_checkpoint {
+        Some(checkpoint) if checkpoint.as_value().is_null() => {
+            let _ = writeln!(
+                out,
+                "  checkpoint  none: the source was read to its end, the next run starts over"
+            );
+        }
+        Some(checkpoint) => {
+            let _ = writeln!(out, "  checkpoint  {checkpoint}");
+        }
+        None => {}
     }
     let _ = writeln!(out, "  guarantee   {}", report.guarantee);
     if report.outcome == RunOutcome::Cancelled {

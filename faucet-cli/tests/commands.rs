@@ -220,3 +220,52 @@ fn validate_accepts_a_good_file_and_names_a_missing_variable() {
         stderr(&out)
     );
 }
+
+#[test]
+fn variables_come_from_dot_env_or_env_file_and_json_files_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "source:\n  type: rest\n  base_url: '${API_URL}'\n  concurrency: ${CONCURRENCY}\nsink: {type: jsonl}\n";
+    let file = write(dir.path(), "p.yaml", text);
+    write(
+        dir.path(),
+        ".env",
+        "API_URL=http://127.0.0.1:1\nCONCURRENCY=2\n",
+    );
+    let out = faucet(dir.path())
+        .arg("validate")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "./.env is read: {}", stderr(&out));
+
+    // A typed value from a variable is checked like one written in place.
+    write(
+        dir.path(),
+        "other.env",
+        "API_URL=http://127.0.0.1:1\nCONCURRENCY=lots\n",
+    );
+    let out = faucet(dir.path())
+        .args(["validate", "--env-file", "other.env"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("source.concurrency: invalid type"),
+        "{}",
+        stderr(&out)
+    );
+
+    let json = write(
+        dir.path(),
+        "p.json",
+        r#"{"name": "j", "source": {"type": "rest", "base_url": "http://127.0.0.1:1"}, "sink": {"type": "jsonl"}}"#,
+    );
+    let out = faucet(dir.path())
+        .arg("validate")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("pipeline `j`"), "{}", stdout(&out));
+}

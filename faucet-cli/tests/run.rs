@@ -49,6 +49,17 @@ async fn interrupt(
     min_lines: usize,
     signals: usize,
 ) -> (Option<i32>, String) {
+    interrupt_with(file, out, min_lines, &vec!["INT"; signals]).await
+}
+
+/// Starts `faucet run`, waits for `min_lines` in `out`, sends `signals`
+/// (e.g. `INT`, `TERM`), and returns the exit code and stderr.
+async fn interrupt_with(
+    file: &std::path::Path,
+    out: &std::path::Path,
+    min_lines: usize,
+    signals: &[&str],
+) -> (Option<i32>, String) {
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("faucet"))
         .arg("run")
         .arg(file)
@@ -58,8 +69,8 @@ async fn interrupt(
         .spawn()
         .unwrap();
     wait_until(60, "the first pages", || line_count(out) >= min_lines).await;
-    for _ in 0..signals {
-        send_signal(child.id(), "INT");
+    for signal in signals {
+        send_signal(child.id(), signal);
     }
     let result = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
@@ -220,5 +231,71 @@ async fn a_failing_source_exits_1_with_the_cause() {
         stderr(&result).contains("error: pipeline `down` failed"),
         "{}",
         stderr(&result)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_prints_a_checklist_and_its_exit_code_says_whether_all_passed() {
+    let server = FixtureServer::start(FixtureConfig::new(50)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let good = write(
+        dir.path(),
+        "good.yaml",
+        &rest_to_jsonl(&server.url(), 10, &out),
+    );
+    let mut cmd = faucet(dir.path());
+    cmd.arg("check").arg(&good);
+    let result = output(cmd).await;
+    assert!(
+        result.status.success(),
+        "{}{}",
+        stdout(&result),
+        stderr(&result)
+    );
+    let text = stdout(&result);
+    assert!(
+        text.contains("source `rest`") && text.contains("sink `jsonl`"),
+        "{text}"
+    );
+    assert!(text.contains("✓") && !text.contains("✗"), "{text}");
+
+    let text = rest_to_jsonl("http://127.0.0.1:9", 10, &out).replace(
+        "concurrency: 1",
+        "concurrency: 1\n  http: {retry: {max_attempts: 1}}",
+    );
+    let down = write(dir.path(), "down.yaml", &text);
+    let mut cmd = faucet(dir.path());
+    cmd.arg("check").arg(&down);
+    let result = output(cmd).await;
+    assert_eq!(
+        result.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&result),
+        stderr(&result)
+    );
+    assert!(stdout(&result).contains("✗"), "{}", stdout(&result));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_stops_like_ctrl_c() {
+    let config = FixtureConfig::new(5_000).with_latency(Duration::from_millis(30));
+    let server = FixtureServer::start(config).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("records.jsonl");
+    let file = write(
+        dir.path(),
+        "term.yaml",
+        &rest_to_jsonl(&server.url(), 50, &out),
+    );
+    let (code, log) = interrupt_with(&file, &out, 100, &["TERM"]).await;
+    assert_eq!(code, Some(130), "{log}");
+    assert!(log.contains("Interrupted pipeline `term`"), "{log}");
+    let partial = jsonl_ids(&out);
+    assert!(
+        partial.len() < 5_000 && partial.len() % 50 == 0,
+        "{} records",
+        partial.len()
     );
 }

@@ -48,7 +48,18 @@ pub(crate) fn render(registry: &Registry, source: &str, sink: &str) -> anyhow::R
         out,
         "# Values may use ${{VAR}} or ${{VAR:-default}} from the environment or a .env file;"
     );
-    let _ = writeln!(out, "# keep secrets there, not in this file.\n");
+    let _ = writeln!(
+        out,
+        "# keep secrets there, not in this file. For completion in editors, save"
+    );
+    let _ = writeln!(
+        out,
+        "# `faucet schema > faucet.schema.json` and add this first line:"
+    );
+    let _ = writeln!(
+        out,
+        "# # yaml-language-server: $schema=faucet.schema.json\n"
+    );
     let _ = writeln!(
         out,
         "# The state key of this pipeline. Default: the file name."

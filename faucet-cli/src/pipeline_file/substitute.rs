@@ -6,7 +6,8 @@
 //! file's structure. A string that is exactly one unquoted reference (
 //! `per_page: ${PAGE_SIZE}`) takes the type its value would have in YAML,
 //! so numbers and booleans work; quote it (`'${TOKEN}'`) to keep a string.
-//! `$${` writes a literal `${`.
+//! Inside a `{ … }` flow mapping YAML reads `{` as syntax, so references
+//! there must be quoted. `$${` writes a literal `${`.
 
 use std::collections::HashSet;
 
