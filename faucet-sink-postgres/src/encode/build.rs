@@ -88,10 +88,12 @@ pub(crate) fn build_layout(
                 column.name, column.catalog_type
             )
         })?;
+        let key = settings.mode == WriteMode::Upsert && settings.key.contains(&column.name);
         layout_columns.push(LayoutColumn {
             name: column.name.clone(),
             ty,
             slot,
+            key,
         });
     }
     if settings.mode == WriteMode::Upsert {
@@ -99,12 +101,14 @@ pub(crate) fn build_layout(
             name: Ident::new(SEQ_COLUMN).expect("valid name"),
             ty: PgType::Int8,
             slot: Slot::Seq,
+            key: false,
         });
         if let Some(field) = &settings.delete_field {
             layout_columns.push(LayoutColumn {
                 name: Ident::new(DELETE_COLUMN).expect("valid name"),
                 ty: PgType::Bool,
                 slot: Slot::Delete(field.clone()),
+                key: false,
             });
         }
     }

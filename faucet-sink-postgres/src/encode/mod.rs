@@ -6,6 +6,7 @@ mod numeric;
 mod value;
 
 use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hasher};
 
 use bytes::{BufMut, BytesMut};
 use serde_json::{Map, Value};
@@ -43,6 +44,23 @@ pub(crate) struct LayoutColumn {
     pub(crate) name: Ident,
     pub(crate) ty: PgType,
     pub(crate) slot: Slot,
+    /// Part of the upsert key (its encoded bytes are hashed to spot
+    /// duplicate keys within a transaction).
+    pub(crate) key: bool,
+}
+
+/// What a transaction's upsert staging has seen so far.
+#[derive(Debug, Default)]
+pub(crate) struct Staging {
+    /// The next row's sequence number.
+    pub(crate) seq: i64,
+    /// Hashes of the keys staged.
+    pub(crate) keys: HashSet<u64>,
+    /// Two rows may share a key (a hash was seen twice): dedupe before
+    /// merging.
+    pub(crate) duplicates: bool,
+    /// Rows staged as deletes.
+    pub(crate) deletes: u64,
 }
 
 /// The columns a `COPY` writes and how to fill them from a record.
@@ -87,24 +105,28 @@ pub(crate) fn position(page: u64, index: usize) -> String {
 }
 
 impl Layout {
-    /// Encodes `records` into `buf`. `seq` numbers rows for upsert
-    /// staging. Errors (type conflicts under `type_conflict: error`, NUL
+    /// Encodes `records` into `buf`. `staging` numbers rows and tracks
+    /// keys for upsert staging. Errors (type conflicts under `type_conflict: error`, NUL
     /// under `nul: error`) name the table, column, value and record.
     pub(crate) fn encode(
         &self,
         records: &[Value],
         page: u64,
-        seq: &mut i64,
+        staging: &mut Staging,
         buf: &mut BytesMut,
     ) -> Result<Encoded, String> {
         let mut rows = 0;
         let mut dead = Vec::new();
         for (index, record) in records.iter().enumerate() {
             let start = buf.len();
-            match self.encode_row(record, *seq, buf) {
-                Ok(Row::Written) => {
+            match self.encode_row(record, staging.seq, buf) {
+                Ok(Row::Written { key_hash, deleted }) => {
                     rows += 1;
-                    *seq += 1;
+                    staging.seq += 1;
+                    if let Some(hash) = key_hash {
+                        staging.duplicates |= !staging.keys.insert(hash);
+                    }
+                    staging.deletes += u64::from(deleted);
                 }
                 Ok(Row::NeedsSchemaChange) => return Ok(Encoded::NeedsSchemaChange),
                 Err(RowError {
@@ -158,8 +180,11 @@ impl Layout {
             }
         }
         let mut matched = 0;
+        let mut key_hash: Option<DefaultHasher> = None;
+        let mut deleted = false;
         buf.put_i16(self.columns.len() as i16);
         for column in &self.columns {
+            let start = buf.len();
             let err = |value: &Value, reason: String| RowError {
                 column: column.name.to_string(),
                 value: short(value),
@@ -188,13 +213,18 @@ impl Layout {
                     buf.put_i64(seq);
                 }
                 Slot::Delete(name) => {
-                    let deleted = fields
+                    deleted = fields
                         .and_then(|f| f.get(name))
                         .and_then(Value::as_bool)
                         .unwrap_or(false);
                     buf.put_i32(1);
                     buf.put_u8(u8::from(deleted));
                 }
+            }
+            if column.key {
+                key_hash
+                    .get_or_insert_with(DefaultHasher::new)
+                    .write(&buf[start..]);
             }
         }
         // Fewer fields matched than the record has: one may need a column.
@@ -203,7 +233,10 @@ impl Layout {
                 return Ok(Row::NeedsSchemaChange);
             }
         }
-        Ok(Row::Written)
+        Ok(Row::Written {
+            key_hash: key_hash.map(|h| h.finish()),
+            deleted,
+        })
     }
 
     /// Whether a mapped field without a column has a value.
@@ -227,7 +260,10 @@ impl Layout {
 }
 
 enum Row {
-    Written,
+    Written {
+        key_hash: Option<u64>,
+        deleted: bool,
+    },
     NeedsSchemaChange,
 }
 

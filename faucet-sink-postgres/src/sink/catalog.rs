@@ -58,6 +58,31 @@ pub(crate) async fn read_columns(
     Ok(Some(columns))
 }
 
+/// Whether `table` has a unique index (without predicate or expressions)
+/// on exactly the `key` columns.
+pub(crate) async fn has_unique_index(
+    client: &Client,
+    table: &QualifiedName,
+    key: &[Ident],
+) -> Result<bool> {
+    let sql = format!(
+        "SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_index i \
+         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) \
+         WHERE i.indrelid = to_regclass({}) AND i.indisunique AND i.indpred IS NULL \
+         AND i.indexprs IS NULL GROUP BY i.indexrelid",
+        literal(&table.to_string())
+    );
+    let rows = client
+        .query(&sql, &[])
+        .await
+        .map_err(|e| pg_error(&format!("reading the indexes of {table}"), e))?;
+    let mut wanted: Vec<&str> = key.iter().map(Ident::name).collect();
+    wanted.sort_unstable();
+    Ok(rows
+        .iter()
+        .any(|row| row.get::<_, Vec<String>>(0) == wanted))
+}
+
 /// Creates `table` with the `changes` as its columns (and `key` as its
 /// primary key), or alters it.
 pub(crate) async fn apply(

@@ -30,36 +30,45 @@ pub(crate) async fn create_stage(client: &Client, target: &QualifiedName) -> Res
         .map_err(|e| pg_error(&format!("creating the staging table for {target}"), e))
 }
 
+/// How to merge one transaction's staged rows.
+pub(crate) struct MergePlan<'a> {
+    pub(crate) key: &'a [Ident],
+    /// Metadata columns: written, but not compared to decide whether a row
+    /// changed.
+    pub(crate) metadata: &'a [Ident],
+    /// Two staged rows may share a key: keep the last of each.
+    pub(crate) dedupe: bool,
+    /// Some staged rows are deletes.
+    pub(crate) deletes: bool,
+    /// The key has a unique index: one `INSERT … ON CONFLICT` (an index
+    /// probe per row) instead of `UPDATE` + `INSERT … WHERE NOT EXISTS`
+    /// (two joins).
+    pub(crate) on_conflict: bool,
+}
+
 /// Merges the staged rows into `target`.
 pub(crate) async fn merge(
     client: &Client,
     target: &QualifiedName,
     layout: &Layout,
-    key: &[Ident],
-    metadata: &[Ident],
-    deletes: bool,
+    plan: &MergePlan<'_>,
 ) -> Result<()> {
-    let sql = merge_sql(target, layout, key, metadata, deletes);
+    let sql = merge_sql(target, layout, plan);
     client
         .batch_execute(&sql)
         .await
         .map_err(|e| pg_error(&format!("merging staged rows into {target}"), e))
 }
 
-fn merge_sql(
-    target: &QualifiedName,
-    layout: &Layout,
-    key: &[Ident],
-    metadata: &[Ident],
-    deletes: bool,
-) -> String {
+fn merge_sql(target: &QualifiedName, layout: &Layout, plan: &MergePlan<'_>) -> String {
+    let key = plan.key;
     let data: Vec<&Ident> = layout
         .columns
         .iter()
         .filter(|c| !matches!(c.slot, Slot::Seq | Slot::Delete(_)))
         .map(|c| &c.name)
         .chain(
-            metadata
+            plan.metadata
                 .iter()
                 .filter(|m| !layout.columns.iter().any(|c| &c.name == *m)),
         )
@@ -68,41 +77,69 @@ fn merge_sql(
     let compared: Vec<&Ident> = non_key
         .iter()
         .copied()
-        .filter(|c| !metadata.contains(c))
+        .filter(|c| !plan.metadata.contains(c))
         .collect();
     let key_match = format!("({}) = ({})", list("t.", key), list("s.", key));
-    let mut sql = format!(
-        "DELETE FROM {STAGE} s USING {STAGE} d WHERE ({}) = ({}) AND s.{SEQ_COLUMN} < d.{SEQ_COLUMN}; \
-         ANALYZE {STAGE};",
-        list("s.", key),
-        list("d.", key)
-    );
-    if deletes {
+    let mut sql = String::new();
+    if plan.dedupe {
+        sql.push_str(&format!(
+            "DELETE FROM {STAGE} s USING {STAGE} d WHERE ({}) = ({}) AND s.{SEQ_COLUMN} < d.{SEQ_COLUMN};",
+            list("s.", key),
+            list("d.", key)
+        ));
+    }
+    if plan.deletes {
         sql.push_str(&format!(
             "DELETE FROM {target} t USING {STAGE} s WHERE {key_match} AND s.{DELETE_COLUMN};"
         ));
     }
-    if !non_key.is_empty() {
-        let set: Vec<String> = non_key.iter().map(|c| format!("{c} = s.{c}")).collect();
-        let changed = if compared.is_empty() {
+    let changed = |new: &str| {
+        if compared.is_empty() {
             "false".to_owned()
         } else {
+            let new_prefix = format!("{new}.");
             format!(
                 "({}) IS DISTINCT FROM ({})",
                 list("t.", compared.iter().copied()),
-                list("s.", compared.iter().copied())
+                list(&new_prefix, compared.iter().copied())
+            )
+        }
+    };
+    let insert = format!(
+        "INSERT INTO {target} AS t ({}) SELECT {} FROM {STAGE} s WHERE NOT s.{DELETE_COLUMN}",
+        list("", data.iter().copied()),
+        list("s.", data.iter().copied())
+    );
+    if plan.on_conflict {
+        let action = if non_key.is_empty() {
+            "NOTHING".to_owned()
+        } else {
+            let set: Vec<String> = non_key
+                .iter()
+                .map(|c| format!("{c} = EXCLUDED.{c}"))
+                .collect();
+            format!(
+                "UPDATE SET {} WHERE {}",
+                set.join(", "),
+                changed("EXCLUDED")
             )
         };
         sql.push_str(&format!(
-            "UPDATE {target} t SET {} FROM {STAGE} s WHERE {key_match} AND NOT s.{DELETE_COLUMN} AND {changed};",
-            set.join(", ")
+            "{insert} ON CONFLICT ({}) DO {action};",
+            list("", key)
+        ));
+        return sql;
+    }
+    if !non_key.is_empty() {
+        let set: Vec<String> = non_key.iter().map(|c| format!("{c} = s.{c}")).collect();
+        sql.push_str(&format!(
+            "UPDATE {target} t SET {} FROM {STAGE} s WHERE {key_match} AND NOT s.{DELETE_COLUMN} AND {};",
+            set.join(", "),
+            changed("s")
         ));
     }
     sql.push_str(&format!(
-        "INSERT INTO {target} ({}) SELECT {} FROM {STAGE} s WHERE NOT s.{DELETE_COLUMN} \
-         AND NOT EXISTS (SELECT 1 FROM {target} t WHERE {key_match});",
-        list("", data.iter().copied()),
-        list("s.", data.iter().copied())
+        "{insert} AND NOT EXISTS (SELECT 1 FROM {target} t WHERE {key_match});"
     ));
     sql
 }

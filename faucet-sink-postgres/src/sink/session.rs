@@ -14,7 +14,7 @@ use super::connect::{connect, pg_error};
 use super::merge::{self, STAGE};
 use crate::config::{Settings, WriteMode};
 use crate::encode::{
-    COPY_HEADER, COPY_TRAILER, DeadLetter, Encoded, Layout, build_layout, column_of,
+    COPY_HEADER, COPY_TRAILER, DeadLetter, Encoded, Layout, Staging, build_layout, column_of,
     required_columns,
 };
 use crate::schema::plan::{Column, PlanInput};
@@ -40,7 +40,7 @@ struct Txn {
     staged: bool,
     rows: u64,
     bytes: u64,
-    seq: i64,
+    staging: Staging,
     checkpoint: Option<Checkpoint>,
     dead: Vec<DeadLetter>,
 }
@@ -154,15 +154,16 @@ impl Session {
             self.ensure_layout(s)?;
             let layout = self.layout.as_ref().expect("just built");
             let txn = self.txn.as_mut().expect("a transaction is open");
-            let mut seq = txn.seq;
+            let seq = txn.staging.seq;
             buf.clear();
-            match layout.encode(records, page, &mut seq, &mut buf) {
+            match layout.encode(records, page, &mut txn.staging, &mut buf) {
                 Err(message) => return Err(FaucetError::sink_error(message)),
-                Ok(Encoded::Rows { rows, dead }) => {
-                    txn.seq = seq;
-                    return Ok((buf, rows, dead));
+                Ok(Encoded::Rows { rows, dead }) => return Ok((buf, rows, dead)),
+                Ok(Encoded::NeedsSchemaChange) => {
+                    // Rows of this page that were counted are encoded again.
+                    txn.staging.seq = seq;
+                    self.change_schema(s, records).await?;
                 }
-                Ok(Encoded::NeedsSchemaChange) => self.change_schema(s, records).await?,
             }
         }
         Err(FaucetError::sink_error(format!(
@@ -298,15 +299,14 @@ impl Session {
                 .chain(&s.run_id_column)
                 .cloned()
                 .collect();
-            merge::merge(
-                &self.client,
-                &self.load,
-                layout,
-                &s.key,
-                &metadata,
-                s.delete_field.is_some(),
-            )
-            .await?;
+            let plan = merge::MergePlan {
+                key: &s.key,
+                metadata: &metadata,
+                dedupe: txn.staging.duplicates,
+                deletes: txn.staging.deletes > 0,
+                on_conflict: catalog::has_unique_index(&self.client, &self.load, &s.key).await?,
+            };
+            merge::merge(&self.client, &self.load, layout, &plan).await?;
         }
         if !txn.dead.is_empty() {
             let table = QualifiedName::new(&s.schema, &s.dead_letter_table);
