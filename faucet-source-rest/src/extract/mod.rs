@@ -3,8 +3,6 @@
 
 mod path;
 
-use std::hash::{Hash, Hasher};
-
 use bytes::Bytes;
 use faucet_core::{FaucetError, Record};
 use serde_json::Value;
@@ -38,8 +36,9 @@ pub(crate) struct Decoded {
     pub(crate) received: usize,
     /// Largest replication key on the page.
     pub(crate) max_key: Option<Value>,
-    /// Hash of the body, for the same-page-twice loop guard.
-    pub(crate) hash: u64,
+    /// The raw body (shared, not copied), for the same-page-twice loop
+    /// guard.
+    pub(crate) body: Bytes,
     pub(crate) bytes: u64,
 }
 
@@ -117,8 +116,6 @@ pub(crate) fn decode(
             format!("{what} at byte {}: {e}", byte_offset(body, &e)),
         )
     })?;
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    body.hash(&mut hasher);
     let mut page = Decoded {
         cursor: spec.cursor.as_ref().and_then(|p| as_text(p.get(&doc))),
         next_url: spec.next_url.as_ref().and_then(|p| as_text(p.get(&doc))),
@@ -132,7 +129,7 @@ pub(crate) fn decode(
             .total_pages
             .as_ref()
             .and_then(|p| as_count(p.get(&doc))),
-        hash: hasher.finish(),
+        body: body.clone(),
         bytes: body.len() as u64,
         ..Decoded::default()
     };

@@ -39,12 +39,12 @@ async fn drive(
     if let Position::Cursor(c) | Position::Next(c) = &state.position {
         seen.insert(c.clone());
     }
-    let mut last_hash = None;
+    let mut last_body: Option<bytes::Bytes> = None;
     let mut pages_read = 0u64;
     loop {
         let decoded = fetch_page(shared, part, &state.position.clone(), &state, cancel).await?;
         pages_read += 1;
-        if last_hash == Some(decoded.hash) {
+        if last_body.as_ref() == Some(&decoded.body) {
             tracing::warn!(
                 partition = part,
                 "Same page body twice in a row; ending pagination"
@@ -62,7 +62,7 @@ async fn drive(
             .await;
             return Ok(());
         }
-        last_hash = Some(decoded.hash);
+        last_body = Some(decoded.body.clone());
         let next = match shared.plan.paging {
             Paging::Cursor { .. } => decoded.cursor.clone().map(Position::Cursor),
             Paging::NextUrl | Paging::LinkHeader => decoded.next_url.clone().map(Position::Next),

@@ -114,7 +114,7 @@ impl Steps {
 struct Tracker {
     total: Option<u64>,
     total_pages: Option<u64>,
-    last_hash: Option<u64>,
+    last_body: Option<bytes::Bytes>,
     pages_read: u64,
     /// Offset of a short, non-empty offset page (more after it means the
     /// API caps the page size below `limit`).
@@ -125,10 +125,10 @@ impl Tracker {
     /// Takes in page `p`; `None` when it repeats the previous body.
     fn observe(&mut self, steps: &Steps, p: u64, decoded: &Decoded) -> Result<Option<PageFacts>> {
         self.pages_read += 1;
-        if decoded.received > 0 && self.last_hash == Some(decoded.hash) {
+        if decoded.received > 0 && self.last_body.as_ref() == Some(&decoded.body) {
             return Ok(None);
         }
-        self.last_hash = Some(decoded.hash);
+        self.last_body = Some(decoded.body.clone());
         self.total = self.total.or(decoded.total);
         self.total_pages = self.total_pages.or(decoded.total_pages);
         let n = decoded.received as u64;
