@@ -179,9 +179,19 @@ pub(crate) struct DemoArgs {
     #[arg(long, default_value_t = 50_000)]
     pub(crate) records: u64,
 
-    /// Load into this PostgreSQL database instead of a JSON Lines file.
+    /// Load into this PostgreSQL database instead of a JSON Lines file
+    /// (table `faucet_demo`, upsert by `id`).
     #[arg(long, value_name = "URL")]
     pub(crate) postgres: Option<String>,
+
+    /// The PostgreSQL schema of the demo table and its checkpoint.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "public",
+        requires = "postgres"
+    )]
+    pub(crate) schema: String,
 
     /// Directory for the pipeline file and the output.
     #[arg(long, value_name = "DIR", default_value = "faucet-demo")]

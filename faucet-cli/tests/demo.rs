@@ -46,7 +46,15 @@ async fn demo_loads_into_postgres_when_given_a_url() {
     let schema = faucet_testkit::postgres::server().fresh_schema().await;
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = faucet(dir.path());
-    cmd.args(["demo", "--records", "1500", "--postgres", schema.url()]);
+    cmd.args([
+        "demo",
+        "--records",
+        "1500",
+        "--postgres",
+        schema.url(),
+        "--schema",
+        schema.name(),
+    ]);
     let result = output(cmd).await;
     assert!(result.status.success(), "{}", stderr(&result));
     assert!(
@@ -56,7 +64,13 @@ async fn demo_loads_into_postgres_when_given_a_url() {
     );
     let row = schema
         .client()
-        .query_one("SELECT count(DISTINCT id) FROM public.faucet_demo", &[])
+        .query_one(
+            &format!(
+                "SELECT count(DISTINCT id) FROM \"{}\".faucet_demo",
+                schema.name()
+            ),
+            &[],
+        )
         .await
         .unwrap();
     assert_eq!(row.get::<_, i64>(0), 1_500);

@@ -35,7 +35,11 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<Exit> {
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("cannot create {}", args.dir.display()))?;
     let output = args.dir.join("records.jsonl");
-    let text = pipeline_text(&server.url(), args.postgres.as_deref(), &output);
+    let postgres = args
+        .postgres
+        .as_deref()
+        .map(|url| (url, args.schema.as_str()));
+    let text = pipeline_text(&server.url(), postgres, &output);
     let path = args.dir.join("pipeline.yaml");
     std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
     let (file, built) =
@@ -63,10 +67,11 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<Exit> {
 }
 
 /// The demo's pipeline file.
-fn pipeline_text(base_url: &str, postgres: Option<&str>, output: &Path) -> String {
+fn pipeline_text(base_url: &str, postgres: Option<(&str, &str)>, output: &Path) -> String {
     let sink = match postgres {
-        Some(url) => format!(
-            "sink:\n  type: postgres\n  url: \"{url}\"\n  table: faucet_demo\n  mode: upsert\n  key: [id]\n"
+        Some((url, schema)) => format!(
+            "sink:\n  type: postgres\n  url: \"{url}\"\n  schema: \"{schema}\"\n  table: faucet_demo\n  \
+             mode: upsert\n  key: [id]\n"
         ),
         None => format!("sink:\n  type: jsonl\n  path: \"{}\"\n", output.display()),
     };
@@ -130,7 +135,7 @@ mod tests {
         assert!(text.lines().count() <= 14, "{text}");
         let text = pipeline_text(
             "http://127.0.0.1:1",
-            Some("postgresql://u:p@h/db"),
+            Some(("postgresql://u:p@h/db", "public")),
             Path::new("x"),
         );
         assert!(
