@@ -421,3 +421,35 @@ async fn cancellation_ends_a_long_retry_after_wait() {
     );
     canceller.await.unwrap();
 }
+
+#[tokio::test]
+async fn an_api_key_echoed_into_next_links_stays_out_of_checkpoints() {
+    let api = server_with(FixtureAuth::ApiKeyQuery {
+        name: "api_key".into(),
+        value: "qk-secret".into(),
+    })
+    .await;
+    let src = source(
+        &api,
+        json!({
+            "path": "/records/next", "records": "data", "query": {"limit": "50"},
+            "auth": {"kind": "api_key", "name": "api_key", "value": "qk-secret", "location": "query"},
+            "pagination": {"kind": "next_url", "next_path": "links.next"}
+        }),
+    );
+    let out = run(&src, None).await.unwrap();
+    assert_exactly(&out.records, 1..=120);
+    for checkpoint in out.checkpoints.iter().flatten() {
+        assert!(
+            !checkpoint.to_string().contains("qk-secret"),
+            "{checkpoint}"
+        );
+    }
+    for request in api.requests() {
+        assert_eq!(
+            request.query_values("api_key"),
+            vec!["qk-secret"],
+            "sent exactly once"
+        );
+    }
+}

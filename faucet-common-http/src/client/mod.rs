@@ -107,6 +107,25 @@ impl HttpClient {
         url.to_string()
     }
 
+    /// Removes the client's own credentials (an API key in the query) from
+    /// `url`, e.g. a next link the server echoed them into, so they are
+    /// not stored in checkpoints; the client adds them to every request.
+    pub fn strip_credentials(&self, url: &mut Url) {
+        let secret = self.inner.auth.secret_params();
+        if secret.is_empty() || url.query().is_none() {
+            return;
+        }
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| !secret.iter().any(|s| s == k))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        url.set_query(None);
+        if !kept.is_empty() {
+            url.query_pairs_mut().extend_pairs(kept);
+        }
+    }
+
     /// The adaptive concurrency limiter shared by this client's requests.
     pub fn concurrency(&self) -> &Arc<AdaptiveConcurrency> {
         &self.inner.concurrency

@@ -48,13 +48,14 @@ pub(crate) async fn fetch_page(
         decoded.next_url = link;
     }
     if let Some(next) = decoded.next_url.take() {
-        let absolute = request.url.join(&next).map_err(|e| {
+        let mut absolute = request.url.join(&next).map_err(|e| {
             FaucetError::source_error(format!(
                 "next link `{}` from {} is not a valid URL: {e}",
-                shared.client.redact(&request.url),
+                faucet_common_http::redact_url(&next, &[]),
                 shared.client.redact(&request.url)
             ))
         })?;
+        shared.client.strip_credentials(&mut absolute);
         decoded.next_url = Some(absolute.to_string());
     }
     Ok(decoded)
