@@ -1,6 +1,13 @@
-//! Child processes measured the way `time -v` does: wall time from spawn
-//! to reaping, and peak resident set size from `wait4`'s `rusage` (the
-//! child's own high-water mark, read by the kernel, not sampled).
+//! Child processes measured: wall time from spawn to reaping, CPU time
+//! from `wait4`'s `rusage`, and peak resident set size from the kernel's
+//! own high-water mark of the child's memory (`VmHWM` in
+//! `/proc/PID/status`), read every few milliseconds while it runs.
+//!
+//! Why not `rusage.ru_maxrss`: Linux carries the high-water mark of the
+//! memory a process had *before* `exec` into its `ru_maxrss`, and a child
+//! spawned with `vfork`/`posix_spawn` (as Rust's `Command` does) runs on its
+//! parent's memory until `exec`, so `ru_maxrss` reports the orchestrator's
+//! size, not faucet's. `VmHWM` belongs to the new program's memory only.
 //!
 //! A [`Child`] sends its output to files (no pipe can fill up and stall
 //! it) and is killed with SIGKILL and reaped if dropped while running.
@@ -29,7 +36,7 @@ pub struct Exit {
     pub status: ExitStatus,
     /// From spawn to reaping.
     pub wall: Duration,
-    /// Peak resident set size in KiB (`ru_maxrss`).
+    /// Peak resident set size in KiB (`VmHWM`; see the module docs).
     pub peak_rss_kib: u64,
     /// CPU time used, user plus system (`ru_utime + ru_stime`).
     pub cpu: Duration,
@@ -78,6 +85,13 @@ impl Exit {
             tail(&self.stderr, 6000)
         )
     }
+}
+
+/// The peak RSS of the program `pid` runs now (`VmHWM`), in KiB.
+fn vm_hwm_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn timeval(t: libc::timeval) -> Duration {
@@ -165,7 +179,9 @@ impl Child {
     /// spawn (then [`Exit::timed_out`] is set). Blocking; polls every 2 ms.
     pub fn wait(mut self, deadline: Duration) -> anyhow::Result<Exit> {
         let mut timed_out = false;
+        let mut hwm = 0;
         let (status, rusage) = loop {
+            hwm = hwm.max(vm_hwm_kib(self.child.id()).unwrap_or(0));
             if let Some(done) = self.reap(libc::WNOHANG)? {
                 break done;
             }
@@ -184,7 +200,13 @@ impl Child {
         Ok(Exit {
             status,
             wall,
-            peak_rss_kib: rusage.ru_maxrss.max(0) as u64,
+            // A process too short-lived to be sampled falls back to
+            // ru_maxrss, which may include the parent's size.
+            peak_rss_kib: if hwm > 0 {
+                hwm
+            } else {
+                rusage.ru_maxrss.max(0) as u64
+            },
             cpu: timeval(rusage.ru_utime) + timeval(rusage.ru_stime),
             timed_out,
             stdout: read("stdout"),
@@ -358,6 +380,23 @@ mod tests {
         assert!(status.success());
         let after = tree_cpu(me).unwrap();
         assert!(after > before, "{before:?} -> {after:?}");
+    }
+
+    #[test]
+    fn peak_rss_is_the_childs_not_the_parents() {
+        // Make this process big, then measure a small child.
+        let ballast = vec![1u8; 300 << 20];
+        std::hint::black_box(&ballast);
+        let exit = Child::spawn(Command::new("sleep").arg("0.3"))
+            .unwrap()
+            .wait(Duration::from_secs(10))
+            .unwrap();
+        assert!(exit.peak_rss_kib > 0);
+        assert!(
+            exit.peak_rss_mib() < 50.0,
+            "sleep's peak RSS reported as {:.1} MiB",
+            exit.peak_rss_mib()
+        );
     }
 
     #[test]
