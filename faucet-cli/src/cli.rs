@@ -14,7 +14,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "faucet",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = "First time? `faucet demo` loads a sample API with no network and no database.\n\
+                  Then: `faucet init pipeline --source rest --sink postgres -o pipeline.yaml`."
 )]
 pub(crate) struct Cli {
     /// The command to run.

@@ -20,7 +20,9 @@ const LOG_EVERY: Duration = Duration::from_secs(2);
 pub(crate) struct ProgressView {
     bar: Option<ProgressBar>,
     log_lines: bool,
-    last_line: Mutex<Instant>,
+    /// When the last log line was written; `None` before the first page,
+    /// which is always logged.
+    last_line: Mutex<Option<Instant>>,
 }
 
 impl ProgressView {
@@ -32,7 +34,7 @@ impl ProgressView {
         Self {
             bar: bar.then(new_bar),
             log_lines,
-            last_line: Mutex::new(Instant::now()),
+            last_line: Mutex::new(None),
         }
     }
 
@@ -88,8 +90,8 @@ impl Observer for ProgressView {
         }
         if self.log_lines {
             let mut last = self.last_line.lock().unwrap_or_else(|e| e.into_inner());
-            if last.elapsed() >= LOG_EVERY {
-                *last = Instant::now();
+            if last.is_none_or(|at| at.elapsed() >= LOG_EVERY) {
+                *last = Some(Instant::now());
                 eprintln!("progress: {}", progress_line(progress));
             }
         }

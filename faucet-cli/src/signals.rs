@@ -2,33 +2,62 @@
 //! boundary and saves its checkpoint; a second exits at once.
 
 use faucet_core::CancellationToken;
-use tokio::signal::unix::{SignalKind, signal};
 
 use crate::exit::Exit;
 
-/// Cancels `token` on the first SIGINT or SIGTERM and exits with code 130
-/// on the second. Must be called inside the runtime.
+/// Cancels `token` on the first Ctrl-C (SIGINT) or SIGTERM and exits with
+/// code 130 on the second. Must be called inside the runtime.
 pub(crate) fn cancel_on_signal(token: CancellationToken) -> std::io::Result<()> {
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut terminate = signal(SignalKind::terminate())?;
+    let mut signals = Signals::new()?;
     tokio::spawn(async move {
-        let mut received = 0;
-        loop {
-            tokio::select! {
-                _ = interrupt.recv() => {}
-                _ = terminate.recv() => {}
-            }
-            received += 1;
-            if received == 1 {
-                eprintln!(
-                    "\nInterrupted: stopping at the next page boundary and saving the checkpoint (press Ctrl-C again to exit at once)"
-                );
-                token.cancel();
-            } else {
-                eprintln!("Interrupted again: exiting now; the last saved checkpoint stands");
-                std::process::exit(Exit::Interrupted as i32);
-            }
-        }
+        signals.next().await;
+        eprintln!(
+            "\nInterrupted: stopping at the next page boundary and saving the checkpoint \
+             (press Ctrl-C again to exit at once)"
+        );
+        token.cancel();
+        signals.next().await;
+        eprintln!("Interrupted again: exiting now; the last saved checkpoint stands");
+        std::process::exit(Exit::Interrupted as i32);
     });
     Ok(())
+}
+
+/// The stop signals of the platform.
+struct Signals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    #[cfg(unix)]
+    fn new() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn new() -> std::io::Result<Self> {
+        Ok(Self {})
+    }
+
+    /// Waits for the next SIGINT or SIGTERM.
+    #[cfg(unix)]
+    async fn next(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
+
+    /// Waits for the next Ctrl-C.
+    #[cfg(not(unix))]
+    async fn next(&mut self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -36,6 +36,7 @@ async fn runs_to_completion_with_every_record_once() {
         "2,000 read, 2,000 written",
         "exactly-once",
         "from the start",
+        "progress: ",
     ] {
         assert!(log.contains(expected), "{expected:?} not in:\n{log}");
     }
