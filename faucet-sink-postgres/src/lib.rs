@@ -75,3 +75,42 @@ pub fn register(registry: &mut faucet_core::Registry) {
         PostgresSink::new,
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faucet_core::{ConnectorKind, FaucetError, Registry, Sink};
+    use serde_json::json;
+
+    #[test]
+    fn the_sink_is_object_safe_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync + ?Sized>() {}
+        assert_send_sync::<PostgresSink>();
+        let sink = PostgresSink::new(PostgresSinkConfig::new("postgresql://h/db", "t")).unwrap();
+        let boxed: Box<dyn Sink> = Box::new(sink);
+        assert_eq!(boxed.name(), "postgres");
+        assert!(boxed.capabilities().atomic_checkpoints);
+        assert!(boxed.config_schema().is_some());
+    }
+
+    #[test]
+    fn registered_as_postgres_with_config_errors_naming_the_path() {
+        let mut registry = Registry::new();
+        register(&mut registry);
+        assert!(registry.schema(ConnectorKind::Sink, "postgres").is_ok());
+        let ok = json!({"url": "postgresql://h/db", "table": "t"});
+        assert!(registry.build_sink("postgres", ok).is_ok());
+        let bad = json!({"url": "postgresql://h/db", "table": "t", "mode": "upsert"});
+        let err = registry.build_sink("postgres", bad).err().unwrap();
+        assert!(
+            matches!(&err, FaucetError::Config { path, .. } if path == "key"),
+            "{err}"
+        );
+        let typo = json!({"url": "postgresql://h/db", "table": "t", "mode": "upsrt"});
+        let err = registry.build_sink("postgres", typo).err().unwrap();
+        assert!(
+            matches!(&err, FaucetError::Config { path, .. } if path == "mode"),
+            "{err}"
+        );
+    }
+}

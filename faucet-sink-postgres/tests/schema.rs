@@ -251,7 +251,7 @@ async fn whole_records_go_to_one_jsonb_column_with_metadata() {
     let names: Vec<&str> = types.iter().map(|(c, _)| c.as_str()).collect();
     assert_eq!(
         names,
-        ["record", "_faucet_run_id", "_faucet_loaded_at", "id"]
+        ["id", "record", "_faucet_run_id", "_faucet_loaded_at"]
     );
     let row = schema
         .client()

@@ -50,3 +50,28 @@ async fn a_throwaway_cluster_reports_where_it_lives() {
     assert!(cluster.bin_dir().join("pg_ctl").is_file());
     assert_eq!(server.url(), cluster.url());
 }
+
+#[tokio::test]
+async fn a_private_cluster_survives_an_immediate_stop_and_restart() {
+    let cluster = tokio::task::spawn_blocking(postgres::PgCluster::start)
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let client = postgres::connect(&cluster.url()).await;
+    client
+        .batch_execute("CREATE TABLE kept (v int); INSERT INTO kept VALUES (42)")
+        .await
+        .unwrap();
+    drop(client);
+    cluster.stop_immediate().unwrap();
+    assert!(
+        tokio_postgres::connect(&cluster.url(), tokio_postgres::NoTls)
+            .await
+            .is_err(),
+        "the server still answers after an immediate stop"
+    );
+    cluster.restart().unwrap();
+    let client = postgres::connect(&cluster.url()).await;
+    let row = client.query_one("SELECT v FROM kept", &[]).await.unwrap();
+    assert_eq!(row.get::<_, i32>(0), 42);
+}

@@ -47,11 +47,6 @@ pub(crate) fn plan_changes(
 ) -> Result<Vec<Change>, String> {
     let mut added: Vec<Change> = Vec::new();
     let mut widened: Vec<Change> = Vec::new();
-    for (name, ty, default) in input.required {
-        if !input.table.iter().any(|c| &c.name == name) {
-            added.push(add(name.clone(), *ty, *default));
-        }
-    }
     for record in records {
         let Some(fields) = record.as_object() else {
             continue;
@@ -79,6 +74,13 @@ pub(crate) fn plan_changes(
             } else if let Some(ty) = infer(value, input.timestamps) {
                 added.push(add(column, ty, None));
             }
+        }
+    }
+    // Metadata and record columns go after the data columns.
+    for (name, ty, default) in input.required {
+        if !input.table.iter().any(|c| &c.name == name) && !added.iter().any(|c| &c.column == name)
+        {
+            added.push(add(name.clone(), *ty, *default));
         }
     }
     added.extend(widened);
