@@ -19,8 +19,16 @@ const MIN_SECRET_LEN: usize = 4;
 
 static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
-/// Registers `value` as a secret to mask from now on.
+/// Registers `value` as a secret to mask from now on, and its last word
+/// too (the credential in `Bearer abc…` or `Basic xyz…`).
 pub(crate) fn register(value: &str) {
+    if let Some((_, last)) = value.trim().rsplit_once(' ') {
+        register_one(last);
+    }
+    register_one(value);
+}
+
+fn register_one(value: &str) {
     if value.len() < MIN_SECRET_LEN {
         return;
     }
@@ -44,9 +52,14 @@ pub(crate) fn redact(text: &str) -> Cow<'_, str> {
     out
 }
 
-/// Whether a config key names a credential.
+/// Whether a config key names a credential. Keys that name where a
+/// credential goes or comes from (`token_url`, `api_key_param`) do not.
 pub(crate) fn is_secret_key(key: &str) -> bool {
     let key = key.to_ascii_lowercase().replace('-', "_");
+    const NOT_SECRET: [&str; 6] = ["_url", "_path", "_param", "_header", "_location", "_type"];
+    if NOT_SECRET.iter().any(|suffix| key.ends_with(suffix)) {
+        return false;
+    }
     const WORDS: [&str; 9] = [
         "token",
         "password",
@@ -111,10 +124,12 @@ mod tests {
         register("s3cr3t-token");
         register("s3cr3t");
         register("ab");
+        register("Bearer xyz-987");
         assert_eq!(
             redact("Bearer s3cr3t-token and s3cr3t, ab"),
             "Bearer *** and ***, ab"
         );
+        assert_eq!(redact("token xyz-987"), "token ***");
     }
 
     #[test]
@@ -132,6 +147,7 @@ mod tests {
         assert!(is_secret_key("Authorization"));
         assert!(!is_secret_key("key"));
         assert!(!is_secret_key("table"));
+        assert!(!is_secret_key("token_url"));
         assert!(is_secret_var("GITHUB_TOKEN"));
         assert!(is_secret_var("PGPASSWORD"));
         assert!(!is_secret_var("BASE_URL"));

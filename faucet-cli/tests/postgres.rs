@@ -11,7 +11,7 @@ use support::{faucet, output, send_signal, stderr, write};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sigint_then_resume_leaves_every_row_exactly_once() {
-    let config = FixtureConfig::new(6_000).with_latency(Duration::from_millis(30));
+    let config = FixtureConfig::new(10_000).with_latency(Duration::from_millis(30));
     let server = FixtureServer::start(config).await.unwrap();
     let schema = faucet_testkit::postgres::server().fresh_schema().await;
     let dir = tempfile::tempdir().unwrap();
@@ -58,7 +58,7 @@ async fn sigint_then_resume_leaves_every_row_exactly_once() {
         .unwrap();
     assert_eq!(result.status.code(), Some(130), "{}", stderr(&result));
     let partial = count("SELECT count(*) FROM users").await;
-    assert!(partial < 6_000, "the run finished before the signal");
+    assert!(partial < 10_000, "the run finished before the signal");
 
     let mut cmd = faucet(dir.path());
     cmd.arg("run").arg(&file);
@@ -69,8 +69,8 @@ async fn sigint_then_resume_leaves_every_row_exactly_once() {
         "{}",
         stderr(&result)
     );
-    assert_eq!(count("SELECT count(*) FROM users").await, 6_000);
-    assert_eq!(count("SELECT count(DISTINCT id) FROM users").await, 6_000);
+    assert_eq!(count("SELECT count(*) FROM users").await, 10_000);
+    assert_eq!(count("SELECT count(DISTINCT id) FROM users").await, 10_000);
     assert_eq!(count("SELECT min(id) FROM users").await, 1);
-    assert_eq!(count("SELECT max(id) FROM users").await, 6_000);
+    assert_eq!(count("SELECT max(id) FROM users").await, 10_000);
 }

@@ -36,6 +36,8 @@ pub(crate) fn pipeline_schema(registry: &Registry) -> Value {
     if !defs.is_empty() {
         root["$defs"] = Value::Object(defs);
     }
+    // `x-…` keys are ignored by faucet: a place for YAML anchors.
+    root["patternProperties"] = json!({ "^x-": {} });
     root
 }
 

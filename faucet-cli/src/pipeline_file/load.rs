@@ -49,8 +49,7 @@ pub(crate) fn load(
     };
     let raw = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read: {e}")))?;
     let dotenv = read_dotenv(options).map_err(|e| fail(format!("{e:#}")))?;
-    let mut value: Value =
-        serde_yaml_ng::from_str(&raw).map_err(|e| fail(format!("not valid YAML: {e}")))?;
+    let mut value = parse_yaml(&raw).map_err(fail)?;
     let lookup = |name: &str| {
         std::env::var(name)
             .ok()
@@ -89,6 +88,16 @@ pub(crate) fn load(
             errors,
         }),
     }
+}
+
+/// YAML (or JSON) text as JSON, with anchors, aliases and `<<` merge keys
+/// resolved.
+fn parse_yaml(raw: &str) -> Result<Value, String> {
+    let mut yaml: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(raw).map_err(|e| format!("not valid YAML: {e}"))?;
+    yaml.apply_merge()
+        .map_err(|e| format!("bad `<<` merge: {e}"))?;
+    serde_json::to_value(yaml).map_err(|e| format!("not representable as JSON: {e}"))
 }
 
 fn read_dotenv(options: &LoadOptions) -> anyhow::Result<BTreeMap<String, String>> {
@@ -155,6 +164,17 @@ mod tests {
         ] {
             assert!(text.contains(expected), "{expected:?} not in:\n{text}");
         }
+    }
+
+    #[test]
+    fn anchors_and_merge_keys_are_resolved() {
+        let file = load_text(
+            "x-common: &common {type: rest, base_url: 'http://a'}\nsource:\n  <<: *common\n  path: /p\nsink: {type: jsonl}\n",
+        )
+        .unwrap();
+        assert_eq!(file.source.kind, "rest");
+        assert_eq!(file.source.config["base_url"], "http://a");
+        assert_eq!(file.source.config["path"], "/p");
     }
 
     #[test]

@@ -14,8 +14,10 @@
 //!   channel_depth: 4
 //! ```
 //!
-//! YAML or JSON (JSON is YAML). `${VAR}` / `${VAR:-default}` in values are
-//! substituted from the environment and an optional `.env` file.
+//! YAML or JSON (JSON is YAML), with anchors, aliases and `<<` merges;
+//! top-level keys starting with `x-` are ignored, to hold anchors.
+//! `${VAR}` / `${VAR:-default}` in values are substituted from the
+//! environment and an optional `.env` file.
 
 mod build;
 mod dotenv;

@@ -22,7 +22,8 @@ pub(crate) struct Sections {
     pub(crate) settings: Option<Settings>,
 }
 
-/// Splits the top level into its sections, collecting every error.
+/// Splits the top level into its sections, collecting every error. Keys
+/// starting with `x-` are ignored: they hold YAML anchors to reuse.
 pub(crate) fn split(value: Value, errors: &mut Vec<(String, String)>) -> Sections {
     let Value::Object(mut map) = value else {
         errors.push((
@@ -38,7 +39,7 @@ pub(crate) fn split(value: Value, errors: &mut Vec<(String, String)>) -> Section
         };
     };
     for key in map.keys() {
-        if !TOP_LEVEL_KEYS.contains(&key.as_str()) {
+        if !TOP_LEVEL_KEYS.contains(&key.as_str()) && !key.starts_with("x-") {
             errors.push((
                 key.clone(),
                 format!(
