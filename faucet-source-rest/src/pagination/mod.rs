@@ -11,7 +11,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 pub(crate) use chained::run_chained;
-pub(crate) use fetch::fetch_page;
+pub(crate) use fetch::{fetch_page, start_page};
 pub(crate) use numbered::run_numbered;
 
 use crate::config::RestStopRules;

@@ -9,7 +9,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use super::{
-    Message, PageFacts, PartPage, PartitionState, Position, emit, fetch_page, raise_max,
+    Message, PageFacts, PartPage, PartitionState, Position, emit, raise_max, start_page,
     stop_reason,
 };
 use crate::extract::Decoded;
@@ -178,6 +178,9 @@ async fn drive(
         }
     });
     let snapshot = state.clone();
+    let concurrency = shared.plan.concurrency;
+    // Stage 1 keeps `concurrency` fetches in flight; stage 2 waits for each
+    // page's decoding in order while the next fetch already runs.
     let mut pages = Box::pin(
         positions
             .map(|p| {
@@ -188,12 +191,17 @@ async fn drive(
                     steps.clone(),
                 );
                 async move {
-                    let decoded =
-                        fetch_page(&shared, part, &steps.position(p), &snapshot, &cancel).await?;
-                    Ok::<_, FaucetError>((p, decoded))
+                    let decoding =
+                        start_page(&shared, part, &steps.position(p), &snapshot, &cancel).await?;
+                    Ok::<_, FaucetError>((p, decoding))
                 }
             })
-            .buffered(shared.plan.concurrency),
+            .buffered(concurrency)
+            .map(|started| async move {
+                let (p, decoding) = started?;
+                Ok::<_, FaucetError>((p, decoding.finish().await?))
+            })
+            .buffered(2),
     );
     let mut tracker = Tracker::default();
     while let Some(item) = pages.next().await {
