@@ -453,3 +453,32 @@ async fn an_api_key_echoed_into_next_links_stays_out_of_checkpoints() {
         );
     }
 }
+
+#[tokio::test]
+async fn oauth2_tokens_are_refreshed_before_they_expire() {
+    let auth = FixtureAuth::OAuth2 {
+        client_id: "cid".into(),
+        client_secret: "csecret".into(),
+        refresh_token: "rtoken".into(),
+        ttl: Duration::from_secs(2),
+    };
+    let api = server_with(auth).await;
+    let token_url = format!("{}/oauth/token", api.url());
+    // A 2 s token is refreshed after 1 s (the margin is capped at half the
+    // lifetime), before the server would reject it.
+    let src = source(
+        &api,
+        paged(json!({
+            "kind": "oauth2", "token_url": token_url, "client_id": "cid", "client_secret": "csecret",
+            "refresh_margin_secs": 60
+        })),
+    );
+    run(&src, None).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_exactly(&run(&src, None).await.unwrap().records, 1..=120);
+    assert_eq!(api.requests_to("/oauth/token").len(), 2);
+    assert!(
+        api.requests().iter().all(|r| r.status != 401),
+        "no request was rejected"
+    );
+}
