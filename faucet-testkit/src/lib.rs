@@ -5,7 +5,11 @@
 //!   else a server on 127.0.0.1:5432, else a throwaway cluster started with
 //!   the installed `initdb`/`pg_ctl`. Each test gets its own schema.
 //! - [`fixture`]: a real HTTP server on 127.0.0.1:0 serving generated
-//!   records in every pagination style, with fault injection on demand.
+//!   records in every pagination style, with authentication, fault
+//!   injection on demand and a request log. The `faucet-fixture-server`
+//!   binary serves the same API from its own process (for benchmarks):
+//!   `faucet-fixture-server --records 1000000 --page-size 1000` prints its
+//!   URL and serves until killed.
 
 pub mod fixture;
 pub mod postgres;
