@@ -97,6 +97,16 @@ pub struct PostgresSinkConfig {
     /// Seconds to wait for a connection. Default: `10`.
     #[serde(default = "default_connect_timeout")]
     pub connect_timeout_secs: u64,
+    /// How many times a transient failure (connection lost, serialization
+    /// failure, deadlock, server shutdown) is retried by reconnecting and
+    /// replaying the open transaction (its encoded rows are kept for this,
+    /// at most `batch_bytes`). Default: `3`.
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// Wait before the first retry, doubled at each further one, in
+    /// milliseconds. Default: `500`.
+    #[serde(default = "default_retry_backoff_ms")]
+    pub retry_backoff_ms: u64,
 }
 
 /// How records are written.
@@ -159,6 +169,12 @@ fn default_state_table() -> String {
 fn default_connect_timeout() -> u64 {
     10
 }
+fn default_retries() -> u32 {
+    3
+}
+fn default_retry_backoff_ms() -> u64 {
+    500
+}
 
 impl PostgresSinkConfig {
     /// A config for `table` at `url` with every default.
@@ -183,6 +199,8 @@ impl PostgresSinkConfig {
             state_schema: None,
             state_table: default_state_table(),
             connect_timeout_secs: default_connect_timeout(),
+            retries: default_retries(),
+            retry_backoff_ms: default_retry_backoff_ms(),
         }
     }
 }
@@ -254,6 +272,8 @@ pub(crate) struct Settings {
     pub(crate) state_schema: Ident,
     pub(crate) state_table: Ident,
     pub(crate) connect_timeout: std::time::Duration,
+    pub(crate) retries: u32,
+    pub(crate) retry_backoff: std::time::Duration,
 }
 
 impl Settings {
@@ -324,6 +344,8 @@ impl Settings {
             },
             state_table: ident("state_table", &config.state_table)?,
             connect_timeout: std::time::Duration::from_secs(config.connect_timeout_secs.max(1)),
+            retries: config.retries,
+            retry_backoff: std::time::Duration::from_millis(config.retry_backoff_ms),
             url: config.url,
             schema,
             table,

@@ -127,32 +127,78 @@ async fn runs_killed_at_random_moments_resume_exactly_once() {
     assert_exactly_once(&schema, "killed", n as i64).await;
 }
 
-#[tokio::test]
-async fn the_database_dropping_the_connection_loses_nothing() {
-    let (schema, mut config) = setup("dropped").await;
+/// Commits `records[range]` in pages of 50 with `{"next": …}` checkpoints.
+async fn commit_pages(
+    sink: &PostgresSink,
+    records: &[Value],
+    range: std::ops::Range<usize>,
+) -> Result<()> {
+    for start in range.step_by(50) {
+        let page = Page::new(records[start..start + 50].to_vec())
+            .with_checkpoint(json!({"next": start + 50}));
+        sink.commit_page(&page, &CommitContext::new("d", (start / 50) as u64))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Ends the sink's server session (found by its application name).
+async fn terminate(schema: &TestSchema, app: &str) {
+    let killed = schema
+        .client()
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
+            &[&app],
+        )
+        .await
+        .unwrap();
+    assert_eq!(killed.get::<_, i64>(0), 1);
+}
+
+async fn dropping_setup(
+    table: &str,
+    retries: u32,
+) -> (TestSchema, faucet_sink_postgres::PostgresSinkConfig, String) {
+    let (schema, mut config) = setup(table).await;
     let app = format!("faucet-{}", schema.name());
     config.url = format!(
         "{}?application_name={app}",
         faucet_testkit::postgres::server().url()
     );
     config.batch_rows = 100;
+    config.retries = retries;
+    config.retry_backoff_ms = 10;
+    (schema, config, app)
+}
+
+#[tokio::test]
+async fn a_dropped_connection_is_replayed_and_the_run_goes_on() {
+    let (schema, config, app) = dropping_setup("replayed", 3).await;
+    let records = people(500);
+    let sink = PostgresSink::new(config).unwrap();
+    assert_eq!(sink.load_checkpoint("d").await.unwrap(), None);
+    commit_pages(&sink, &records, 0..250).await.unwrap();
+    // 200 rows committed, 50 in the open transaction; the server ends the
+    // session. The sink reconnects, replays the 50 rows, and goes on.
+    terminate(&schema, &app).await;
+    commit_pages(&sink, &records, 250..500).await.unwrap();
+    sink.flush().await.unwrap();
+    assert_eq!(
+        stored_checkpoint(&schema, "d").await,
+        Some(json!({"next": 500}))
+    );
+    assert_exactly_once(&schema, "replayed", 500).await;
+}
+
+#[tokio::test]
+async fn without_retries_a_dropped_connection_stops_and_a_rerun_resumes() {
+    let (schema, config, app) = dropping_setup("dropped", 0).await;
     let records = people(500);
     let sink = PostgresSink::new(config.clone()).unwrap();
-    let ctx = |i| CommitContext::new("d", i);
     assert_eq!(sink.load_checkpoint("d").await.unwrap(), None);
-    for (i, chunk) in records[..250].chunks(50).enumerate() {
-        let page = Page::new(chunk.to_vec()).with_checkpoint(json!({"next": (i + 1) * 50}));
-        sink.commit_page(&page, &ctx(i as u64)).await.unwrap();
-    }
-    // 200 rows committed, 50 buffered; the server ends the session.
-    let killed = schema
-        .client()
-        .query_one("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1", &[&app])
-        .await
-        .unwrap();
-    assert_eq!(killed.get::<_, i64>(0), 1);
-    let page = Page::new(records[250..300].to_vec()).with_checkpoint(json!({"next": 300}));
-    let err = sink.commit_page(&page, &ctx(5)).await.unwrap_err();
+    commit_pages(&sink, &records, 0..250).await.unwrap();
+    terminate(&schema, &app).await;
+    let err = commit_pages(&sink, &records, 250..300).await.unwrap_err();
     assert!(err.is_retryable(), "{err}");
     // Nothing more can commit on top of the lost rows.
     assert!(sink.flush().await.is_err());
@@ -168,4 +214,37 @@ async fn the_database_dropping_the_connection_loses_nothing() {
         &json!({"next": 200})
     );
     assert_exactly_once(&schema, "dropped", 500).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_crashing_and_restarting_mid_run_loses_nothing() {
+    let cluster = std::sync::Arc::new(
+        tokio::task::spawn_blocking(faucet_testkit::postgres::PgCluster::start)
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
+    let mut config = faucet_sink_postgres::PostgresSinkConfig::new(cluster.url(), "crashed");
+    config.batch_rows = 100;
+    config.retries = 6;
+    config.retry_backoff_ms = 100;
+    let records = people(500);
+    let sink = PostgresSink::new(config).unwrap();
+    assert_eq!(sink.load_checkpoint("d").await.unwrap(), None);
+    commit_pages(&sink, &records, 0..250).await.unwrap();
+    let crash = cluster.clone();
+    tokio::task::spawn_blocking(move || {
+        crash.stop_immediate().unwrap();
+        crash.restart().unwrap();
+    })
+    .await
+    .unwrap();
+    commit_pages(&sink, &records, 250..500).await.unwrap();
+    sink.flush().await.unwrap();
+    let client = faucet_testkit::postgres::connect(&cluster.url()).await;
+    let row = client
+        .query_one("SELECT count(*), count(DISTINCT id) FROM crashed", &[])
+        .await
+        .unwrap();
+    assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (500, 500));
 }

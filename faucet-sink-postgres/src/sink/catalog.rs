@@ -83,28 +83,19 @@ pub(crate) async fn has_unique_index(
         .any(|row| row.get::<_, Vec<String>>(0) == wanted))
 }
 
-/// Creates `table` with the `changes` as its columns (and `key` as its
-/// primary key), or alters it.
-pub(crate) async fn apply(
-    client: &Client,
+/// The DDL creating `table` with the `changes` as its columns (and `key`
+/// as its primary key), or altering it.
+pub(crate) fn change_sql(
     table: &QualifiedName,
     exists: bool,
     changes: &[Change],
     key: &[Ident],
-) -> Result<()> {
-    let sql = if exists {
-        alter_sql(table, changes)
+) -> Result<String> {
+    if exists {
+        Ok(alter_sql(table, changes))
     } else {
-        create_sql(table, changes, key)?
-    };
-    if sql.is_empty() {
-        return Ok(());
+        create_sql(table, changes, key)
     }
-    tracing::info!(table = %table, statement = %sql, "Changing the table's schema");
-    client
-        .batch_execute(&sql)
-        .await
-        .map_err(|e| pg_error(&format!("changing the schema of {table}"), e))
 }
 
 fn create_sql(table: &QualifiedName, changes: &[Change], key: &[Ident]) -> Result<String> {

@@ -17,17 +17,13 @@ pub(crate) const SEQ_COLUMN: &str = "_faucet_seq";
 /// Staging column saying the row is a delete.
 pub(crate) const DELETE_COLUMN: &str = "_faucet_delete";
 
-/// Creates the staging table shaped like `target`.
-pub(crate) async fn create_stage(client: &Client, target: &QualifiedName) -> Result<()> {
-    let sql = format!(
+/// SQL creating the staging table shaped like `target`.
+pub(crate) fn create_stage_sql(target: &QualifiedName) -> String {
+    format!(
         "CREATE TEMP TABLE faucet_stage (LIKE {target} INCLUDING DEFAULTS) ON COMMIT DROP; \
          ALTER TABLE {STAGE} ADD COLUMN {SEQ_COLUMN} bigint, \
          ADD COLUMN {DELETE_COLUMN} boolean NOT NULL DEFAULT false"
-    );
-    client
-        .batch_execute(&sql)
-        .await
-        .map_err(|e| pg_error(&format!("creating the staging table for {target}"), e))
+    )
 }
 
 /// How to merge one transaction's staged rows.

@@ -3,7 +3,9 @@
 mod catalog;
 mod connect;
 pub(crate) mod merge;
+mod replay;
 mod session;
+mod txn;
 
 use std::fmt;
 
