@@ -12,7 +12,7 @@ pub(crate) fn write(text: &str) -> std::io::Result<()> {
     }
 }
 
-/// Writes `line` and a newline to stdout; see [`write`].
+/// Writes `line` and a newline to stdout; see [`write()`].
 pub(crate) fn line(line: &str) -> std::io::Result<()> {
     write(&format!("{line}\n"))
 }

@@ -28,11 +28,11 @@ pub(crate) fn render(report: &RunReport) -> String {
         p.elapsed.as_secs_f64(),
         thousands(p.records_per_second().round() as u64),
     );
-    let resumed = match &report.resumed_from {
-        Some(checkpoint) => format!("after {checkpoint}"),
-        None => "the start".to_owned(),
+    let started = match &report.resumed_from {
+        Some(checkpoint) => format!("resumed after {checkpoint}"),
+        None => "from the start".to_owned(),
     };
-    let _ = writeln!(out, "  resumed     from {resumed}");
+    let _ = writeln!(out, "  started     {started}");
     match &report.last_checkpoint {
         Some(checkpoint) if checkpoint.as_value().is_null() => {
             let _ = writeln!(

@@ -109,7 +109,7 @@ async fn sigint_stops_at_a_page_boundary_and_a_rerun_resumes_exactly_once() {
     let result = output(cmd).await;
     assert!(result.status.success(), "{}", stderr(&result));
     assert!(
-        stderr(&result).contains("resumed     from after"),
+        stderr(&result).contains("started     resumed after"),
         "{}",
         stderr(&result)
     );
