@@ -43,6 +43,7 @@ fn bad_configs_are_config_errors_not_panics() {
         json!({"base_url": "http://x", "body": [1], "method": "post"}),
         json!({"base_url": "http://x", "incremental": {"replication_key": "k", "param": "p", "location": "body"}}),
         json!({"base_url": "http://x", "unknown_field": true}),
+        json!({"base_url": "http://x", "pagination": {"kind": "page_number", "stop": {"empty_page": false}}}),
     ];
     conformance::check_config_errors(build, &bad).assert_passed();
 }

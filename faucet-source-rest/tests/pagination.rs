@@ -90,6 +90,18 @@ async fn has_more_short_page_and_max_pages_stop() {
         }),
     );
     assert_exactly(&run(&max, None).await.unwrap().records, 1..=20);
+
+    // With pages fetched ahead, max_pages also bounds the speculation.
+    api.clear_log();
+    let max_concurrent = source(
+        &api,
+        json!({
+            "path": "/records/page", "records": "data", "concurrency": 8,
+            "pagination": {"kind": "page_number", "size_param": "per_page", "size": 10, "stop": {"max_pages": 3}}
+        }),
+    );
+    assert_exactly(&run(&max_concurrent, None).await.unwrap().records, 1..=30);
+    assert_eq!(api.request_count(), 3);
 }
 
 #[tokio::test]

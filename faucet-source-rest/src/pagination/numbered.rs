@@ -169,7 +169,10 @@ async fn drive(
 ) -> Result<()> {
     let steps = Arc::new(Steps::new(&shared.plan.paging, &state.position));
     let stop = &shared.plan.stop;
-    let bound = Arc::new(AtomicU64::new(u64::MAX));
+    let max_pages_bound = stop.max_pages.map_or(u64::MAX, |m| {
+        steps.first.saturating_add(m.saturating_mul(steps.step))
+    });
+    let bound = Arc::new(AtomicU64::new(max_pages_bound));
     let positions = futures::stream::unfold(steps.first, {
         let (bound, step) = (bound.clone(), steps.step);
         move |p| {

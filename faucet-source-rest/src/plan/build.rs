@@ -32,6 +32,24 @@ fn fill_json(value: &Value, params: &BTreeMap<String, String>) -> Value {
     }
 }
 
+/// Page-number and offset pagination end only by a stop rule.
+fn can_end(stop: &RestStopRules) -> Result<(), FaucetError> {
+    let ends = stop.empty_page
+        || stop.short_page
+        || stop.has_more_path.is_some()
+        || stop.total_path.is_some()
+        || stop.total_pages_path.is_some()
+        || stop.max_pages.is_some();
+    if ends {
+        Ok(())
+    } else {
+        Err(FaucetError::config(
+            "pagination.stop",
+            "no rule would end pagination; keep `empty_page: true` or set `has_more_path`, `total_path`, `total_pages_path`, `short_page` or `max_pages`",
+        ))
+    }
+}
+
 pub(super) fn paging(
     config: &RestPagination,
 ) -> Result<(Paging, RestStopRules, DecodeSpec), FaucetError> {
@@ -56,6 +74,7 @@ pub(super) fn paging(
             stop,
         } => {
             short_needs_size(stop, size.is_some())?;
+            can_end(stop)?;
             if *size == Some(0) {
                 return Err(FaucetError::config("pagination.size", "must be at least 1"));
             }
@@ -76,6 +95,7 @@ pub(super) fn paging(
             limit,
             stop,
         } => {
+            can_end(stop)?;
             if *limit == 0 {
                 return Err(FaucetError::config(
                     "pagination.limit",
