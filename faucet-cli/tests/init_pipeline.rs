@@ -37,7 +37,18 @@ fn init_pipeline_writes_a_file_that_validates_once_filled_in() {
             "required fields are marked:\n{text}"
         );
 
-        // As written, the placeholders are rejected or flagged.
+        // As written, every placeholder is an error at its path.
+        let out = faucet(dir.path())
+            .arg("validate")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            stderr(&out).contains("source.base_url: still the placeholder"),
+            "{}",
+            stderr(&out)
+        );
         let filled = text
             .split("\"FILL IN: ")
             .enumerate()

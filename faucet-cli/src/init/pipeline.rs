@@ -6,10 +6,11 @@ use std::io::Write as _;
 
 use faucet_core::{ConnectorKind, Registry};
 
-use super::schema_yaml::{PLACEHOLDER, write_properties};
+use super::schema_yaml::write_properties;
 use crate::cli::InitPipelineArgs;
 use crate::connectors;
 use crate::exit::{Exit, UsageError};
+use crate::pipeline_file::PLACEHOLDER;
 
 /// Writes the file (or prints it) and says what to do next.
 pub(crate) fn run(args: &InitPipelineArgs) -> anyhow::Result<Exit> {

@@ -6,10 +6,7 @@ use std::fmt::Write;
 
 use serde_json::{Map, Value};
 
-/// The text every placeholder starts with; `faucet validate` rejects it
-/// wherever a value of another type is expected, and `init` tells users to
-/// replace every one.
-pub(crate) const PLACEHOLDER: &str = "FILL IN";
+use crate::pipeline_file::PLACEHOLDER;
 
 /// Writes the properties of `schema` at `indent` spaces. `root` holds the
 /// `$defs` that references point into.

@@ -8,6 +8,7 @@ use faucet_core::Registry;
 use serde_json::Value;
 
 use super::build::{Connectors, build};
+use super::placeholders::find_unfilled;
 use super::sections::{Sections, split};
 use super::spec::{ConnectorSpec, Settings, StateSpec};
 use super::substitute::Substituter;
@@ -60,6 +61,7 @@ pub(crate) fn load(
         .into_iter()
         .map(|e| (e.path, e.message))
         .collect();
+    find_unfilled(&value, "", &mut errors);
     let sections = split(value, &mut errors);
     let connectors = build(&sections, registry, &mut errors);
     match (sections, connectors) {

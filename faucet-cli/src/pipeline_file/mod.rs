@@ -23,6 +23,7 @@ mod build;
 mod dotenv;
 mod file_schema;
 mod load;
+mod placeholders;
 mod sections;
 mod spec;
 mod substitute;
@@ -30,6 +31,7 @@ mod substitute;
 pub(crate) use build::Connectors;
 pub(crate) use file_schema::pipeline_schema;
 pub(crate) use load::{LoadOptions, PipelineFile, load};
+pub(crate) use placeholders::PLACEHOLDER;
 
 use std::fmt;
 
