@@ -60,6 +60,7 @@ pub(crate) async fn setup(opts: &Options) -> anyhow::Result<Bench> {
         records: opts.records,
         page_size: opts.page_size,
         postmaster,
+        api: std::cell::Cell::new(None),
     })
 }
 
@@ -89,6 +90,14 @@ fn command_output(program: &str, args: &[&str]) -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
+/// The 1-minute load average now.
+pub(crate) fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|t| t.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -101,7 +110,7 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-async fn machine(opts: &Options, bench: &Bench) -> String {
+async fn machine(opts: &Options, bench: &Bench, all: &AllSeries) -> String {
     let pg = match bench.client.query_one("SELECT version()", &[]).await {
         Ok(row) => row.get::<_, String>(0),
         Err(e) => format!("unknown ({e})"),
@@ -129,8 +138,9 @@ async fn machine(opts: &Options, bench: &Bench) -> String {
     );
     let _ = writeln!(
         out,
-        "- Load when starting: {}",
-        command_output("cat", &["/proc/loadavg"])
+        "- 1-minute load average at the start of each run: {} (other work on this shared \
+         machine competes for its 2 cores)",
+        all.loads.join(", ")
     );
     let _ = writeln!(
         out,
@@ -165,7 +175,7 @@ pub(crate) async fn render(
     let mut out = String::from(
         "# faucet benchmark results\n\nWritten by `bench/run.sh` (the `faucet-bench` orchestrator); do not edit by hand.\n\n",
     );
-    out += &machine(opts, bench).await;
+    out += &machine(opts, bench, all).await;
     let _ = writeln!(
         out,
         "- Command: `bench/run.sh --records {} --runs {} --rss-sizes {} --latency-records {} --page-size {}`\n",
@@ -200,7 +210,7 @@ pub(crate) async fn render(
             None => "not measured".to_owned(),
         }
     );
-    out += "## Peak memory (scenario 5)\n\nPeak RSS of the `faucet run` process (`wait4` rusage), REST → JSON Lines; target: under 48 MiB at every size, flat.\n\n";
+    out += "## Peak memory (scenario 5)\n\nPeak RSS of the `faucet run` process (its `VmHWM`, sampled every 2 ms), REST → JSON Lines; target: under 48 MiB at every size, flat.\n\n";
     out += &report::rss_table(rss, 48.0);
     let failures = report::failures(&series);
     if !failures.is_empty() {

@@ -24,6 +24,7 @@ mod scenarios;
 use anyhow::Context;
 use faucet_bench::binaries;
 use faucet_bench::pipeline::{RestSource, Style};
+use faucet_bench::process::FixtureProcess;
 
 use report::Series;
 use scenarios::{Bench, record};
@@ -111,6 +112,8 @@ struct AllSeries {
     jsonl: Series,
     latency: Series,
     binary: Vec<f64>,
+    /// The 1-minute load average when each run started.
+    loads: Vec<String>,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -147,12 +150,14 @@ async fn main() -> anyhow::Result<()> {
             6.0,
         ),
         binary: Vec::new(),
+        loads: Vec::new(),
     };
     let fixture = bench.fixture(opts.records, 0)?;
     let slow = bench.fixture(opts.latency_records, 20)?;
     for run in 1..=opts.runs {
         eprintln!("Run {run} of {}", opts.runs);
-        one_round(&bench, &mut all, fixture.url(), slow.url(), run).await;
+        all.loads.push(environment::load_average());
+        one_round(&bench, &mut all, (&fixture, &slow), run).await;
     }
     drop((fixture, slow));
     let rss = rss_sizes(&bench, &opts);
@@ -163,7 +168,14 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn one_round(bench: &Bench, all: &mut AllSeries, url: &str, slow_url: &str, run: u32) {
+async fn one_round(
+    bench: &Bench,
+    all: &mut AllSeries,
+    (api, slow): (&FixtureProcess, &FixtureProcess),
+    run: u32,
+) {
+    let (url, slow_url) = (api.url(), slow.url());
+    bench.api.set(Some(api.pid()));
     let n = bench.records;
     let verify_all = run == 1;
     // 1: the ceiling, then faucet, in the same run.
@@ -186,6 +198,7 @@ async fn one_round(bench: &Bench, all: &mut AllSeries, url: &str, slow_url: &str
     let naive = bench.naive(url, run);
     record(&mut all.jsonl, n, &bench.jsonl_default(url, run), &naive);
     // 4: latency, concurrency 1 then 8.
+    bench.api.set(Some(slow.pid()));
     let one = RestSource::new(slow_url, Style::PageNumber, bench.page_size).with_concurrency(1);
     let eight = one.clone().with_concurrency(8);
     let m = all.latency.records;
@@ -203,6 +216,7 @@ fn rss_sizes(bench: &Bench, opts: &Options) -> Vec<(u64, Vec<f64>, Vec<String>)>
         let mut failures = Vec::new();
         match bench.fixture(size, 0) {
             Ok(server) => {
+                bench.api.set(Some(server.pid()));
                 for run in 1..=opts.runs {
                     let source = RestSource::new(server.url(), Style::PageNumber, bench.page_size);
                     match bench.jsonl(source, &format!("rss-{size}-{run}"), size) {

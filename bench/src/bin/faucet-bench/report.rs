@@ -24,6 +24,9 @@ pub(crate) struct Series {
     pub(crate) server_cores: Vec<f64>,
     /// PostgreSQL's CPU time over wall time during the baseline's runs.
     pub(crate) baseline_server_cores: Vec<f64>,
+    /// The fixture API server's CPU time over wall time during faucet's
+    /// runs.
+    pub(crate) api_cores: Vec<f64>,
     /// The target, as text, and the ratio it needs.
     pub(crate) target: String,
     /// Minimum median ratio that meets the target.
@@ -153,15 +156,17 @@ fn cores(values: &[f64]) -> String {
 /// for faucet's runs and the baseline's.
 pub(crate) fn cpu_table(series: &[&Series]) -> String {
     let mut out = String::from(
-        "| scenario | faucet CPU ÷ wall | PostgreSQL CPU ÷ wall, faucet run | \
-         PostgreSQL CPU ÷ wall, baseline run |\n|---|---:|---:|---:|\n",
+        "| scenario | faucet CPU ÷ wall | fixture API CPU ÷ wall, faucet run | \
+         PostgreSQL CPU ÷ wall, faucet run | PostgreSQL CPU ÷ wall, baseline run |\n\
+         |---|---:|---:|---:|---:|\n",
     );
     for s in series {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} |",
             s.title,
             cores(&s.cores),
+            cores(&s.api_cores),
             cores(&s.server_cores),
             cores(&s.baseline_server_cores)
         );

@@ -29,6 +29,9 @@ pub(crate) struct Bench {
     pub(crate) page_size: u64,
     /// The local PostgreSQL server's postmaster, for its CPU time.
     pub(crate) postmaster: Option<u32>,
+    /// The fixture server process serving the current scenario, for its
+    /// CPU time.
+    pub(crate) api: std::cell::Cell<Option<u32>>,
 }
 
 /// One measured process: the figures a series records.
@@ -42,6 +45,8 @@ pub(crate) struct Measured {
     pub(crate) rss_mib: f64,
     /// CPU time the PostgreSQL server used meanwhile, when it is local.
     pub(crate) server_cpu: Option<Duration>,
+    /// CPU time the fixture API server used meanwhile.
+    pub(crate) api_cpu: Option<Duration>,
 }
 
 /// The schema every benchmark table lives in.
@@ -71,8 +76,10 @@ impl Bench {
     /// Runs `cmd` to its end, with the server's CPU time meanwhile.
     fn measure(&self, cmd: &mut Command) -> anyhow::Result<(Exit, Measured)> {
         let server_before = self.postmaster.and_then(tree_cpu);
+        let api_before = self.api.get().and_then(tree_cpu);
         let exit = Child::spawn(cmd)?.wait(RUN_DEADLINE)?;
         let server_after = self.postmaster.and_then(tree_cpu);
+        let api_after = self.api.get().and_then(tree_cpu);
         let measured = Measured {
             wall: exit.wall,
             cpu: exit.cpu,
@@ -80,6 +87,7 @@ impl Bench {
             server_cpu: server_before
                 .zip(server_after)
                 .map(|(b, a)| a.saturating_sub(b)),
+            api_cpu: api_before.zip(api_after).map(|(b, a)| a.saturating_sub(b)),
         };
         Ok((exit, measured))
     }
@@ -331,6 +339,9 @@ pub(crate) fn record(
             let server =
                 |m: &Measured| m.server_cpu.map(|c| c.as_secs_f64() / m.wall.as_secs_f64());
             series.server_cores.extend(server(f));
+            series
+                .api_cores
+                .extend(f.api_cpu.map(|c| c.as_secs_f64() / f.wall.as_secs_f64()));
             series.baseline_server_cores.extend(server(b));
             eprintln!(
                 "  {}: faucet {:.0}/s vs {:.0}/s, RSS {:.1} MiB",
