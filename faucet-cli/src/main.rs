@@ -9,6 +9,7 @@ mod commands;
 mod connectors;
 mod exit;
 mod init;
+mod logging;
 mod pipeline_file;
 mod progress;
 mod secrets;
@@ -25,7 +26,7 @@ use crate::exit::Exit;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    logging::init(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -64,20 +65,4 @@ async fn dispatch(command: Command) -> anyhow::Result<Exit> {
             Ok(Exit::Ok)
         }
     }
-}
-
-/// Logs to stderr, secrets masked; `RUST_LOG` wins over `-v`.
-fn init_logging(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "info",
-        _ => "debug",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(secrets::RedactingStderr::default)
-        .with_target(false)
-        .init();
 }

@@ -15,6 +15,19 @@ use crate::summary;
 /// How often a log line is written when stderr is not a terminal.
 const LOG_EVERY: Duration = Duration::from_secs(2);
 
+/// The bar on screen, if any, so that log lines can be drawn above it.
+static ACTIVE_BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// Runs `write` with the progress bar, if one is drawn, cleared from the
+/// screen, so that what it writes to stderr is not mixed into the bar.
+pub(crate) fn above_bar<T>(write: impl FnOnce() -> T) -> T {
+    let bar = ACTIVE_BAR.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    match bar {
+        Some(bar) => bar.suspend(write),
+        None => write(),
+    }
+}
+
 /// An [`Observer`] that writes to stderr.
 #[derive(Debug)]
 pub(crate) struct ProgressView {
@@ -31,8 +44,10 @@ impl ProgressView {
         let terminal = std::io::stderr().is_terminal();
         let bar = matches!(mode, ProgressMode::Bar) || (mode == ProgressMode::Auto && terminal);
         let log_lines = mode == ProgressMode::Log || (mode == ProgressMode::Auto && !terminal);
+        let bar = bar.then(new_bar);
+        *ACTIVE_BAR.lock().unwrap_or_else(|e| e.into_inner()) = bar.clone();
         Self {
-            bar: bar.then(new_bar),
+            bar,
             log_lines,
             last_line: Mutex::new(None),
         }
@@ -100,6 +115,7 @@ impl Observer for ProgressView {
     fn on_finish(&self, report: &RunReport) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
+            *ACTIVE_BAR.lock().unwrap_or_else(|e| e.into_inner()) = None;
         }
         eprint!("{}", secrets::redact(&summary::render(report)));
     }

@@ -99,22 +99,6 @@ pub(crate) fn url_password(text: &str) -> Option<&str> {
     (!password.is_empty()).then_some(password)
 }
 
-/// A log writer that masks secrets before writing to stderr.
-#[derive(Debug, Default)]
-pub(crate) struct RedactingStderr;
-
-impl std::io::Write for RedactingStderr {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let text = String::from_utf8_lossy(buf);
-        std::io::stderr().write_all(redact(&text).as_bytes())?;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        std::io::stderr().flush()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

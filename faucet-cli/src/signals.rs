@@ -4,6 +4,7 @@
 use faucet_core::CancellationToken;
 
 use crate::exit::Exit;
+use crate::progress;
 
 /// Cancels `token` on the first Ctrl-C (SIGINT) or SIGTERM and exits with
 /// code 130 on the second. Must be called inside the runtime.
@@ -11,10 +12,12 @@ pub(crate) fn cancel_on_signal(token: CancellationToken) -> std::io::Result<()> 
     let mut signals = Signals::new()?;
     tokio::spawn(async move {
         signals.next().await;
-        eprintln!(
-            "\nInterrupted: stopping at the next page boundary and saving the checkpoint \
-             (press Ctrl-C again to exit at once)"
-        );
+        progress::above_bar(|| {
+            eprintln!(
+                "Interrupted: stopping at the next page boundary and saving the checkpoint \
+                 (press Ctrl-C again to exit at once)"
+            );
+        });
         token.cancel();
         signals.next().await;
         eprintln!("Interrupted again: exiting now; the last saved checkpoint stands");

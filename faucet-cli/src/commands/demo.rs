@@ -60,8 +60,12 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<Exit> {
         progress: args.progress,
     };
     let exit = execute(&file, built, &options).await?;
-    if exit == Exit::Ok {
-        eprintln!("{}", next_steps(&path, args.postgres.is_some(), &output));
+    match exit {
+        Exit::Ok => eprintln!("{}", next_steps(&path, args.postgres.is_some(), &output)),
+        Exit::Interrupted => eprintln!(
+            "(The demo's API stops with it, so `faucet demo` starts over each time; a `faucet run` of your own pipeline resumes.)"
+        ),
+        _ => {}
     }
     Ok(exit)
 }
