@@ -74,3 +74,35 @@ async fn sigint_then_resume_leaves_every_row_exactly_once() {
     assert_eq!(count("SELECT min(id) FROM users").await, 1);
     assert_eq!(count("SELECT max(id) FROM users").await, 10_000);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_reaches_the_api_and_the_database() {
+    let server = FixtureServer::start(FixtureConfig::new(20)).await.unwrap();
+    let schema = faucet_testkit::postgres::server().fresh_schema().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "check.yaml",
+        &format!(
+            "source: {{type: rest, base_url: \"{}\", path: /records/page, records: data}}\n\
+             sink: {{type: postgres, url: \"{}\", schema: \"{}\", table: users}}\n",
+            server.url(),
+            schema.url(),
+            schema.name()
+        ),
+    );
+    let mut cmd = faucet(dir.path());
+    cmd.arg("check").arg(&file);
+    let result = output(cmd).await;
+    let text = support::stdout(&result);
+    assert!(result.status.success(), "{text}{}", stderr(&result));
+    for expected in [
+        "source `rest`",
+        "sink `postgres`",
+        "✓ reachable",
+        "✓ table writable",
+        "All checks passed.",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+    }
+}
