@@ -11,7 +11,8 @@
 //!     fresh child process, so the figures are flat if memory is bounded.
 //!
 //! `FAUCET_BENCH_RECORDS` (default 1,000,000) sets N; `FAUCET_BENCH_RUNS`
-//! (default 3) the repetitions, reported as median and min–max. Run:
+//! (default 3) the repetitions, reported as median and min–max;
+//! `FAUCET_BENCH_CONCURRENCY` replaces the default concurrency in (a). Run:
 //! `cargo bench -p faucet-source-rest --bench rest_throughput`.
 
 use std::time::{Duration, Instant};
@@ -169,6 +170,10 @@ fn main() {
     }
     let records = env_u64("FAUCET_BENCH_RECORDS", 1_000_000);
     let runs = env_u64("FAUCET_BENCH_RUNS", 3).max(1);
+    let default_concurrency = env_u64(
+        "FAUCET_BENCH_CONCURRENCY",
+        faucet_source_rest::DEFAULT_CONCURRENCY as u64,
+    ) as usize;
     let url = start_server(records);
     let rt = client_runtime();
     println!("rest_throughput: {records} records, page size 1000, {runs} runs (median, min-max)");
@@ -182,7 +187,7 @@ fn main() {
         c1.push(rate(rt.block_on(faucet_run(&url, 1, &[]))));
         cdef.push(rate(rt.block_on(faucet_run(
             &url,
-            faucet_source_rest::DEFAULT_CONCURRENCY,
+            default_concurrency,
             &[],
         ))));
     }
@@ -198,13 +203,7 @@ fn main() {
     };
     line("naive reqwest+serde_json", naive);
     line("faucet concurrency 1", c1);
-    line(
-        &format!(
-            "faucet concurrency {}",
-            faucet_source_rest::DEFAULT_CONCURRENCY
-        ),
-        cdef,
-    );
+    line(&format!("faucet concurrency {default_concurrency}"), cdef);
 
     // (b) 20 ms latency per page: concurrency 8 against 1.
     let latency_records = (records / 10).clamp(1000, 100_000);
