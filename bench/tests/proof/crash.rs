@@ -16,6 +16,7 @@ use std::time::Duration;
 use faucet_bench::pipeline::{self, PgMode, RestSource, Style};
 use faucet_bench::verify;
 use faucet_testkit::fixture::FixtureServer;
+use faucet_testkit::postgres::PgCluster;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -176,83 +177,128 @@ async fn rows(url: &str, table: &str) -> u64 {
     }
 }
 
+/// Starts `faucet run file`, kills PostgreSQL (`pg_ctl stop -m
+/// immediate`) once this run has committed twice more, starts it again
+/// after `down`, and returns how faucet ended (it must end by itself,
+/// without a panic, and leave no duplicate).
+async fn crash_server_mid_run(
+    cluster: &PgCluster,
+    file: &Path,
+    down: Duration,
+    what: &str,
+) -> faucet_bench::process::Exit {
+    let (url, table) = (cluster.url(), "public.events");
+    let start = rows(&url, table).await;
+    let child = spawn_faucet(&["run".as_ref(), file.as_os_str()], &[]);
+    let target = start + 2 * COMMIT_EVERY;
+    bounded(Duration::from_secs(60), "rows reaching PostgreSQL", async {
+        while rows(&url, table).await < target && !child.has_exited() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(
+        !child.has_exited(),
+        "{what}: faucet ended before PostgreSQL was killed"
+    );
+    cluster.stop_immediate().expect("pg_ctl stop -m immediate");
+    let exit = if down > Duration::ZERO {
+        tokio::time::sleep(down).await;
+        cluster.restart().expect("start PostgreSQL again");
+        wait(child, RUN_DEADLINE).await
+    } else {
+        // Down until faucet gives up.
+        let exit = wait(child, RUN_DEADLINE).await;
+        cluster.restart().expect("start PostgreSQL again");
+        exit
+    };
+    eprintln!(
+        "{what}: faucet ended with {} after the server crash",
+        exit.status
+    );
+    assert!(
+        !exit.timed_out,
+        "{what}: faucet hung after the crash: {}",
+        exit.describe()
+    );
+    assert!(
+        !exit.panicked(),
+        "{what}: faucet panicked: {}",
+        exit.describe()
+    );
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("reconnect");
+    tokio::spawn(conn);
+    let sql = format!("SELECT count(*), count(DISTINCT id) FROM {table}");
+    let row = client
+        .query_one(&sql, &[])
+        .await
+        .expect("count after recovery");
+    assert_eq!(
+        row.get::<_, i64>(0),
+        row.get::<_, i64>(1),
+        "{what}: duplicates after recovery"
+    );
+    exit
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_killed_mid_run_then_rerun_is_exactly_once() {
-    let cluster = tokio::task::spawn_blocking(faucet_testkit::postgres::PgCluster::start)
+    let cluster = tokio::task::spawn_blocking(PgCluster::start)
         .await
         .expect("join")
         .unwrap_or_else(|e| panic!("this test starts a PostgreSQL cluster of its own: {e}"));
     let url = cluster.url();
     let server = fixture(RECORDS, PAGE, LATENCY_MS).await;
     let dir = workdir();
-    let sink = pipeline::postgres_sink(&url, "public", "events", PgMode::Append, COMMIT_EVERY);
-    let file = write_pipeline(
-        dir.path(),
-        &pipeline::pipeline("crash-server", source(&server).to_value(), sink),
+    // Two files for one pipeline (same name, so the same checkpoint): the
+    // first never retries, so the crash must fail the run and the rerun
+    // must resume; the second keeps the sink's default retries, so a
+    // short outage may be ridden out.
+    let mut no_retry =
+        pipeline::postgres_sink(&url, "public", "events", PgMode::Append, COMMIT_EVERY);
+    no_retry["retries"] = serde_json::json!(0);
+    let retrying = pipeline::postgres_sink(&url, "public", "events", PgMode::Append, COMMIT_EVERY);
+    let first = dir.path().join("first");
+    let second = dir.path().join("second");
+    std::fs::create_dir_all(&first).expect("mkdir");
+    std::fs::create_dir_all(&second).expect("mkdir");
+    let name = "crash-server";
+    let first = write_pipeline(
+        &first,
+        &pipeline::pipeline(name, source(&server).to_value(), no_retry),
     );
-    let table = "public.events";
-    for cycle in 1..=2u64 {
-        let start = rows(&url, table).await;
-        if start == RECORDS {
-            break; // the previous run rode out the crash and finished
-        }
-        let child = spawn_faucet(&["run".as_ref(), file.as_os_str()], &[]);
-        // Kill the server once this run has committed twice.
-        let target = start + 2 * COMMIT_EVERY;
-        bounded(Duration::from_secs(60), "rows reaching PostgreSQL", async {
-            while rows(&url, table).await < target && !child.has_exited() {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        })
-        .await;
-        assert!(
-            !child.has_exited(),
-            "cycle {cycle}: faucet ended before PostgreSQL was killed"
-        );
-        cluster.stop_immediate().expect("pg_ctl stop -m immediate");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        cluster.restart().expect("start PostgreSQL again");
-        // faucet either fails (connection lost) or rides out the restart
-        // with its retries; it must end by itself and must not panic.
-        let exit = wait(child, RUN_DEADLINE).await;
-        eprintln!(
-            "cycle {cycle}: faucet ended with {} after the server crash",
-            exit.status
-        );
-        assert!(
-            !exit.timed_out,
-            "cycle {cycle}: faucet hung after the crash: {}",
-            exit.describe()
-        );
-        assert!(
-            !exit.panicked(),
-            "cycle {cycle}: faucet panicked: {}",
-            exit.describe()
-        );
-        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-            .await
-            .expect("reconnect");
-        tokio::spawn(conn);
-        let row = client
-            .query_one(
-                &format!("SELECT count(*), count(DISTINCT id) FROM {table}"),
-                &[],
-            )
-            .await
-            .expect("count after recovery");
-        assert_eq!(
-            row.get::<_, i64>(0),
-            row.get::<_, i64>(1),
-            "cycle {cycle}: duplicates after recovery"
-        );
+    let second = write_pipeline(
+        &second,
+        &pipeline::pipeline(name, source(&server).to_value(), retrying),
+    );
+
+    let exit = crash_server_mid_run(&cluster, &first, Duration::ZERO, "no retries").await;
+    assert_eq!(
+        exit.status.code(),
+        Some(1),
+        "with no retries the crash must fail the run: {}",
+        exit.describe()
+    );
+    let exit = crash_server_mid_run(
+        &cluster,
+        &second,
+        Duration::from_millis(300),
+        "default retries",
+    )
+    .await;
+    // A completed full-refresh run resets its checkpoint (a rerun would
+    // load everything again, by design), so rerun only an unfinished one.
+    if !exit.success() {
+        let exit = bounded(RUN_DEADLINE, "the final run", run_faucet(&second)).await;
+        assert_ok(&exit, "the final run");
     }
-    let exit = bounded(RUN_DEADLINE, "the final run", run_faucet(&file)).await;
-    assert_ok(&exit, "the final run");
     let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
         .await
         .expect("connect");
     tokio::spawn(conn);
-    let got = verify::pg_digest(&client, table)
+    let got = verify::pg_digest(&client, "public.events")
         .await
         .expect("read the table");
     assert_exactly_once(
