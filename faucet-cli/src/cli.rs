@@ -82,6 +82,11 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub(crate) state: Option<PathBuf>,
 
+    /// Write the run's report (counts, checkpoints, outcome) as JSON to FILE
+    /// when the run ends, however it ends.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) report: Option<PathBuf>,
+
     /// How to show progress. Default: a bar on a terminal, log lines otherwise.
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
     pub(crate) progress: ProgressMode,

@@ -12,6 +12,7 @@ mod init;
 mod logging;
 mod pipeline_file;
 mod progress;
+mod report_file;
 mod secrets;
 mod signals;
 mod stdout;

@@ -107,7 +107,11 @@ impl Observer for ProgressView {
             let mut last = self.last_line.lock().unwrap_or_else(|e| e.into_inner());
             if last.is_none_or(|at| at.elapsed() >= LOG_EVERY) {
                 *last = Some(Instant::now());
-                eprintln!("progress: {}", progress_line(progress));
+                eprintln!(
+                    "progress: {:.1}s · {}",
+                    progress.elapsed.as_secs_f64(),
+                    progress_line(progress)
+                );
             }
         }
     }

@@ -26,10 +26,15 @@ async fn runs_to_completion_with_every_record_once() {
         &rest_to_jsonl(&server.url(), 100, &out),
     );
     let mut cmd = faucet(dir.path());
-    cmd.arg("run").arg(&file);
+    cmd.args(["run", "--report", "report.json"]).arg(&file);
     let result = output(cmd).await;
     assert!(result.status.success(), "{}", stderr(&result));
     assert_eq!(jsonl_ids(&out), (1..=2_000).collect::<Vec<_>>());
+    let report = read_report(dir.path());
+    assert_eq!(report["outcome"], "completed");
+    assert_eq!(report["pipeline"], "users");
+    assert_eq!(report["guarantee"], "exactly_once");
+    assert_eq!(report["progress"]["records_written"], 2_000);
     let log = stderr(&result);
     for expected in [
         "Completed pipeline `users`",
@@ -225,7 +230,7 @@ async fn a_failing_source_exits_1_with_the_cause() {
     );
     let file = write(dir.path(), "down.yaml", &text);
     let mut cmd = faucet(dir.path());
-    cmd.arg("run").arg(&file);
+    cmd.args(["run", "--report", "report.json"]).arg(&file);
     let result = output(cmd).await;
     assert_eq!(result.status.code(), Some(1), "{}", stderr(&result));
     assert!(
@@ -233,6 +238,13 @@ async fn a_failing_source_exits_1_with_the_cause() {
         "{}",
         stderr(&result)
     );
+    assert_eq!(read_report(dir.path())["outcome"], "failed");
+}
+
+/// The JSON written by `--report report.json` in `dir`.
+fn read_report(dir: &std::path::Path) -> serde_json::Value {
+    let bytes = std::fs::read(dir.join("report.json")).expect("report.json written");
+    serde_json::from_slice(&bytes).expect("report.json is JSON")
 }
 
 #[tokio::test(flavor = "multi_thread")]

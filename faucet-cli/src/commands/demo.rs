@@ -58,6 +58,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<Exit> {
         limit: None,
         state: None,
         progress: args.progress,
+        report: None,
     };
     let exit = execute(&file, built, &options).await?;
     match exit {

@@ -4,13 +4,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use faucet_core::{CancellationToken, FileStateStore, Pipeline, RunOutcome};
+use faucet_core::{CancellationToken, FileStateStore, Observer, Pipeline, RunOutcome};
 
 use crate::cli::{ProgressMode, RunArgs};
 use crate::connectors;
 use crate::exit::Exit;
 use crate::pipeline_file::{self, Connectors, LoadOptions, PipelineFile};
 use crate::progress::ProgressView;
+use crate::report_file::{Fanout, ReportFile};
 use crate::signals;
 
 use super::dry_run;
@@ -24,6 +25,8 @@ pub(crate) struct RunOptions {
     pub(crate) state: Option<PathBuf>,
     /// How progress is shown.
     pub(crate) progress: ProgressMode,
+    /// Where to write the JSON run report.
+    pub(crate) report: Option<PathBuf>,
 }
 
 /// `faucet run PIPELINE`.
@@ -39,6 +42,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         limit: args.limit,
         state: args.state,
         progress: args.progress,
+        report: args.report,
     };
     execute(&file, built, &options).await
 }
@@ -52,13 +56,16 @@ pub(crate) async fn execute(
 ) -> anyhow::Result<Exit> {
     let token = CancellationToken::new();
     signals::cancel_on_signal(token.clone()).context("cannot install the Ctrl-C handler")?;
-    let view = Arc::new(ProgressView::new(options.progress));
+    let mut observers: Vec<Arc<dyn Observer>> = vec![Arc::new(ProgressView::new(options.progress))];
+    if let Some(path) = &options.report {
+        observers.push(Arc::new(ReportFile::new(path.clone())));
+    }
     let mut pipeline = Pipeline::new(built.source, built.sink)
         .with_name(file.name.clone())
         .with_channel_depth(file.settings.channel_depth)
         .with_limit(options.limit.or(file.settings.limit))
         .with_cancel(token)
-        .with_observer(view);
+        .with_observer(Arc::new(Fanout(observers)));
     let state_dir = options
         .state
         .clone()
