@@ -13,7 +13,8 @@
 //!   full jitter and a cap, or `Retry-After` up to a maximum), how much (a
 //!   budget per run); every wait is cancellable;
 //! - a token-bucket rate limit shared by all requests, which also pauses
-//!   when `X-RateLimit-Remaining: 0` ([`RateLimiter`]);
+//!   when `X-RateLimit-Remaining: 0` until the reset ([`RateLimiter`]); a
+//!   429/503 without `Retry-After` waits for that reset too;
 //! - adaptive concurrency ([`AdaptiveConcurrency`]): the in-flight limit
 //!   grows while responses are healthy and halves on 429/503.
 //!
@@ -62,7 +63,7 @@ pub use concurrency::{AdaptiveConcurrency, ConcurrencyPermit};
 pub use config::{
     DEFAULT_CONNECT_TIMEOUT_SECS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_SECS, HttpConfig,
 };
-pub use rate_limit::{RateLimitConfig, RateLimiter};
+pub use rate_limit::{RateLimitConfig, RateLimiter, exhausted_reset};
 pub use redact::redact_url;
 pub use retry::RetryConfig;
 pub use schema_tags::describe_kind_tags;

@@ -102,31 +102,10 @@ impl RateLimiter {
     /// `RateLimit-Remaining: 0`, with `…-Reset` in seconds from now or as
     /// a Unix time).
     pub fn observe(&self, headers: &HeaderMap) {
-        let get = |names: &[&str]| {
-            names.iter().find_map(|n| {
-                headers
-                    .get(*n)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<f64>().ok())
-            })
-        };
-        let remaining = get(&["x-ratelimit-remaining", "ratelimit-remaining"]);
-        let reset = get(&["x-ratelimit-reset", "ratelimit-reset"]);
-        let (Some(remaining), Some(reset)) = (remaining, reset) else {
+        let Some(pause) = exhausted_reset(headers) else {
             return;
         };
-        if remaining > 0.0 {
-            return;
-        }
-        let now_unix = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0.0, |d| d.as_secs_f64());
-        let secs = if reset > 1_000_000_000.0 {
-            reset - now_unix
-        } else {
-            reset
-        };
-        let pause = Duration::from_secs_f64(secs.max(0.0)).min(self.max_pause);
+        let pause = pause.min(self.max_pause);
         tracing::info!(
             pause_ms = pause.as_millis() as u64,
             "Rate limit exhausted; pausing requests"
@@ -134,6 +113,34 @@ impl RateLimiter {
         let mut b = self.bucket.lock().expect("rate limiter lock");
         b.paused_until = Some(Instant::now() + pause);
     }
+}
+
+/// How long until the rate limit resets, when a response says none
+/// remain (`X-RateLimit-Remaining: 0` or `RateLimit-Remaining: 0`, with
+/// `…-Reset` in seconds from now, or as a Unix time).
+pub fn exhausted_reset(headers: &HeaderMap) -> Option<Duration> {
+    let get = |names: &[&str]| {
+        names.iter().find_map(|n| {
+            headers
+                .get(*n)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<f64>().ok())
+        })
+    };
+    let remaining = get(&["x-ratelimit-remaining", "ratelimit-remaining"])?;
+    let reset = get(&["x-ratelimit-reset", "ratelimit-reset"])?;
+    if remaining > 0.0 {
+        return None;
+    }
+    let now_unix = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let secs = if reset > 1_000_000_000.0 {
+        reset - now_unix
+    } else {
+        reset
+    };
+    Some(Duration::from_secs_f64(secs.max(0.0)))
 }
 
 #[cfg(test)]

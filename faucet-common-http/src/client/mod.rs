@@ -286,6 +286,7 @@ impl HttpClient {
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(backoff::parse_retry_after)
+                .or_else(|| crate::rate_limit::exhausted_reset(&headers))
         } else {
             None
         };
