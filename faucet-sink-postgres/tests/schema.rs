@@ -267,3 +267,23 @@ async fn whole_records_go_to_one_jsonb_column_with_metadata() {
     );
     assert!(row.get::<_, bool>(1) && row.get::<_, bool>(2));
 }
+
+#[tokio::test]
+async fn a_column_of_a_type_the_sink_cannot_write_is_named_with_the_remedy() {
+    let (schema, config) = setup("tokens").await;
+    schema
+        .client()
+        .batch_execute("CREATE TABLE tokens (id bigint, token uuid)")
+        .await
+        .unwrap();
+    let sink = PostgresSink::new(config).unwrap();
+    let records = vec![json!({"id": 1, "token": "0b7c1e2a-8f51-4c54-9a7c-7f1b2c3d4e5f"})];
+    let err = Pipeline::new(PagedSource::new(records, 10), &sink)
+        .run()
+        .await
+        .unwrap_err()
+        .to_string();
+    for needle in ["token", "uuid", "columns"] {
+        assert!(err.contains(needle), "`{needle}` missing from: {err}");
+    }
+}
