@@ -5,15 +5,7 @@ use std::path::PathBuf;
 use faucet_core::schemars::JsonSchema;
 use faucet_core::serde::{Deserialize, Serialize};
 
-/// Configuration of [`JsonlSink`](crate::JsonlSink).
-///
-/// ```
-/// # use faucet_sink_jsonl::JsonlSinkConfig;
-/// let config: JsonlSinkConfig = faucet_core::serde_json::from_value(faucet_core::serde_json::json!({
-///     "path": "out/records.jsonl"
-/// })).unwrap();
-/// assert_eq!(config.commit_records, 20_000);
-/// ```
+/// Where and how the JSON Lines sink writes records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(crate = "faucet_core::serde", deny_unknown_fields)]
 #[schemars(crate = "faucet_core::schemars")]
@@ -67,7 +59,16 @@ impl Default for JsonlSinkConfig {
 }
 
 impl JsonlSinkConfig {
-    /// A config writing to `path` with every other field at its default.
+    /// A config writing to `path` with every other field at its default,
+    /// the same defaults a pipeline file gets:
+    ///
+    /// ```
+    /// # use faucet_sink_jsonl::JsonlSinkConfig;
+    /// use faucet_core::serde_json::{from_value, json};
+    /// let parsed: JsonlSinkConfig = from_value(json!({"path": "out/records.jsonl"})).unwrap();
+    /// assert_eq!(parsed, JsonlSinkConfig::new("out/records.jsonl"));
+    /// assert_eq!(parsed.commit_records, 20_000);
+    /// ```
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),
