@@ -339,6 +339,10 @@ fn secret_pipelines(api: &str, out: &Path) -> Vec<(Value, Vec<String>)> {
         source
     };
     let jsonl = pipeline::jsonl_sink(out, 100);
+    let dead_pg_query = format!(
+        "postgresql://loader@127.0.0.1:9/db?sslmode=disable&password={}",
+        secret("pgquery")
+    );
     let dead_pg = format!(
         "postgresql://loader:{}@127.0.0.1:9/db",
         secret("pgpassword")
@@ -399,6 +403,14 @@ fn secret_pipelines(api: &str, out: &Path) -> Vec<(Value, Vec<String>)> {
             ),
             vec![secret("pgpassword"), secret("header")],
         ),
+        (
+            pipeline::pipeline(
+                "s7",
+                base(json!({"kind": "none"})),
+                pipeline::postgres_sink(&dead_pg_query, "public", "t", PgMode::Append, 100),
+            ),
+            vec![secret("pgquery"), secret("header")],
+        ),
     ]
 }
 
@@ -436,6 +448,16 @@ async fn secrets_never_appear_in_validate_dry_run_logs_or_errors() {
         for args in commands {
             let exit = bounded(RUN_DEADLINE, "faucet", faucet(args, &env)).await;
             assert!(!exit.panicked(), "{args:?}: {}", exit.describe());
+            let full_run =
+                args.contains(&OsStr::new("run")) && !args.contains(&OsStr::new("--dry-run"));
+            if full_run {
+                // The error paths (which print URLs) must have run.
+                assert!(
+                    !exit.success(),
+                    "{args:?} should fail (401s, dead database): {}",
+                    exit.describe()
+                );
+            }
             for s in &secrets {
                 assert!(
                     !exit.stdout.contains(s.as_str()) && !exit.stderr.contains(s.as_str()),
