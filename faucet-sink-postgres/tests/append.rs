@@ -193,3 +193,41 @@ async fn an_unreachable_server_fails_check_without_showing_the_password() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_role_without_privileges_gets_a_named_permission_error_and_a_failed_check() {
+    let (schema, mut config) = setup("forbidden").await;
+    let role = format!("faucet_ro_{}", &schema.name()["faucet_test_".len()..]);
+    // A role with no privilege on the test schema (owned by the test user).
+    schema
+        .client()
+        .batch_execute(&format!("CREATE ROLE {role} LOGIN"))
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(faucet_testkit::postgres::server().url()).unwrap();
+    url.set_username(&role).unwrap();
+    url.set_password(None).unwrap();
+    config.url = url.to_string();
+    let sink = PostgresSink::new(config).unwrap();
+    let report = sink.check().await.unwrap();
+    let failed: Vec<&str> = report
+        .items
+        .iter()
+        .filter(|i| matches!(i.status, CheckStatus::Failed(_)))
+        .map(|i| i.name.as_str())
+        .collect();
+    assert!(failed.contains(&"schema writable"), "{report:?}");
+    let err = sink.load_checkpoint("p").await.unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("42501") && message.contains("grant"),
+        "{message}"
+    );
+    assert!(!err.is_retryable());
+    drop(sink);
+    schema
+        .client()
+        .batch_execute(&format!("DROP ROLE {role}"))
+        .await
+        .unwrap();
+}
