@@ -126,6 +126,54 @@ fn summary(mut xs: Vec<f64>) -> (f64, f64, f64) {
     (xs[xs.len() / 2], xs[0], xs[xs.len() - 1])
 }
 
+/// User + system CPU time of this process so far.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which ends with `)`): utime is the
+    // 12th, stime the 13th, in clock ticks (100 per second on Linux).
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
+
+/// Repeated measurements of one scenario.
+#[derive(Default)]
+struct Runs {
+    rates: Vec<f64>,
+    cpu_us_per_record: Vec<f64>,
+}
+
+impl Runs {
+    fn measure(&mut self, expected: u64, run: impl FnOnce() -> (u64, Duration)) {
+        let cpu = cpu_time();
+        let result = run();
+        let cpu = cpu_time() - cpu;
+        assert_eq!(result.0, expected, "every record arrived");
+        self.rates.push(rate(result));
+        self.cpu_us_per_record
+            .push(cpu.as_secs_f64() * 1e6 / expected as f64);
+    }
+
+    fn print(&self, name: &str, base: f64) {
+        let (median, min, max) = summary(self.rates.clone());
+        let (cpu, cpu_min, cpu_max) = summary(self.cpu_us_per_record.clone());
+        println!(
+            "  {name:<28} {median:>10.0} records/s ({min:.0}-{max:.0}) {:.2}x naive; CPU {cpu:.2} us/record ({cpu_min:.2}-{cpu_max:.2})",
+            median / base
+        );
+    }
+}
+
 fn peak_rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -178,32 +226,21 @@ fn main() {
     let rt = client_runtime();
     println!("rest_throughput: {records} records, page size 1000, {runs} runs (median, min-max)");
 
-    // (a) throughput against the naive loop.
-    let (mut naive, mut c1, mut cdef) = (Vec::new(), Vec::new(), Vec::new());
+    // (a) throughput against the naive loop; CPU time per record (client
+    // and server threads of this process) is reported too, as it is far
+    // less sensitive than wall time to other load on the machine.
+    let (mut naive, mut c1, mut cdef) = (Runs::default(), Runs::default(), Runs::default());
     for _ in 0..runs {
-        let n = rt.block_on(naive_run(&url));
-        assert_eq!(n.0, records);
-        naive.push(rate(n));
-        c1.push(rate(rt.block_on(faucet_run(&url, 1, &[]))));
-        cdef.push(rate(rt.block_on(faucet_run(
-            &url,
-            default_concurrency,
-            &[],
-        ))));
+        naive.measure(records, || rt.block_on(naive_run(&url)));
+        c1.measure(records, || rt.block_on(faucet_run(&url, 1, &[])));
+        cdef.measure(records, || {
+            rt.block_on(faucet_run(&url, default_concurrency, &[]))
+        });
     }
-    let (naive, c1, cdef) = (summary(naive), summary(c1), summary(cdef));
-    let line = |name: &str, s: (f64, f64, f64)| {
-        println!(
-            "  {name:<28} {:>10.0} records/s  ({:.0}-{:.0})  {:.2}x naive",
-            s.0,
-            s.1,
-            s.2,
-            s.0 / naive.0
-        );
-    };
-    line("naive reqwest+serde_json", naive);
-    line("faucet concurrency 1", c1);
-    line(&format!("faucet concurrency {default_concurrency}"), cdef);
+    let base = summary(naive.rates.clone()).0;
+    naive.print("naive reqwest+serde_json", base);
+    c1.print("faucet concurrency 1", base);
+    cdef.print(&format!("faucet concurrency {default_concurrency}"), base);
 
     // (b) 20 ms latency per page: concurrency 8 against 1.
     let latency_records = (records / 10).clamp(1000, 100_000);
