@@ -325,3 +325,40 @@ fn capabilities_and_schema_are_declared() {
     let schema = serde_json::to_value(src.config_schema().unwrap()).unwrap();
     assert!(faucet_core::schema::undocumented_properties(&schema).is_empty());
 }
+
+#[tokio::test]
+async fn the_start_value_can_go_in_a_header_or_the_body() {
+    let api = server(100).await;
+    let header = source(
+        &api,
+        json!({
+            "path": "/records/all",
+            "incremental": {"replication_key": "created_at", "param": "X-Since", "location": "header",
+                            "start": created_at(95), "format": "epoch_millis"}
+        }),
+    );
+    // The fixture ignores the header; the client-side filter still applies.
+    assert_exactly(&run(&header, None).await.unwrap().records, 95..=100);
+    let sent = api.requests()[0]
+        .header("x-since")
+        .map(str::to_owned)
+        .unwrap();
+    assert_eq!(
+        sent,
+        (faucet_testkit::fixture::created_at_epoch(95) * 1000).to_string()
+    );
+
+    api.clear_log();
+    let body = source(
+        &api,
+        json!({
+            "path": "/records/offset", "records": "data", "method": "post", "body": {"limit": 3},
+            "pagination": {"kind": "offset", "limit": 3, "param": "offset"},
+            "incremental": {"replication_key": "created_at", "param": "since", "location": "body",
+                            "start": created_at(90), "format": "iso8601"}
+        }),
+    );
+    assert_exactly(&run(&body, None).await.unwrap().records, 90..=100);
+    let first: Value = serde_json::from_str(&api.requests()[0].body).unwrap();
+    assert_eq!(first["since"], json!(created_at(90)));
+}
