@@ -26,6 +26,11 @@
 //!   last-wins dedupe, then `DELETE`/`UPDATE`/`INSERT` that skips unchanged
 //!   rows and needs no unique constraint) and `replace` (load a new table,
 //!   swap it in when the run completes).
+//! - **Transient failures replay.** The open transaction's steps (DDL,
+//!   `COPY` starts, the encoded row chunks, shared rather than copied) are
+//!   kept, at most `batch_bytes`; a lost connection, serialization failure,
+//!   deadlock or server restart reconnects and replays them (`retries`
+//!   times, with backoff), so the run goes on without losing the batch.
 //!
 //! Identifiers are always quoted, NUL characters are stripped (or refused,
 //! with `nul: error`), and the URL's password never reaches logs or errors.

@@ -87,14 +87,12 @@ fn poison<T>(inner: &mut Inner, result: Result<T>) -> Result<T> {
 
 #[async_trait]
 impl Sink for PostgresSink {
+    /// Writes and commits `records` (no checkpoint): durable on return.
     async fn write_batch(&self, records: &[Record]) -> Result<usize> {
         let page = Page::new(records.to_vec());
-        let commit = self
-            .commit_page(
-                &page,
-                &CommitContext::new(faucet_core::DEFAULT_PIPELINE_NAME, 0),
-            )
-            .await?;
+        let ctx = CommitContext::new(faucet_core::DEFAULT_PIPELINE_NAME, 0);
+        let commit = self.commit_page(&page, &ctx).await?;
+        self.flush().await?;
         Ok(commit.written)
     }
 
