@@ -53,7 +53,6 @@ mod config;
 mod rate_limit;
 mod redact;
 pub mod retry;
-mod schema_tags;
 mod secret;
 mod sleep;
 
@@ -66,7 +65,6 @@ pub use config::{
 pub use rate_limit::{RateLimitConfig, RateLimiter, exhausted_reset};
 pub use redact::redact_url;
 pub use retry::RetryConfig;
-pub use schema_tags::describe_kind_tags;
 pub use secret::Secret;
 pub use sleep::sleep_or_cancel;
 

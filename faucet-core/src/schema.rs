@@ -56,6 +56,34 @@ fn has_description(node: &Value) -> bool {
         .is_some_and(|d| !d.trim().is_empty())
 }
 
+/// A schemars transform (`#[schemars(transform = describe_kind_tags)]`)
+/// giving every variant's `kind` property a description (``Selects
+/// `name`.``), so `faucet schema` documents every property.
+pub fn describe_kind_tags(schema: &mut schemars::Schema) {
+    let Some(Value::Array(variants)) = schema.as_object_mut().and_then(|o| o.get_mut("oneOf"))
+    else {
+        return;
+    };
+    for variant in variants {
+        let Some(Value::Object(kind)) = variant.pointer_mut("/properties/kind") else {
+            continue;
+        };
+        if kind.contains_key("description") {
+            continue;
+        }
+        let name = kind
+            .get("const")
+            .or_else(|| kind.get("enum").and_then(|e| e.get(0)))
+            .and_then(Value::as_str)
+            .unwrap_or("this variant")
+            .to_owned();
+        kind.insert(
+            "description".into(),
+            Value::String(format!("Selects `{name}`.")),
+        );
+    }
+}
+
 /// Infers a JSON Schema describing every record in `records`: object
 /// properties with their types (several when they vary), nested objects
 /// and arrays, and `format: date-time` for strings that all look like

@@ -15,7 +15,7 @@ pub(crate) use oauth2::OAuth2Tokens;
 /// How requests authenticate. Secrets may be written as `${ENV_VAR}`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-#[schemars(transform = crate::describe_kind_tags)]
+#[schemars(transform = faucet_core::schema::describe_kind_tags)]
 pub enum AuthConfig {
     /// No authentication.
     #[default]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 /// How to get from one page to the next.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-#[schemars(transform = faucet_common_http::describe_kind_tags)]
+#[schemars(transform = faucet_core::schema::describe_kind_tags)]
 pub enum RestPagination {
     /// One request; the response holds every record.
     #[default]
