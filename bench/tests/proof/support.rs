@@ -15,10 +15,37 @@ use serde_json::Value;
 /// The longest any single `faucet` invocation may take in these tests.
 pub(crate) const RUN_DEADLINE: Duration = Duration::from_secs(120);
 
-/// The debug `faucet` binary, built if missing or stale.
+/// The debug `faucet` binary, built if missing or stale, pinned for this
+/// test process: a hard link (else a copy) under `target/tmp`, so that a
+/// rebuild in the shared target directory while the tests run cannot swap
+/// the binary under a running test. Links of finished test processes are
+/// removed.
 pub(crate) fn faucet_bin() -> PathBuf {
-    binaries::faucet(Profile::Debug)
-        .unwrap_or_else(|e| panic!("cannot get the faucet binary: {e:#}"))
+    static PINNED: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PINNED
+        .get_or_init(|| {
+            let built = binaries::faucet(Profile::Debug)
+                .unwrap_or_else(|e| panic!("cannot get the faucet binary: {e:#}"));
+            let dir = binaries::target_dir().join("tmp");
+            std::fs::create_dir_all(&dir).expect("create target/tmp");
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let finished = name
+                    .strip_prefix("faucet-proof-")
+                    .is_some_and(|pid| !Path::new("/proc").join(pid).exists());
+                if finished {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+            let pinned = dir.join(format!("faucet-proof-{}", std::process::id()));
+            let _ = std::fs::remove_file(&pinned);
+            if std::fs::hard_link(&built, &pinned).is_err() {
+                std::fs::copy(&built, &pinned)
+                    .unwrap_or_else(|e| panic!("cannot copy {}: {e}", built.display()));
+            }
+            pinned
+        })
+        .clone()
 }
 
 /// A directory of one test's files.
