@@ -226,6 +226,30 @@ mod tests {
     }
 
     #[test]
+    fn kind_tags_get_a_description() {
+        #[derive(schemars::JsonSchema)]
+        #[serde(tag = "kind", rename_all = "snake_case")]
+        #[schemars(transform = describe_kind_tags)]
+        #[allow(dead_code)]
+        /// A choice.
+        enum Choice {
+            /// The first.
+            First {
+                /// A number.
+                n: u32,
+            },
+            /// The second.
+            Second,
+        }
+        let schema = schemars::schema_for!(Choice).to_value();
+        assert_eq!(undocumented_properties(&schema), Vec::<String>::new());
+        assert_eq!(
+            schema["oneOf"][0]["properties"]["kind"]["description"],
+            "Selects `first`."
+        );
+    }
+
+    #[test]
     fn finds_undocumented_properties() {
         let schema = json!({
             "properties": {
