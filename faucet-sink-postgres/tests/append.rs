@@ -231,3 +231,26 @@ async fn a_role_without_privileges_gets_a_named_permission_error_and_a_failed_ch
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn an_empty_page_stores_its_checkpoint_without_creating_the_table() {
+    let (schema, mut config) = setup("empty").await;
+    config.key = vec!["id".into()];
+    let sink = PostgresSink::new(config).unwrap();
+    assert_eq!(sink.load_checkpoint("e").await.unwrap(), None);
+    let page = Page::new(Vec::new()).with_checkpoint(json!({"cursor": "c1"}));
+    sink.commit_page(&page, &CommitContext::new("e", 0))
+        .await
+        .unwrap();
+    sink.flush().await.unwrap();
+    assert_eq!(
+        stored_checkpoint(&schema, "e").await,
+        Some(json!({"cursor": "c1"}))
+    );
+    let table = schema
+        .client()
+        .query_one("SELECT to_regclass('empty') IS NULL", &[])
+        .await
+        .unwrap();
+    assert!(table.get::<_, bool>(0));
+}

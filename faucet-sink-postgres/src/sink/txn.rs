@@ -68,6 +68,10 @@ impl Session {
         records: &[serde_json::Value],
         page: u64,
     ) -> Result<(BytesMut, u64, Vec<DeadLetter>)> {
+        if records.is_empty() {
+            // Nothing to write (a page may carry only a checkpoint).
+            return Ok((BytesMut::new(), 0, Vec::new()));
+        }
         if self.needs_setup(s) {
             self.change_schema(s, records).await?;
         }
