@@ -9,7 +9,7 @@ use faucet_core::{CancellationToken, Result};
 use tokio::sync::mpsc;
 
 use super::{
-    Message, PageFacts, PartPage, PartitionState, Position, emit, fetch_page, raise_max,
+    Message, PageFacts, PartPage, PartitionState, Position, emit, fetch_page, finish, raise_max,
     stop_reason,
 };
 use crate::plan::Paging;
@@ -49,18 +49,7 @@ async fn drive(
                 partition = part,
                 "Same page body twice in a row; ending pagination"
             );
-            state.done = true;
-            emit(
-                tx,
-                part,
-                PartPage {
-                    records: Vec::new(),
-                    bytes: 0,
-                    state,
-                },
-            )
-            .await;
-            return Ok(());
+            return finish(tx, part, state).await;
         }
         last_body = Some(decoded.body.clone());
         let next = match shared.plan.paging {

@@ -177,6 +177,26 @@ pub(crate) fn raise_max(state: &mut PartitionState, candidate: Option<Value>) {
     }
 }
 
+/// Ends the partition with an empty page that marks it done.
+pub(crate) async fn finish(
+    tx: &mpsc::Sender<Message>,
+    part: usize,
+    mut state: PartitionState,
+) -> Result<()> {
+    state.done = true;
+    emit(
+        tx,
+        part,
+        PartPage {
+            records: Vec::new(),
+            bytes: 0,
+            state,
+        },
+    )
+    .await;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

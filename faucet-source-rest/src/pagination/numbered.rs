@@ -9,7 +9,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use super::{
-    Message, PageFacts, PartPage, PartitionState, Position, emit, raise_max, start_page,
+    Message, PageFacts, PartPage, PartitionState, Position, emit, finish, raise_max, start_page,
     stop_reason,
 };
 use crate::extract::Decoded;
@@ -238,20 +238,4 @@ async fn drive(
         }
     }
     finish(tx, part, state).await
-}
-
-/// Ends the partition with an empty page that marks it done.
-async fn finish(tx: &mpsc::Sender<Message>, part: usize, mut state: PartitionState) -> Result<()> {
-    state.done = true;
-    emit(
-        tx,
-        part,
-        PartPage {
-            records: Vec::new(),
-            bytes: 0,
-            state,
-        },
-    )
-    .await;
-    Ok(())
 }
