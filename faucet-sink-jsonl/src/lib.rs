@@ -47,3 +47,12 @@ mod state;
 
 pub use config::JsonlSinkConfig;
 pub use sink::JsonlSink;
+
+/// Registers this sink as `jsonl` in `registry`.
+pub fn register(registry: &mut faucet_core::Registry) {
+    registry.register_sink(
+        "jsonl",
+        "Appends records as JSON Lines to a file (exactly once on resume) or stdout",
+        JsonlSink::new,
+    );
+}

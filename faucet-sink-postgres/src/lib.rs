@@ -76,7 +76,7 @@ pub use sink::PostgresSink;
 pub fn register(registry: &mut faucet_core::Registry) {
     registry.register_sink(
         "postgres",
-        "PostgreSQL table: binary COPY, exactly once, append/upsert/replace, schema inferred and evolved",
+        "Loads records into a PostgreSQL table: binary COPY, exactly once, append/upsert/replace",
         PostgresSink::new,
     );
 }

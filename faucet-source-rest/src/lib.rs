@@ -69,3 +69,12 @@ pub use stream::RestSource;
 
 /// The HTTP layer's config types, for building a [`RestSourceConfig`] in Rust.
 pub use faucet_common_http::{AuthConfig, HttpConfig, RateLimitConfig, RetryConfig, Secret};
+
+/// Registers this source as `rest` in `registry`.
+pub fn register(registry: &mut faucet_core::Registry) {
+    registry.register_source(
+        "rest",
+        "Reads any paginated REST API: every pagination and auth style, resumable, incremental",
+        RestSource::new,
+    );
+}
