@@ -211,7 +211,11 @@ pub(crate) async fn render(
         }
     );
     out += "## Peak memory (scenario 5)\n\nPeak RSS of the `faucet run` process (its `VmHWM`, sampled every 2 ms), REST → JSON Lines; target: under 48 MiB at every size, flat.\n\n";
-    out += &report::rss_table(rss, 48.0);
+    if rss.is_empty() {
+        out += "Not run: not selected with --scenarios.\n";
+    } else {
+        out += &report::rss_table(rss, 48.0);
+    }
     let failures = report::failures(&series);
     if !failures.is_empty() {
         out += "\n## Not measured\n\n";

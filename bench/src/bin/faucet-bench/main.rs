@@ -5,13 +5,14 @@
 //! ```text
 //! faucet-bench [--records N] [--runs R] [--rss-sizes A,B,C]
 //!              [--latency-records N] [--page-size N] [--out FILE]
-//!              [--profile release|debug]
+//!              [--profile release|debug] [--scenarios 1,2,3,4,5]
 //! ```
 //! Each option also reads an environment variable (`FAUCET_BENCH_RECORDS`,
 //! `FAUCET_BENCH_RUNS`, `FAUCET_BENCH_RSS_SIZES`,
 //! `FAUCET_BENCH_LATENCY_RECORDS`); defaults are the full scale: 1,000,000
-//! records, 3 runs, RSS at 100k/1M/5M, 100,000 records for the latency
-//! scenario. Binaries are the release builds (`--profile debug` uses the
+//! records, 3 runs, RSS at 100k/1M/5M, 300,000 records (300 pages) for the
+//! latency scenario, so the fixed cost of starting a process and its
+//! first request weighs little next to 300 round trips. Binaries are the release builds (`--profile debug` uses the
 //! debug ones, to check the harness quickly; its figures mean nothing) in the workspace's target
 //! directory (`run.sh` builds them). PostgreSQL comes from
 //! `faucet_testkit::postgres` (`FAUCET_TEST_DATABASE_URL`, 127.0.0.1:5432,
@@ -39,6 +40,7 @@ struct Options {
     page_size: u64,
     out: std::path::PathBuf,
     profile: binaries::Profile,
+    scenarios: Vec<u8>,
 }
 
 fn options() -> anyhow::Result<Options> {
@@ -52,10 +54,11 @@ fn options() -> anyhow::Result<Options> {
         ),
         (
             "--latency-records",
-            env("FAUCET_BENCH_LATENCY_RECORDS", "100000"),
+            env("FAUCET_BENCH_LATENCY_RECORDS", "300000"),
         ),
         ("--page-size", "1000".to_owned()),
         ("--profile", env("FAUCET_BENCH_PROFILE", "release")),
+        ("--scenarios", env("FAUCET_BENCH_SCENARIOS", "1,2,3,4,5")),
         (
             "--out",
             binaries::workspace_root()
@@ -97,6 +100,11 @@ fn options() -> anyhow::Result<Options> {
         latency_records: num("--latency-records")?,
         page_size: num("--page-size")?,
         out: get("--out").into(),
+        scenarios: get("--scenarios")
+            .split(',')
+            .map(|s| s.trim().parse())
+            .collect::<Result<_, _>>()
+            .context("--scenarios must be numbers 1-5 separated by commas")?,
         profile: match get("--profile").as_str() {
             "release" => binaries::Profile::Release,
             "debug" => binaries::Profile::Debug,
@@ -157,10 +165,24 @@ async fn main() -> anyhow::Result<()> {
     for run in 1..=opts.runs {
         eprintln!("Run {run} of {}", opts.runs);
         all.loads.push(environment::load_average());
-        one_round(&bench, &mut all, (&fixture, &slow), run).await;
+        one_round(&bench, &mut all, (&fixture, &slow), run, &opts.scenarios).await;
     }
     drop((fixture, slow));
-    let rss = rss_sizes(&bench, &opts);
+    let rss = if opts.scenarios.contains(&5) {
+        rss_sizes(&bench, &opts)
+    } else {
+        Vec::new()
+    };
+    for (k, series) in [
+        (1, &mut all.append),
+        (2, &mut all.upsert),
+        (3, &mut all.jsonl),
+        (4, &mut all.latency),
+    ] {
+        if !opts.scenarios.contains(&k) {
+            series.fail("not run: not selected with --scenarios".to_owned());
+        }
+    }
     let text = environment::render(&opts, &bench, &all, &rss).await;
     std::fs::write(&opts.out, text)
         .with_context(|| format!("cannot write {}", opts.out.display()))?;
@@ -173,11 +195,16 @@ async fn one_round(
     all: &mut AllSeries,
     (api, slow): (&FixtureProcess, &FixtureProcess),
     run: u32,
+    selected: &[u8],
 ) {
     let (url, slow_url) = (api.url(), slow.url());
     bench.api.set(Some(api.pid()));
     let n = bench.records;
     let verify_all = run == 1;
+    let on = |k: u8| selected.contains(&k);
+    if !on(1) && !on(2) {
+        return one_round_rest(bench, all, (url, slow_url, slow.pid()), run, selected);
+    }
     // 1: the ceiling, then faucet, in the same run.
     let ceiling = bench.copy_csv("ceiling_csv", false).await;
     if let Ok(m) = &ceiling {
@@ -189,22 +216,46 @@ async fn one_round(
             n as f64 / m.wall.as_secs_f64()
         );
     }
-    let append = bench.append(url, run, verify_all).await;
-    record(&mut all.append, n, &append, &ceiling);
+    if on(1) {
+        let append = bench.append(url, run, verify_all).await;
+        record(&mut all.append, n, &append, &ceiling);
+    }
     // 2: upsert against the same ceiling.
-    let upsert = bench.upsert(url, run, verify_all).await;
-    record(&mut all.upsert, n, &upsert, &ceiling);
+    if on(2) {
+        let upsert = bench.upsert(url, run, verify_all).await;
+        record(&mut all.upsert, n, &upsert, &ceiling);
+    }
+    one_round_rest(bench, all, (url, slow_url, slow.pid()), run, selected);
+}
+
+/// Scenarios 3 and 4 of one run, when selected.
+fn one_round_rest(
+    bench: &Bench,
+    all: &mut AllSeries,
+    (url, slow_url, slow_pid): (&str, &str, u32),
+    run: u32,
+    selected: &[u8],
+) {
     // 3: naive loop, then faucet.
-    let naive = bench.naive(url, run);
-    record(&mut all.jsonl, n, &bench.jsonl_default(url, run), &naive);
+    if selected.contains(&3) {
+        let naive = bench.naive(url, run);
+        record(
+            &mut all.jsonl,
+            bench.records,
+            &bench.jsonl_default(url, run),
+            &naive,
+        );
+    }
     // 4: latency, concurrency 1 then 8.
-    bench.api.set(Some(slow.pid()));
-    let one = RestSource::new(slow_url, Style::PageNumber, bench.page_size).with_concurrency(1);
-    let eight = one.clone().with_concurrency(8);
-    let m = all.latency.records;
-    let c1 = bench.jsonl(one, &format!("latency-c1-{run}"), m);
-    let c8 = bench.jsonl(eight, &format!("latency-c8-{run}"), m);
-    record(&mut all.latency, m, &c8, &c1);
+    if selected.contains(&4) {
+        bench.api.set(Some(slow_pid));
+        let one = RestSource::new(slow_url, Style::PageNumber, bench.page_size).with_concurrency(1);
+        let eight = one.clone().with_concurrency(8);
+        let m = all.latency.records;
+        let c1 = bench.jsonl(one, &format!("latency-c1-{run}"), m);
+        let c8 = bench.jsonl(eight, &format!("latency-c8-{run}"), m);
+        record(&mut all.latency, m, &c8, &c1);
+    }
 }
 
 /// Scenario 5: peak RSS of REST → JSON Lines at each size.
