@@ -9,12 +9,15 @@
 //! ```
 //! Each option also reads an environment variable (`FAUCET_BENCH_RECORDS`,
 //! `FAUCET_BENCH_RUNS`, `FAUCET_BENCH_RSS_SIZES`,
-//! `FAUCET_BENCH_LATENCY_RECORDS`); defaults are the full scale: 1,000,000
-//! records, 3 runs, RSS at 100k/1M/5M, 300,000 records (300 pages) for the
-//! latency scenario, so the fixed cost of starting a process and its
-//! first request weighs little next to 300 round trips. Binaries are the release builds (`--profile debug` uses the
-//! debug ones, to check the harness quickly; its figures mean nothing) in the workspace's target
-//! directory (`run.sh` builds them). PostgreSQL comes from
+//! `FAUCET_BENCH_LATENCY_RECORDS`, `FAUCET_BENCH_SCENARIOS`,
+//! `FAUCET_BENCH_PROFILE`). Defaults are the full scale: 1,000,000
+//! records, 3 runs, RSS at 100k/1M/5M, and 300,000 records (300 pages) for
+//! the latency scenario, so that starting a process and its first request
+//! weigh little next to 300 round trips.
+//!
+//! Binaries are the release builds in the workspace's target directory
+//! (`run.sh` builds them); `--profile debug` uses the debug ones, to check
+//! the harness quickly (its figures mean nothing). PostgreSQL comes from
 //! `faucet_testkit::postgres` (`FAUCET_TEST_DATABASE_URL`, 127.0.0.1:5432,
 //! or a throwaway cluster).
 
