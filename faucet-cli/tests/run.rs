@@ -148,7 +148,7 @@ async fn a_second_sigint_exits_at_once_and_a_rerun_is_still_exactly_once() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn limit_with_a_state_dir_resumes_after_the_last_full_page() {
+async fn limit_with_a_state_dir_resumes_after_the_last_record_written() {
     let server = FixtureServer::start(FixtureConfig::new(500)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     // Standard output keeps no checkpoints: the state directory does.
@@ -182,8 +182,9 @@ async fn limit_with_a_state_dir_resumes_after_the_last_full_page() {
     cmd.args(["run", "--state", "st"]).arg(&file);
     let second = output(cmd).await;
     assert!(second.status.success(), "{}", stderr(&second));
-    // The limit cut page 3, so its checkpoint was not saved: resume at 201.
-    assert_eq!(ids(&second), (201..=500).collect::<Vec<_>>());
+    // The limit cut page 3 after 50 records: the rerun reads page 3 again,
+    // drops the 50 already written and goes on from 251.
+    assert_eq!(ids(&second), (251..=500).collect::<Vec<_>>());
 }
 
 #[tokio::test(flavor = "multi_thread")]

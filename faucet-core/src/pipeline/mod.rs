@@ -1,5 +1,6 @@
 //! `Pipeline`: joins any source to any sink.
 
+mod cut;
 mod observer;
 mod report;
 mod run;
@@ -92,8 +93,11 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
         self
     }
 
-    /// Stops after `limit` records. A page cut short by the limit does not
-    /// save its checkpoint, so a later run resumes before it.
+    /// Stops after `limit` records. A page cut short by the limit stores a
+    /// checkpoint saying "resume before this page and drop the records
+    /// already written", so a later run continues with the next record,
+    /// exactly once, provided the source serves that page again in the
+    /// same order.
     #[must_use]
     pub fn with_limit(mut self, limit: Option<u64>) -> Self {
         self.limit = limit;

@@ -7,7 +7,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::report::{DeliveryGuarantee, Progress, RunOutcome, RunReport};
-use super::{NoopObserver, Observer, Pipeline};
+use super::{NoopObserver, Observer, Pipeline, cut};
 use crate::error::{FaucetError, Result};
 use crate::page::{Checkpoint, Page};
 use crate::sink::{CommitContext, Durability, Sink};
@@ -23,6 +23,13 @@ pub(super) struct Run<'p, S, K> {
     durable: Option<Checkpoint>,
     /// A checkpoint the sink holds in an open transaction.
     pending: Option<Checkpoint>,
+    /// Where the page now arriving starts: the checkpoint before it and how
+    /// many of its records a resumed cut page already delivered. `None`
+    /// after a page without a checkpoint (no resumable position).
+    base: Option<(Option<Checkpoint>, u64)>,
+    /// Records still to drop from the front of incoming pages, left by a
+    /// run that stopped inside a page.
+    skip: u64,
 }
 
 /// Why the consumer stopped taking pages.
@@ -47,6 +54,8 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
             progress: Progress::default(),
             durable: None,
             pending: None,
+            base: Some((None, 0)),
+            skip: 0,
         }
     }
 
@@ -57,13 +66,16 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
         self.observer
             .on_start(&p.name, resumed_from.as_ref(), guarantee);
         self.durable = resumed_from.clone();
+        let (source_resume, skip) = cut::split(resumed_from.clone());
+        self.base = Some((source_resume.clone(), skip));
+        self.skip = skip;
 
         // `stop` ends the producer early (limit, sink failure) without
         // cancelling the caller's token.
         let stop = p.cancel.child_token();
         let (tx, rx) = mpsc::channel(p.channel_depth);
         let ctx = SourceContext::new()
-            .with_resume(resumed_from.clone())
+            .with_resume(source_resume)
             .with_cancel(stop.clone());
         let producer = produce(&p.source, ctx, tx, stop.clone());
         let consumer = async {
@@ -98,6 +110,7 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
                 Ok(page) => page,
                 Err(err) => return Stop::SourceFailed(err),
             };
+            self.drop_delivered(&mut page);
             let limited = self.apply_limit(&mut page);
             if let Err(err) = self.commit(page).await {
                 return Stop::SinkFailed(err);
@@ -109,8 +122,19 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
         Stop::Drained
     }
 
-    /// Cuts the page to the remaining record budget. A cut page loses its
-    /// checkpoint, which would otherwise skip the records cut off.
+    /// Drops records that a run stopped inside this page already delivered.
+    fn drop_delivered(&mut self, page: &mut Page) {
+        if self.skip > 0 {
+            let n = self.skip.min(page.records.len() as u64);
+            page.records.drain(..n as usize);
+            self.skip -= n;
+        }
+    }
+
+    /// Cuts the page to the remaining record budget. The cut page's
+    /// checkpoint becomes "the position before this page, minus the records
+    /// already delivered" ([`cut`]), so a later run neither skips the
+    /// records cut off nor repeats those written.
     fn apply_limit(&self, page: &mut Page) -> bool {
         let Some(limit) = self.pipeline.limit else {
             return false;
@@ -121,7 +145,10 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
         }
         if (page.records.len() as u64) > remaining {
             page.records.truncate(remaining as usize);
-            page.checkpoint = None;
+            page.checkpoint = self
+                .base
+                .as_ref()
+                .map(|(before, delivered)| cut::join(before.as_ref(), delivered + remaining));
         }
         true
     }
@@ -132,6 +159,7 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
         self.progress.bytes += page.bytes;
         let ctx = CommitContext::new(p.name.clone(), self.progress.pages);
         let commit = p.sink.commit_page(&page, &ctx).await?;
+        self.base = page.checkpoint.as_ref().map(|c| (Some(c.clone()), 0));
         self.progress.records_written += commit.written as u64;
         self.progress.pages += 1;
         self.progress.elapsed = self.started.elapsed();

@@ -195,23 +195,56 @@ async fn a_sink_failure_is_not_followed_by_a_flush() {
 }
 
 #[tokio::test]
-async fn the_limit_cuts_a_page_and_keeps_the_checkpoint_before_it() {
+async fn a_limit_inside_a_page_resumes_exactly_after_the_last_record_written() {
     let store = Arc::new(MemoryStateStore::new());
     let source = ScriptedSource::new(10, 10);
     let sink = RecordingSink::default();
-    let report = Pipeline::new(&source, &sink)
-        .with_state_store(store.clone())
-        .with_limit(Some(25))
-        .run()
-        .await
-        .unwrap();
+    let limited = |limit| {
+        Pipeline::new(&source, &sink)
+            .with_state_store(store.clone())
+            .with_limit(Some(limit))
+    };
+    let report = limited(25).run().await.unwrap();
     assert_eq!(report.outcome, RunOutcome::LimitReached);
     assert_eq!(
         ids(&sink.records.lock().unwrap()),
         (1..=25).collect::<Vec<_>>()
     );
     let saved = store.load("default").await.unwrap().unwrap();
-    assert_eq!(saved.as_value(), &json!({ "next_page": 2 }));
+    assert_eq!(
+        saved.as_value(),
+        &json!({ "faucet_resume_after": { "next_page": 2 }, "faucet_skip_records": 5 })
+    );
+    // Cut inside the same page again: the skip grows from where it was.
+    limited(3).run().await.unwrap();
+    let saved = store.load("default").await.unwrap().unwrap();
+    assert_eq!(saved.as_value()["faucet_skip_records"], 8);
+    // Then to the end: every record exactly once.
+    let report = Pipeline::new(&source, &sink)
+        .with_state_store(store.clone())
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(report.outcome, RunOutcome::Completed);
+    assert_eq!(
+        ids(&sink.records.lock().unwrap()),
+        (1..=100).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn a_limit_on_a_page_boundary_keeps_the_page_checkpoint() {
+    let store = Arc::new(MemoryStateStore::new());
+    let source = ScriptedSource::new(10, 10);
+    let sink = RecordingSink::default();
+    Pipeline::new(&source, &sink)
+        .with_state_store(store.clone())
+        .with_limit(Some(30))
+        .run()
+        .await
+        .unwrap();
+    let saved = store.load("default").await.unwrap().unwrap();
+    assert_eq!(saved.as_value(), &json!({ "next_page": 3 }));
 }
 
 struct VecSource(Vec<Record>);
