@@ -7,8 +7,9 @@
 //! concurrency 1, so a whole run needs at least 7.5 s of fetching; each
 //! kill lands at most 350 ms after the process first reached the server
 //! (at most 14 pages later), so 20 kills cannot finish the job between
-//! them and every kill hits a running process. Commits happen every 500 records, so kills land
-//! before, during and after commits.
+//! them and every kill hits a running process. Commits happen every 500
+//! records, so kills land before, during and after commits. [`Sizing`]
+//! says how to run them by hand at a million records.
 
 use std::path::Path;
 use std::time::Duration;
@@ -22,14 +23,47 @@ use rand::{Rng, SeedableRng};
 
 use crate::support::*;
 
-const RECORDS: u64 = 30_000;
-const PAGE: u64 = 100;
-const LATENCY_MS: u64 = 25;
 const KILLS: usize = 20;
-const COMMIT_EVERY: u64 = 500;
 
-fn source(server: &FixtureServer) -> RestSource {
-    RestSource::new(server.url(), Style::PageNumber, PAGE).with_concurrency(1)
+/// How big the crash tests are. The defaults are the CI scale above; each
+/// can be changed from the environment to run them by hand at full scale,
+/// e.g. one million records served without latency, kills up to 1 s in:
+///
+/// ```text
+/// FAUCET_CRASH_RECORDS=1000000 FAUCET_CRASH_PAGE=1000 FAUCET_CRASH_LATENCY_MS=0 \
+/// FAUCET_CRASH_KILL_WINDOW_MS=1000 FAUCET_CRASH_COMMIT_EVERY=20000 \
+///   cargo test -p faucet-bench --test proof crash::
+/// ```
+#[derive(Debug, Clone, Copy)]
+struct Sizing {
+    records: u64,
+    page: u64,
+    latency_ms: u64,
+    kill_window_ms: u64,
+    commit_every: u64,
+}
+
+fn sizing() -> Sizing {
+    let var = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .map(|v| {
+                v.parse()
+                    .unwrap_or_else(|_| panic!("{name} must be a number"))
+            })
+            .unwrap_or(default)
+    };
+    Sizing {
+        records: var("FAUCET_CRASH_RECORDS", 30_000),
+        page: var("FAUCET_CRASH_PAGE", 100),
+        latency_ms: var("FAUCET_CRASH_LATENCY_MS", 25),
+        kill_window_ms: var("FAUCET_CRASH_KILL_WINDOW_MS", 350),
+        commit_every: var("FAUCET_CRASH_COMMIT_EVERY", 500),
+    }
+}
+
+fn source(server: &FixtureServer, s: Sizing) -> RestSource {
+    RestSource::new(server.url(), Style::PageNumber, s.page).with_concurrency(1)
 }
 
 fn rng() -> StdRng {
@@ -41,7 +75,13 @@ fn rng() -> StdRng {
 /// Starts `faucet run file` and SIGKILLs it at a random moment: every
 /// fifth time within 60 ms of spawning (during start-up), otherwise up to
 /// 350 ms after its first request reached `server`.
-async fn run_and_kill(server: &FixtureServer, file: &Path, kill: usize, rng: &mut StdRng) {
+async fn run_and_kill(
+    server: &FixtureServer,
+    file: &Path,
+    kill: usize,
+    rng: &mut StdRng,
+    window_ms: u64,
+) {
     let before = server.request_count();
     let child = spawn_faucet(&["run".as_ref(), file.as_os_str()], &[]);
     if kill % 5 == 4 {
@@ -57,7 +97,7 @@ async fn run_and_kill(server: &FixtureServer, file: &Path, kill: usize, rng: &mu
             },
         )
         .await;
-        tokio::time::sleep(Duration::from_millis(rng.random_range(0..350))).await;
+        tokio::time::sleep(Duration::from_millis(rng.random_range(0..window_ms))).await;
     }
     assert!(
         !child.has_exited(),
@@ -72,7 +112,8 @@ async fn run_and_kill(server: &FixtureServer, file: &Path, kill: usize, rng: &mu
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rest_to_postgres_append_is_exactly_once_across_20_sigkills() {
-    let server = fixture(RECORDS, PAGE, LATENCY_MS).await;
+    let s = sizing();
+    let server = fixture(s.records, s.page, s.latency_ms).await;
     let pg = faucet_testkit::postgres::server();
     let schema = pg.fresh_schema().await;
     let table = format!("\"{}\".\"events\"", schema.name());
@@ -82,16 +123,16 @@ async fn rest_to_postgres_append_is_exactly_once_across_20_sigkills() {
         schema.name(),
         "events",
         PgMode::Append,
-        COMMIT_EVERY,
+        s.commit_every,
     );
     let file = write_pipeline(
         dir.path(),
-        &pipeline::pipeline("crash-pg", source(&server).to_value(), sink),
+        &pipeline::pipeline("crash-pg", source(&server, s).to_value(), sink),
     );
     let mut rng = rng();
     let (mut partial, mut last) = (0, 0);
     for kill in 0..KILLS {
-        run_and_kill(&server, &file, kill, &mut rng).await;
+        run_and_kill(&server, &file, kill, &mut rng, s.kill_window_ms).await;
         let sql = format!("SELECT count(*), count(DISTINCT id) FROM {table}");
         let (count, distinct) = match schema.client().query_one(&sql, &[]).await {
             Ok(row) => (row.get::<_, i64>(0) as u64, row.get::<_, i64>(1) as u64),
@@ -106,7 +147,7 @@ async fn rest_to_postgres_append_is_exactly_once_across_20_sigkills() {
             "kill {kill}: committed rows went from {last} to {count}"
         );
         assert!(
-            count < RECORDS,
+            count < s.records,
             "kill {kill}: the load finished between kills; the test is mis-sized"
         );
         partial += usize::from(count > last);
@@ -122,29 +163,30 @@ async fn rest_to_postgres_append_is_exactly_once_across_20_sigkills() {
     let got = verify::pg_digest(schema.client(), &table)
         .await
         .expect("read the table");
-    assert_exactly_once(&got, RECORDS, "REST → PostgreSQL after 20 SIGKILLs");
+    assert_exactly_once(&got, s.records, "REST → PostgreSQL after 20 SIGKILLs");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rest_to_jsonl_is_exactly_once_across_20_sigkills() {
-    let server = fixture(RECORDS, PAGE, LATENCY_MS).await;
+    let s = sizing();
+    let server = fixture(s.records, s.page, s.latency_ms).await;
     let dir = workdir();
     let out = dir.path().join("out.jsonl");
-    let sink = pipeline::jsonl_sink(&out, COMMIT_EVERY);
+    let sink = pipeline::jsonl_sink(&out, s.commit_every);
     let file = write_pipeline(
         dir.path(),
-        &pipeline::pipeline("crash-jsonl", source(&server).to_value(), sink),
+        &pipeline::pipeline("crash-jsonl", source(&server, s).to_value(), sink),
     );
     let mut rng = rng();
     let mut grew = 0;
     let mut last = 0;
     for kill in 0..KILLS {
-        run_and_kill(&server, &file, kill, &mut rng).await;
+        run_and_kill(&server, &file, kill, &mut rng, s.kill_window_ms).await;
         // Lines past the last commit may be there (and torn); the next
         // run truncates them, so only growth is noted here.
         let lines = verify::line_count(&out);
         assert!(
-            lines < RECORDS,
+            lines < s.records,
             "kill {kill}: the load finished between kills; the test is mis-sized"
         );
         grew += usize::from(lines > last);
@@ -160,7 +202,7 @@ async fn rest_to_jsonl_is_exactly_once_across_20_sigkills() {
     let exit = bounded(RUN_DEADLINE, "the final run", run_faucet(&file)).await;
     assert_ok(&exit, "the final run");
     let got = verify::jsonl_digest(&out).expect("read the output");
-    assert_exactly_once(&got, RECORDS, "REST → JSON Lines after 20 SIGKILLs");
+    assert_exactly_once(&got, s.records, "REST → JSON Lines after 20 SIGKILLs");
 }
 
 /// Rows in `table` on the cluster at `url`, 0 when unreachable or missing.
@@ -186,11 +228,12 @@ async fn crash_server_mid_run(
     file: &Path,
     down: Duration,
     what: &str,
+    s: Sizing,
 ) -> faucet_bench::process::Exit {
     let (url, table) = (cluster.url(), "public.events");
     let start = rows(&url, table).await;
     let child = spawn_faucet(&["run".as_ref(), file.as_os_str()], &[]);
-    let target = start + 2 * COMMIT_EVERY;
+    let target = start + 2 * s.commit_every;
     bounded(Duration::from_secs(60), "rows reaching PostgreSQL", async {
         while rows(&url, table).await < target && !child.has_exited() {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -245,21 +288,23 @@ async fn crash_server_mid_run(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_killed_mid_run_then_rerun_is_exactly_once() {
+    let s = sizing();
     let cluster = tokio::task::spawn_blocking(PgCluster::start)
         .await
         .expect("join")
         .unwrap_or_else(|e| panic!("this test starts a PostgreSQL cluster of its own: {e}"));
     let url = cluster.url();
-    let server = fixture(RECORDS, PAGE, LATENCY_MS).await;
+    let server = fixture(s.records, s.page, s.latency_ms).await;
     let dir = workdir();
     // Two files for one pipeline (same name, so the same checkpoint): the
     // first never retries, so the crash must fail the run and the rerun
     // must resume; the second keeps the sink's default retries, so a
     // short outage may be ridden out.
     let mut no_retry =
-        pipeline::postgres_sink(&url, "public", "events", PgMode::Append, COMMIT_EVERY);
+        pipeline::postgres_sink(&url, "public", "events", PgMode::Append, s.commit_every);
     no_retry["retries"] = serde_json::json!(0);
-    let retrying = pipeline::postgres_sink(&url, "public", "events", PgMode::Append, COMMIT_EVERY);
+    let retrying =
+        pipeline::postgres_sink(&url, "public", "events", PgMode::Append, s.commit_every);
     let first = dir.path().join("first");
     let second = dir.path().join("second");
     std::fs::create_dir_all(&first).expect("mkdir");
@@ -267,14 +312,14 @@ async fn postgres_killed_mid_run_then_rerun_is_exactly_once() {
     let name = "crash-server";
     let first = write_pipeline(
         &first,
-        &pipeline::pipeline(name, source(&server).to_value(), no_retry),
+        &pipeline::pipeline(name, source(&server, s).to_value(), no_retry),
     );
     let second = write_pipeline(
         &second,
-        &pipeline::pipeline(name, source(&server).to_value(), retrying),
+        &pipeline::pipeline(name, source(&server, s).to_value(), retrying),
     );
 
-    let exit = crash_server_mid_run(&cluster, &first, Duration::ZERO, "no retries").await;
+    let exit = crash_server_mid_run(&cluster, &first, Duration::ZERO, "no retries", s).await;
     assert_eq!(
         exit.status.code(),
         Some(1),
@@ -286,6 +331,7 @@ async fn postgres_killed_mid_run_then_rerun_is_exactly_once() {
         &second,
         Duration::from_millis(300),
         "default retries",
+        s,
     )
     .await;
     // A completed full-refresh run resets its checkpoint (a rerun would
@@ -303,7 +349,7 @@ async fn postgres_killed_mid_run_then_rerun_is_exactly_once() {
         .expect("read the table");
     assert_exactly_once(
         &got,
-        RECORDS,
+        s.records,
         "REST → PostgreSQL across two PostgreSQL crashes",
     );
 }
