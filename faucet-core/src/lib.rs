@@ -5,7 +5,7 @@
 //! connector [`Registry`].
 //!
 //! This is the only faucet crate a connector author depends on: it
-//! re-exports [`async_trait`], [`serde_json`], [`schemars`], [`serde`],
+//! re-exports [`async_trait`](macro@async_trait), [`serde_json`], [`schemars`], [`serde`],
 //! [`futures`] and [`CancellationToken`]. It has no HTTP, no SQL and no
 //! terminal code.
 //!
