@@ -4,6 +4,7 @@
 //! Exit codes: 0 ok, 1 the run (or a check) failed, 2 bad config or usage,
 //! 130 interrupted (rerun the same command to resume).
 
+mod allocator;
 mod cli;
 mod commands;
 mod connectors;
