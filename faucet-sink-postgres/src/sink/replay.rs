@@ -4,16 +4,14 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use faucet_core::{FaucetError, Result};
 use futures::SinkExt;
 
 use super::catalog;
 use super::connect::{connect, pg_error};
 use super::session::{Session, Step};
-use super::txn::CommitFailure;
+use super::txn::{CommitFailure, end_copy};
 use crate::config::Settings;
-use crate::encode::COPY_TRAILER;
 
 /// The retry budget of one operation.
 pub(super) struct Attempts {
@@ -125,16 +123,7 @@ impl Session {
                 self.replay_step(step).await?;
             }
             // End a COPY left open: the next page starts a new one.
-            if let Some(mut copy) = self.txn.as_mut().and_then(|t| t.copy.take()) {
-                copy.send(Bytes::from_static(COPY_TRAILER))
-                    .await
-                    .map_err(|e| pg_error("replaying", e))?;
-                copy.as_mut()
-                    .finish()
-                    .await
-                    .map_err(|e| pg_error("replaying", e))?;
-                self.txn.as_mut().expect("open").log.push(Step::CopyEnd);
-            }
+            self.finish_copy().await?;
             let replayed = self.txn.as_ref().map_or(0, |t| t.rows);
             tracing::info!(table = %self.load, rows = replayed, "Replayed the open transaction");
         }
@@ -160,19 +149,12 @@ impl Session {
                 copy.send(chunk).await.map_err(|e| pg_error("replaying", e))
             }
             Step::CopyEnd => {
-                let mut copy = self
+                let copy = self
                     .txn
                     .as_mut()
                     .and_then(|t| t.copy.take())
                     .expect("a COPY is open");
-                copy.send(Bytes::from_static(COPY_TRAILER))
-                    .await
-                    .map_err(|e| pg_error("replaying", e))?;
-                copy.as_mut()
-                    .finish()
-                    .await
-                    .map(drop)
-                    .map_err(|e| pg_error("replaying", e))
+                end_copy(copy, "replaying").await
             }
         }
     }

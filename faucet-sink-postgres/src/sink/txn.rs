@@ -2,9 +2,12 @@
 //! when it needs it), streaming it into `COPY`, and the commit. Every
 //! action that changes server state is logged for replay.
 
+use std::pin::Pin;
+
 use bytes::{Bytes, BytesMut};
 use faucet_core::{FaucetError, Result};
 use futures::SinkExt;
+use tokio_postgres::CopyInSink;
 
 use super::catalog;
 use super::connect::pg_error;
@@ -208,17 +211,10 @@ impl Session {
 
     /// Ends the `COPY` in progress, if any.
     pub(super) async fn finish_copy(&mut self) -> Result<()> {
-        let Some(mut copy) = self.txn.as_mut().and_then(|t| t.copy.take()) else {
+        let Some(copy) = self.txn.as_mut().and_then(|t| t.copy.take()) else {
             return Ok(());
         };
-        let doing = || format!("finishing COPY into {}", self.load);
-        copy.send(Bytes::from_static(COPY_TRAILER))
-            .await
-            .map_err(|e| pg_error(&doing(), e))?;
-        copy.as_mut()
-            .finish()
-            .await
-            .map_err(|e| pg_error(&doing(), e))?;
+        end_copy(copy, &format!("finishing COPY into {}", self.load)).await?;
         self.txn
             .as_mut()
             .expect("a transaction is open")
@@ -276,4 +272,16 @@ impl Session {
         }
         Ok(())
     }
+}
+
+/// Sends the binary COPY trailer and waits for the server to take the rows.
+pub(super) async fn end_copy(mut copy: Pin<Box<CopyInSink<Bytes>>>, doing: &str) -> Result<()> {
+    copy.send(Bytes::from_static(COPY_TRAILER))
+        .await
+        .map_err(|e| pg_error(doing, e))?;
+    copy.as_mut()
+        .finish()
+        .await
+        .map(drop)
+        .map_err(|e| pg_error(doing, e))
 }
