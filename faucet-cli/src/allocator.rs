@@ -16,8 +16,10 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// `mi_option_arena_eager_commit` in mimalloc's option enum.
+#[cfg(target_os = "linux")]
 const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 /// `mi_option_purge_delay` in mimalloc's option enum (milliseconds).
+#[cfg(target_os = "linux")]
 const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Runs before `main` (and before Rust's runtime allocates), like a C
@@ -28,6 +30,7 @@ const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 static TUNE_BEFORE_MAIN: extern "C" fn() = tune;
 
 /// Sets the options that the environment does not set.
+#[cfg(target_os = "linux")]
 extern "C" fn tune() {
     for (option, value, env) in [
         (ARENA_EAGER_COMMIT, 0, c"MIMALLOC_ARENA_EAGER_COMMIT"),
@@ -45,6 +48,7 @@ extern "C" fn tune() {
     }
 }
 
+#[cfg(target_os = "linux")]
 unsafe extern "C" {
     fn getenv(name: *const std::ffi::c_char) -> *mut std::ffi::c_char;
 }
