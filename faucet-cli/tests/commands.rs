@@ -5,7 +5,7 @@ mod support;
 
 use faucet_core::schema::undocumented_properties;
 use serde_json::Value;
-use support::{faucet, stderr, stdout, write};
+use support::{faucet, stderr, stdout, validate, write};
 
 #[test]
 fn version_and_help_work_on_every_command() {
@@ -171,11 +171,7 @@ fn validate_reports_every_error_with_its_path_and_exits_2() {
         "source:\n  type: rest\n  base_url: http://127.0.0.1:1\n  pagination:\n    kind: cursr\n\
          sink:\n  type: jsonl\n  commit_records: many\nsettings:\n  channel_depth: -1\nextra: 1\n",
     );
-    let out = faucet(dir.path())
-        .arg("validate")
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = validate(dir.path(), &file);
     assert_eq!(out.status.code(), Some(2));
     let text = stderr(&out);
     for expected in [
@@ -196,11 +192,7 @@ fn validate_accepts_a_good_file_and_names_a_missing_variable() {
         "good.yaml",
         "source: {type: rest, base_url: 'http://127.0.0.1:1'}\nsink: {type: jsonl, path: out.jsonl}\n",
     );
-    let out = faucet(dir.path())
-        .arg("validate")
-        .arg(&good)
-        .output()
-        .unwrap();
+    let out = validate(dir.path(), &good);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("✓"), "{}", stdout(&out));
     let missing = write(
@@ -208,11 +200,7 @@ fn validate_accepts_a_good_file_and_names_a_missing_variable() {
         "missing.yaml",
         "source: {type: rest, base_url: '${API_URL_NOT_SET}'}\nsink: {type: jsonl}\n",
     );
-    let out = faucet(dir.path())
-        .arg("validate")
-        .arg(&missing)
-        .output()
-        .unwrap();
+    let out = validate(dir.path(), &missing);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("source.base_url: environment variable `API_URL_NOT_SET` is not set"),
@@ -231,11 +219,7 @@ fn variables_come_from_dot_env_or_env_file_and_json_files_work() {
         ".env",
         "API_URL=http://127.0.0.1:1\nCONCURRENCY=2\n",
     );
-    let out = faucet(dir.path())
-        .arg("validate")
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = validate(dir.path(), &file);
     assert!(out.status.success(), "./.env is read: {}", stderr(&out));
 
     // A typed value from a variable is checked like one written in place.
@@ -261,11 +245,7 @@ fn variables_come_from_dot_env_or_env_file_and_json_files_work() {
         "p.json",
         r#"{"name": "j", "source": {"type": "rest", "base_url": "http://127.0.0.1:1"}, "sink": {"type": "jsonl"}}"#,
     );
-    let out = faucet(dir.path())
-        .arg("validate")
-        .arg(&json)
-        .output()
-        .unwrap();
+    let out = validate(dir.path(), &json);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("pipeline `j`"), "{}", stdout(&out));
 }

@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{faucet, stderr};
+use support::{faucet, stderr, validate};
 
 /// A value for each placeholder `init pipeline` writes; a new required
 /// field makes this test fail until it is given one here.
@@ -38,11 +38,7 @@ fn init_pipeline_writes_a_file_that_validates_once_filled_in() {
         );
 
         // As written, every placeholder is an error at its path.
-        let out = faucet(dir.path())
-            .arg("validate")
-            .arg(&file)
-            .output()
-            .unwrap();
+        let out = validate(dir.path(), &file);
         assert_eq!(out.status.code(), Some(2));
         assert!(
             stderr(&out).contains("source.base_url: still the placeholder"),
@@ -61,11 +57,7 @@ fn init_pipeline_writes_a_file_that_validates_once_filled_in() {
             })
             .collect::<String>();
         std::fs::write(&file, filled).unwrap();
-        let out = faucet(dir.path())
-            .arg("validate")
-            .arg(&file)
-            .output()
-            .unwrap();
+        let out = validate(dir.path(), &file);
         assert!(
             out.status.success(),
             "{source}→{sink}: {}\n{}",

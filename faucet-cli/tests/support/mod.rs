@@ -17,6 +17,15 @@ pub(crate) fn faucet(dir: &Path) -> Command {
     cmd
 }
 
+/// Runs `faucet validate FILE` in `dir` to completion.
+pub(crate) fn validate(dir: &Path, file: &Path) -> std::process::Output {
+    faucet(dir)
+        .arg("validate")
+        .arg(file)
+        .output()
+        .expect("faucet validate runs")
+}
+
 /// Writes `text` to `dir/name` and returns the path.
 pub(crate) fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
