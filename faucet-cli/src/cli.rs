@@ -77,6 +77,12 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     pub(crate) dry_run: bool,
 
+    /// Ignore the stored checkpoint and read everything again. After a
+    /// completed run into an append sink this appends every record a second
+    /// time: that is what it is for.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub(crate) restart: bool,
+
     /// Keep checkpoints in DIR for sinks that do not keep their own
     /// (overrides the file's `state.dir`).
     #[arg(long, value_name = "DIR")]

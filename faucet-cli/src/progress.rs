@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use faucet_core::{Checkpoint, DeliveryGuarantee, Observer, Progress, RunReport};
+use faucet_core::{Checkpoint, Completion, DeliveryGuarantee, Observer, Progress, RunReport};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::ProgressMode;
@@ -73,14 +73,34 @@ fn new_bar() -> ProgressBar {
     bar
 }
 
-/// `12,345 records · 124 pages · 8,100 records/s`.
+/// `12,345 records · 124 pages · 8,100 records/s`, or, when the source
+/// announced a total, `12,345 of 50,000 records (24.7%) · 124 pages ·
+/// 8,100 records/s · ETA 5s`.
 pub(crate) fn progress_line(progress: &Progress) -> String {
-    format!(
-        "{} records · {} pages · {} records/s",
-        summary::thousands(progress.records_written),
-        summary::thousands(progress.pages),
-        summary::thousands(progress.records_per_second().round() as u64),
-    )
+    let done = progress.records_written;
+    let rate = progress.records_per_second();
+    let pages = summary::thousands(progress.pages);
+    let per_second = summary::thousands(rate.round() as u64);
+    match progress.expected_total.filter(|total| *total > 0) {
+        Some(total) => {
+            let percent = (done as f64 / total as f64 * 100.0).min(100.0);
+            let left = total.saturating_sub(done);
+            let eta = if rate > 0.0 {
+                format!("{}s", (left as f64 / rate).ceil() as u64)
+            } else {
+                "unknown".to_owned()
+            };
+            format!(
+                "{} of {} records ({percent:.1}%) · {pages} pages · {per_second} records/s · ETA {eta}",
+                summary::thousands(done),
+                summary::thousands(total),
+            )
+        }
+        None => format!(
+            "{} records · {pages} pages · {per_second} records/s",
+            summary::thousands(done)
+        ),
+    }
 }
 
 impl Observer for ProgressView {
@@ -91,8 +111,10 @@ impl Observer for ProgressView {
         guarantee: DeliveryGuarantee,
     ) {
         let from = match resumed_from {
-            Some(checkpoint) => format!("resuming after {checkpoint}"),
-            None => "from the start".to_owned(),
+            Some(checkpoint) if Completion::from_checkpoint(checkpoint).is_none() => {
+                format!("resuming after {checkpoint}")
+            }
+            _ => "from the start".to_owned(),
         };
         self.println(&format!(
             "Running pipeline `{pipeline}` {from} ({guarantee})"
@@ -122,5 +144,27 @@ impl Observer for ProgressView {
             *ACTIVE_BAR.lock().unwrap_or_else(|e| e.into_inner()) = None;
         }
         eprint!("{}", secrets::redact(&summary::render(report)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_known_total_shows_records_of_total_percent_and_eta() {
+        let mut progress = Progress::default();
+        progress.records_written = 2_500;
+        progress.pages = 25;
+        progress.elapsed = Duration::from_secs(5);
+        assert_eq!(
+            progress_line(&progress),
+            "2,500 records · 25 pages · 500 records/s"
+        );
+        progress.expected_total = Some(10_000);
+        assert_eq!(
+            progress_line(&progress),
+            "2,500 of 10,000 records (25.0%) · 25 pages · 500 records/s · ETA 15s"
+        );
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use faucet_core::{RunOutcome, RunReport};
+use faucet_core::{Checkpoint, Completion, Resume, RunOutcome, RunReport};
 
 /// The multi-line summary of a run.
 pub(crate) fn render(report: &RunReport) -> String {
@@ -16,34 +16,36 @@ pub(crate) fn render(report: &RunReport) -> String {
     );
     let _ = writeln!(
         out,
-        "  records     {} read, {} written, {} pages, {}",
+        "  records     {} read, {} committed, {} pages, {}",
         thousands(p.records_read),
-        thousands(p.records_written),
+        thousands(p.records_committed),
         thousands(p.pages),
         bytes(p.bytes),
     );
+    if p.records_uncommitted > 0 {
+        let _ = writeln!(
+            out,
+            "  uncommitted {} written but rolled back or never flushed (a rerun writes them again)",
+            thousands(p.records_uncommitted)
+        );
+    }
     let _ = writeln!(
         out,
         "  elapsed     {:.2}s ({} records/s)",
         p.elapsed.as_secs_f64(),
         thousands(p.records_per_second().round() as u64),
     );
-    let started = match &report.resumed_from {
-        Some(checkpoint) => format!("resumed after {checkpoint}"),
-        None => "from the start".to_owned(),
-    };
-    let _ = writeln!(out, "  started     {started}");
-    match &report.last_checkpoint {
-        Some(checkpoint) if checkpoint.as_value().is_null() => {
-            let _ = writeln!(
-                out,
-                "  checkpoint  none: the source was read to its end, the next run starts over"
-            );
-        }
-        Some(checkpoint) => {
-            let _ = writeln!(out, "  checkpoint  {checkpoint}");
-        }
-        None => {}
+    let _ = writeln!(out, "  started     {}", started(&report.resume));
+    if !report.retries.is_empty() {
+        let causes: Vec<String> = report
+            .retries
+            .iter()
+            .map(|(cause, n)| format!("{n} × {cause}"))
+            .collect();
+        let _ = writeln!(out, "  retries     {}", causes.join(", "));
+    }
+    if let Some(line) = report.last_checkpoint.as_ref().and_then(checkpoint_line) {
+        let _ = writeln!(out, "  checkpoint  {line}");
     }
     let _ = writeln!(out, "  guarantee   {}", report.guarantee);
     if report.outcome == RunOutcome::Cancelled {
@@ -53,6 +55,52 @@ pub(crate) fn render(report: &RunReport) -> String {
         );
     }
     out
+}
+
+/// Where the run started, in words.
+pub(crate) fn started(resume: &Resume) -> String {
+    match resume {
+        Resume::Fresh => "from the start (no checkpoint stored)".to_owned(),
+        Resume::Resumed { after } => format!("resumed after checkpoint {after}"),
+        Resume::Restarted => "from the start, as asked (--restart)".to_owned(),
+        Resume::StartedOver { completed_at_unix } => format!(
+            "started over: the last run completed at {}, and the sink is idempotent",
+            utc(*completed_at_unix)
+        ),
+        Resume::Continued {
+            after,
+            completed_at_unix,
+        } => format!(
+            "continued after the run completed at {} (new records only, after {after})",
+            utc(*completed_at_unix)
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// The last durable checkpoint in words; `None` when there is nothing to say.
+fn checkpoint_line(checkpoint: &Checkpoint) -> Option<String> {
+    if let Some(done) = Completion::from_checkpoint(checkpoint) {
+        return Some(match done.checkpoint {
+            Some(inner) => format!("completed; an incremental run continues after {inner}"),
+            None => "completed; nothing left to resume".to_owned(),
+        });
+    }
+    if checkpoint.as_value().is_null() {
+        return None;
+    }
+    Some(checkpoint.to_string())
+}
+
+/// Seconds since the Unix epoch as `2026-12-02 12:00:00 UTC`.
+pub(crate) fn utc(at_unix: u64) -> String {
+    i64::try_from(at_unix)
+        .ok()
+        .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+        .map_or_else(
+            || "an unknown time".to_owned(),
+            |at| at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        )
 }
 
 fn headline(outcome: RunOutcome) -> &'static str {

@@ -17,7 +17,7 @@ async fn demo_loads_the_sample_api_into_json_lines() {
         "type: rest",
         "type: jsonl",
         "Completed pipeline `faucet-demo`",
-        "3,000 read, 3,000 written",
+        "3,000 read, 3,000 committed",
     ] {
         assert!(log.contains(expected), "{expected:?} not in:\n{log}");
     }

@@ -35,10 +35,11 @@ async fn runs_to_completion_with_every_record_once() {
     assert_eq!(report["pipeline"], "users");
     assert_eq!(report["guarantee"], "exactly_once");
     assert_eq!(report["progress"]["records_written"], 2_000);
+    assert_eq!(report["progress"]["records_committed"], 2_000);
     let log = stderr(&result);
     for expected in [
         "Completed pipeline `users`",
-        "2,000 read, 2,000 written",
+        "2,000 read, 2,000 committed",
         "exactly-once",
         "from the start",
         "progress: ",
@@ -219,7 +220,7 @@ async fn dry_run_prints_one_page_and_writes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_failing_source_exits_1_with_the_cause() {
+async fn a_failing_source_exits_1_with_the_cause_in_the_report() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.jsonl");
     // Nothing listens on port 9 of 127.0.0.1 (discard is not served).
@@ -239,7 +240,19 @@ async fn a_failing_source_exits_1_with_the_cause() {
         "{}",
         stderr(&result)
     );
-    assert_eq!(read_report(dir.path())["outcome"], "failed");
+    let report = read_report(dir.path());
+    assert_eq!(report["outcome"], "failed");
+    assert_eq!(report["resume"]["kind"], "fresh");
+    assert_eq!(report["progress"]["records_committed"], 0);
+    assert!(
+        report["error"]["kind"]
+            .as_str()
+            .is_some_and(|k| !k.is_empty()),
+        "{report:#}"
+    );
+    let message = report["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("127.0.0.1:9"), "{report:#}");
+    assert!(report["retries"].is_object(), "{report:#}");
 }
 
 /// The JSON written by `--report report.json` in `dir`.

@@ -59,6 +59,8 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<Exit> {
         state: None,
         progress: args.progress,
         report: None,
+        // The sample API is new each time, so the demo always starts over.
+        restart: true,
     };
     let exit = execute(&file, built, &options).await?;
     match exit {

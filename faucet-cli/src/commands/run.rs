@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use faucet_core::{CancellationToken, FileStateStore, Observer, Pipeline, RunOutcome};
+use faucet_core::{CancellationToken, FaucetError, FileStateStore, Observer, Pipeline, RunOutcome};
 
 use crate::cli::{ProgressMode, RunArgs};
 use crate::connectors;
@@ -27,6 +27,8 @@ pub(crate) struct RunOptions {
     pub(crate) progress: ProgressMode,
     /// Where to write the JSON run report.
     pub(crate) report: Option<PathBuf>,
+    /// Ignore any stored checkpoint and read everything again.
+    pub(crate) restart: bool,
 }
 
 /// `faucet run PIPELINE`.
@@ -43,6 +45,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         state: args.state,
         progress: args.progress,
         report: args.report,
+        restart: args.restart,
     };
     execute(&file, built, &options).await
 }
@@ -65,6 +68,7 @@ pub(crate) async fn execute(
         .with_channel_depth(file.settings.channel_depth)
         .with_limit(options.limit.or(file.settings.limit))
         .with_cancel(token)
+        .with_restart(options.restart)
         .with_observer(Arc::new(Fanout(observers)));
     let state_dir = options
         .state
@@ -73,13 +77,48 @@ pub(crate) async fn execute(
     if let Some(dir) = state_dir {
         pipeline = pipeline.with_state_store(Arc::new(FileStateStore::new(dir)));
     }
-    let report = pipeline
-        .run()
-        .await
-        .with_context(|| format!("pipeline `{}` failed", file.name))?;
+    let (report, error) = pipeline.run_with_report().await;
+    if let Some(err) = error {
+        return Err(explain(err, &file.name));
+    }
     Ok(match report.outcome {
         RunOutcome::Cancelled => Exit::Interrupted,
         RunOutcome::Failed => Exit::Failed,
         _ => Exit::Ok,
     })
 }
+
+/// A run's error with what to do about it.
+fn explain(err: FaucetError, pipeline: &str) -> anyhow::Error {
+    let hint = match &err {
+        FaucetError::Completed { .. } => {
+            "`faucet run --restart` reads everything again and appends it a second time; \
+             for repeatable loads use `mode: upsert` or `mode: replace` in the sink, or an \
+             `incremental:` source"
+        }
+        FaucetError::AlreadyRunning { .. } => {
+            "wait for that run to end (or stop it), then run again; \
+             two runs of one pipeline at once would race for the same checkpoint"
+        }
+        _ => return anyhow::Error::new(err).context(format!("pipeline `{pipeline}` failed")),
+    };
+    anyhow::Error::new(Hinted {
+        message: err.to_string(),
+        hint,
+    })
+}
+
+/// An error message followed by what to do about it.
+#[derive(Debug)]
+struct Hinted {
+    message: String,
+    hint: &'static str,
+}
+
+impl std::fmt::Display for Hinted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.\n  hint: {}", self.message, self.hint)
+    }
+}
+
+impl std::error::Error for Hinted {}
