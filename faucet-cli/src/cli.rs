@@ -36,11 +36,14 @@ pub(crate) enum Command {
     /// Parse a pipeline file and every connector config, without any I/O.
     Validate(ValidateArgs),
     /// Run each connector's checks (reachable, authorised, writable, …).
-    Check(FileArgs),
+    Check(CheckArgs),
     /// Print a JSON Schema: of a pipeline file, or of one connector's config.
     Schema(SchemaArgs),
     /// List the registered sources and sinks.
-    Connectors,
+    Connectors(FormatArgs),
+    /// Show or forget where a pipeline would resume.
+    #[command(subcommand)]
+    State(StateCommand),
     /// Write a new pipeline file, or scaffold a connector crate.
     #[command(subcommand)]
     Init(InitCommand),
@@ -121,6 +124,80 @@ pub(crate) struct ValidateArgs {
     /// A `.env` file of variables for `${VAR}` references.
     #[arg(long, value_name = "FILE")]
     pub(crate) env_file: Option<PathBuf>,
+
+    /// Output format.
+    #[command(flatten)]
+    pub(crate) format: FormatArgs,
+}
+
+/// `--format text|json`.
+#[derive(Debug, Clone, Copy, Args)]
+pub(crate) struct FormatArgs {
+    /// `text` for people, `json` for scripts and CI jobs (on stdout).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+}
+
+/// How a command prints its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// Lines for people.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+/// `faucet check`.
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// The pipeline file and its variables.
+    #[command(flatten)]
+    pub(crate) file: FileArgs,
+
+    /// Output format.
+    #[command(flatten)]
+    pub(crate) format: FormatArgs,
+}
+
+/// `faucet state …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum StateCommand {
+    /// Where the next run would start, and how the last one ended.
+    Show(StateShowArgs),
+    /// Forget the stored checkpoint: the next run starts from the beginning.
+    Reset(StateResetArgs),
+}
+
+/// `faucet state show`.
+#[derive(Debug, Args)]
+pub(crate) struct StateShowArgs {
+    /// The pipeline file and its variables.
+    #[command(flatten)]
+    pub(crate) file: FileArgs,
+
+    /// The state directory, as given to `faucet run --state`.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) state: Option<PathBuf>,
+
+    /// Output format.
+    #[command(flatten)]
+    pub(crate) format: FormatArgs,
+}
+
+/// `faucet state reset`.
+#[derive(Debug, Args)]
+pub(crate) struct StateResetArgs {
+    /// The pipeline file and its variables.
+    #[command(flatten)]
+    pub(crate) file: FileArgs,
+
+    /// The state directory, as given to `faucet run --state`.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) state: Option<PathBuf>,
+
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub(crate) yes: bool,
 }
 
 /// `faucet schema`.

@@ -2,8 +2,10 @@
 
 use faucet_core::Registry;
 
-/// A registry of every built-in source and sink.
-pub(crate) fn builtin() -> Registry {
+/// A registry of every source and sink built into `faucet` (REST, JSON
+/// Lines, PostgreSQL): add your own to it and pass it to
+/// [`main_with`](crate::main_with).
+pub fn builtin() -> Registry {
     let mut registry = Registry::new();
     faucet_source_rest::register(&mut registry);
     faucet_sink_jsonl::register(&mut registry);

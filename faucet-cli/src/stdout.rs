@@ -16,3 +16,13 @@ pub(crate) fn write(text: &str) -> std::io::Result<()> {
 pub(crate) fn line(line: &str) -> std::io::Result<()> {
     write(&format!("{line}\n"))
 }
+
+/// Whether `err` is, anywhere in its chain, a write to a reader that went
+/// away (`faucet … | head`): the command ends quietly then.
+pub(crate) fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == ErrorKind::BrokenPipe)
+    })
+}

@@ -1,21 +1,22 @@
 //! `faucet check`: runs each connector's own checks.
 
 use anyhow::Context;
-use faucet_core::{CheckReport, CheckStatus};
+use faucet_core::{CheckReport, CheckStatus, Registry};
+use serde_json::{Value, json};
 
-use crate::cli::FileArgs;
-use crate::connectors;
+use crate::cli::{CheckArgs, Format};
 use crate::exit::Exit;
 use crate::pipeline_file::{self, LoadOptions};
 use crate::secrets;
 
 /// Prints the source's and the sink's checklists (✓ passed, ✗ failed,
-/// – skipped); exit 0 when nothing failed, 1 otherwise.
-pub(crate) async fn run(args: &FileArgs) -> anyhow::Result<Exit> {
+/// – skipped), or one JSON document with `--format json`; exit 0 when
+/// nothing failed, 1 otherwise.
+pub(crate) async fn run(args: &CheckArgs, registry: &Registry) -> anyhow::Result<Exit> {
     let options = LoadOptions {
-        env_file: args.env_file.clone(),
+        env_file: args.file.env_file.clone(),
     };
-    let (file, built) = pipeline_file::load(&args.pipeline, &options, &connectors::builtin())?;
+    let (file, built) = pipeline_file::load(&args.file.pipeline, &options, registry)?;
     let source = built
         .source
         .check()
@@ -26,9 +27,19 @@ pub(crate) async fn run(args: &FileArgs) -> anyhow::Result<Exit> {
         .check()
         .await
         .context("sink check failed to run")?;
+    let passed = source.passed() && sink.passed();
+    if args.format.format == Format::Json {
+        let doc = json!({
+            "passed": passed,
+            "source": items(&file.source.kind, &source),
+            "sink": items(&file.sink.kind, &sink),
+        });
+        let text = secrets::redact(&serde_json::to_string_pretty(&doc)?).into_owned();
+        crate::stdout::line(&text)?;
+        return Ok(if passed { Exit::Ok } else { Exit::Failed });
+    }
     let mut text = list(&format!("source `{}`", file.source.kind), &source);
     text.push_str(&list(&format!("sink `{}`", file.sink.kind), &sink));
-    let passed = source.passed() && sink.passed();
     text.push_str(if passed {
         "All checks passed.\n"
     } else {
@@ -36,6 +47,23 @@ pub(crate) async fn run(args: &FileArgs) -> anyhow::Result<Exit> {
     });
     crate::stdout::write(&secrets::redact(&text))?;
     Ok(if passed { Exit::Ok } else { Exit::Failed })
+}
+
+/// A connector's checklist as JSON: `{type, items: [{name, status, reason}]}`.
+fn items(kind: &str, report: &CheckReport) -> Value {
+    let items: Vec<Value> = report
+        .items
+        .iter()
+        .map(|item| {
+            let (status, reason) = match &item.status {
+                CheckStatus::Passed => ("passed", None),
+                CheckStatus::Failed(reason) => ("failed", Some(reason.as_str())),
+                CheckStatus::Skipped(reason) => ("skipped", Some(reason.as_str())),
+            };
+            json!({"name": item.name, "status": status, "reason": reason})
+        })
+        .collect();
+    json!({ "type": kind, "items": items })
 }
 
 /// A titled checklist, one line per item.

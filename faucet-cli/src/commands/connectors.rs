@@ -1,10 +1,21 @@
 //! `faucet connectors`: one line per registered connector.
 
-use crate::connectors;
+use faucet_core::Registry;
+use serde_json::json;
 
-/// Prints `source  rest  Reads records from …` lines, sources first.
-pub(crate) fn run() -> std::io::Result<()> {
-    let list = connectors::builtin().connectors();
+use crate::cli::Format;
+
+/// Prints `source  rest  Reads records from …` lines, sources first, or a
+/// JSON list of `{kind, name, description}`.
+pub(crate) fn run(format: Format, registry: &Registry) -> anyhow::Result<()> {
+    let list = registry.connectors();
+    if format == Format::Json {
+        let items: Vec<_> = list
+            .iter()
+            .map(|c| json!({"kind": c.kind.to_string(), "name": c.name, "description": c.description}))
+            .collect();
+        return Ok(crate::stdout::line(&serde_json::to_string_pretty(&items)?)?);
+    }
     let width = list.iter().map(|c| c.name.len()).max().unwrap_or(0);
     let mut out = String::new();
     for info in list {
@@ -15,5 +26,5 @@ pub(crate) fn run() -> std::io::Result<()> {
             info.description
         ));
     }
-    crate::stdout::write(&out)
+    Ok(crate::stdout::write(&out)?)
 }

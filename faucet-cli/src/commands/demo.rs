@@ -13,7 +13,7 @@ use faucet_testkit::fixture::{FixtureConfig, FixtureServer};
 
 use super::run::{RunOptions, execute};
 use crate::cli::DemoArgs;
-use crate::connectors;
+
 use crate::exit::Exit;
 use crate::pipeline_file::{self, LoadOptions};
 use crate::secrets;
@@ -25,7 +25,7 @@ const PAGE_SIZE: u64 = 500;
 const LATENCY: Duration = Duration::from_millis(10);
 
 /// Runs the demo.
-pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<Exit> {
+pub(crate) async fn run(args: DemoArgs, registry: &faucet_core::Registry) -> anyhow::Result<Exit> {
     let config = FixtureConfig::new(args.records)
         .with_page_size(PAGE_SIZE)
         .with_latency(LATENCY);
@@ -42,8 +42,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<Exit> {
     let text = pipeline_text(&server.url(), postgres, &output);
     let path = args.dir.join("pipeline.yaml");
     std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
-    let (file, built) =
-        pipeline_file::load(&path, &LoadOptions::default(), &connectors::builtin())?;
+    let (file, built) = pipeline_file::load(&path, &LoadOptions::default(), registry)?;
     if args.postgres.is_none() {
         start_fresh(&output)?;
     }

@@ -7,4 +7,5 @@ pub(crate) mod demo;
 pub(crate) mod dry_run;
 pub(crate) mod run;
 pub(crate) mod schema;
+pub(crate) mod state;
 pub(crate) mod validate;

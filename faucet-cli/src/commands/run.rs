@@ -4,10 +4,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use faucet_core::{CancellationToken, FaucetError, FileStateStore, Observer, Pipeline, RunOutcome};
+use faucet_core::{
+    CancellationToken, FaucetError, FileStateStore, Observer, Pipeline, Registry, RunOutcome,
+};
 
 use crate::cli::{ProgressMode, RunArgs};
-use crate::connectors;
 use crate::exit::Exit;
 use crate::pipeline_file::{self, Connectors, LoadOptions, PipelineFile};
 use crate::progress::ProgressView;
@@ -32,11 +33,11 @@ pub(crate) struct RunOptions {
 }
 
 /// `faucet run PIPELINE`.
-pub(crate) async fn run(args: RunArgs) -> anyhow::Result<Exit> {
+pub(crate) async fn run(args: RunArgs, registry: &Registry) -> anyhow::Result<Exit> {
     let options = LoadOptions {
         env_file: args.file.env_file.clone(),
     };
-    let (file, built) = pipeline_file::load(&args.file.pipeline, &options, &connectors::builtin())?;
+    let (file, built) = pipeline_file::load(&args.file.pipeline, &options, registry)?;
     if args.dry_run {
         return dry_run::run(&file, built, args.limit).await;
     }

@@ -1,15 +1,13 @@
 //! `faucet schema [source|sink NAME]`.
 
-use faucet_core::ConnectorKind;
+use faucet_core::{ConnectorKind, Registry};
 
 use crate::cli::{KindArg, SchemaArgs};
-use crate::connectors;
 use crate::exit::Exit;
 use crate::pipeline_file;
 
 /// Prints the JSON Schema of a pipeline file, or of one connector's config.
-pub(crate) fn run(args: &SchemaArgs) -> anyhow::Result<Exit> {
-    let registry = connectors::builtin();
+pub(crate) fn run(args: &SchemaArgs, registry: &Registry) -> anyhow::Result<Exit> {
     let schema = match (args.kind, &args.name) {
         (Some(kind), Some(name)) => {
             let kind = match kind {
@@ -18,7 +16,7 @@ pub(crate) fn run(args: &SchemaArgs) -> anyhow::Result<Exit> {
             };
             registry.schema(kind, name)?.to_value()
         }
-        _ => pipeline_file::pipeline_schema(&registry),
+        _ => pipeline_file::pipeline_schema(registry),
     };
     crate::stdout::line(&serde_json::to_string_pretty(&schema)?)?;
     Ok(Exit::Ok)

@@ -8,13 +8,12 @@ use faucet_core::{ConnectorKind, Registry};
 
 use super::schema_yaml::write_properties;
 use crate::cli::InitPipelineArgs;
-use crate::connectors;
 use crate::exit::{Exit, UsageError};
 use crate::pipeline_file::PLACEHOLDER;
 
 /// Writes the file (or prints it) and says what to do next.
-pub(crate) fn run(args: &InitPipelineArgs) -> anyhow::Result<Exit> {
-    let text = render(&connectors::builtin(), &args.source, &args.sink)?;
+pub(crate) fn run(args: &InitPipelineArgs, registry: &Registry) -> anyhow::Result<Exit> {
+    let text = render(registry, &args.source, &args.sink)?;
     match &args.output {
         None => crate::stdout::write(&text)?,
         Some(path) => {
@@ -100,7 +99,7 @@ mod tests {
 
     #[test]
     fn unknown_connectors_are_config_errors() {
-        let err = render(&connectors::builtin(), "nope", "jsonl").unwrap_err();
+        let err = render(&crate::connectors::builtin(), "nope", "jsonl").unwrap_err();
         assert!(
             err.to_string().contains("unknown source type `nope`"),
             "{err}"
