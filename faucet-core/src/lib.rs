@@ -141,9 +141,10 @@ pub mod connector {
     pub use crate::source::{PageStream, Source, SourceContext, collect_records};
     pub use crate::state::write_file_atomically;
     pub use async_trait::async_trait;
+    pub use futures::stream::{self, StreamExt};
     pub use schemars::JsonSchema;
     pub use serde::{Deserialize, Serialize};
-    pub use serde_json::{Value, json};
+    pub use serde_json::{Map, Value, json};
     pub use tokio_util::sync::CancellationToken;
 }
 
