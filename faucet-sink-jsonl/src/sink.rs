@@ -35,7 +35,8 @@ struct Output {
     len: u64,
     /// Length recorded in the state file.
     committed_len: u64,
-    /// File length and checkpoint after the last page that had one.
+    /// File length and checkpoint after the last page that had one, until
+    /// they are committed (also for a page without records).
     resume_point: Option<(u64, Checkpoint)>,
     /// The last page's checkpoint, whatever it was.
     last_checkpoint: Option<Checkpoint>,
@@ -209,15 +210,16 @@ impl Output {
         Ok(())
     }
 
-    /// Commits up to the last page that carried a checkpoint, if anything
-    /// past the committed length is covered by one.
+    /// Commits up to the last page that carried a checkpoint, if one came
+    /// since the last commit: a page without records moves the checkpoint
+    /// too.
     fn commit_to_resume_point(&mut self, config: &JsonlSinkConfig) -> Result<bool> {
-        match self.resume_point.clone() {
-            Some((len, checkpoint)) if len > self.committed_len => {
+        match self.resume_point.take() {
+            Some((len, checkpoint)) => {
                 self.commit(len, Some(checkpoint), config)?;
                 Ok(true)
             }
-            _ => Ok(false),
+            None => Ok(false),
         }
     }
 }
