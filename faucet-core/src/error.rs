@@ -129,6 +129,32 @@ pub enum FaucetError {
     #[error("cancelled")]
     Cancelled,
 
+    /// The pipeline's last run read its source to the end into a sink that
+    /// appends, and the source cannot continue incrementally: running it
+    /// again would append every record a second time. Restart it on purpose
+    /// (`Pipeline::with_restart`), or load with a mode that is repeatable.
+    #[error(
+        "pipeline `{pipeline}` completed{}; nothing to resume, and reading it again would append every record a second time",
+        fmt_completed_at(*at_unix)
+    )]
+    Completed {
+        /// The pipeline's name (its state key).
+        pipeline: String,
+        /// When the completed run ended, in seconds since the Unix epoch
+        /// (0 when unknown).
+        at_unix: u64,
+    },
+
+    /// Another run of the same pipeline holds its lock.
+    #[error("pipeline `{pipeline}` is already running ({holder})")]
+    AlreadyRunning {
+        /// The pipeline's name (its state key).
+        pipeline: String,
+        /// Who holds the lock, as far as the sink can tell (process id,
+        /// host, since when).
+        holder: String,
+    },
+
     /// Any other error, kept with its chain.
     #[error(transparent)]
     Custom(BoxError),
@@ -140,6 +166,31 @@ fn fmt_body(body: &str) -> String {
     } else {
         format!(": {body}")
     }
+}
+
+fn fmt_completed_at(at_unix: u64) -> String {
+    if at_unix == 0 {
+        String::new()
+    } else {
+        format!(" at {}", utc_timestamp(at_unix))
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the Unix epoch (the civil
+/// calendar from a day count, after Howard Hinnant's `civil_from_days`).
+fn utc_timestamp(secs: u64) -> String {
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s) = (rem / 3_600, rem % 3_600 / 60, rem % 60);
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z")
 }
 
 fn fmt_retry_after(retry_after: &Option<Duration>) -> String {
@@ -246,6 +297,29 @@ impl FaucetError {
     }
 }
 
+impl FaucetError {
+    /// A short, stable name of the variant (`config`, `http`, `decode`, …),
+    /// for reports and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Config { .. } => "config",
+            Self::Auth { .. } => "auth",
+            Self::Http { .. } => "http",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Transport { .. } => "transport",
+            Self::Decode { .. } => "decode",
+            Self::Unsupported { .. } => "unsupported",
+            Self::Source { .. } => "source",
+            Self::Sink { .. } => "sink",
+            Self::State { .. } => "state",
+            Self::Cancelled => "cancelled",
+            Self::Completed { .. } => "completed",
+            Self::AlreadyRunning { .. } => "already_running",
+            Self::Custom(_) => "custom",
+        }
+    }
+}
+
 impl From<serde_json::Error> for FaucetError {
     fn from(err: serde_json::Error) -> Self {
         Self::Decode {
@@ -282,6 +356,21 @@ mod tests {
         assert!(!FaucetError::sink_error("boom").is_retryable());
         assert!(FaucetError::sink_error("boom").retryable().is_retryable());
         assert!(!FaucetError::config("a", "b").is_retryable());
+    }
+
+    #[test]
+    fn completed_names_the_pipeline_and_when_in_utc() {
+        let err = FaucetError::Completed {
+            pipeline: "orders".into(),
+            at_unix: 1_796_212_800,
+        };
+        assert_eq!(
+            err.to_string(),
+            "pipeline `orders` completed at 2026-12-02T12:00:00Z; nothing to resume, \
+             and reading it again would append every record a second time"
+        );
+        assert_eq!(utc_timestamp(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc_timestamp(951_782_400), "2000-02-29T00:00:00Z");
     }
 
     #[test]

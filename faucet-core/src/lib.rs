@@ -97,6 +97,7 @@ mod error;
 mod page;
 mod pipeline;
 mod registry;
+mod retries;
 pub mod schema;
 mod sink;
 mod source;
@@ -112,10 +113,11 @@ pub use check::{
 pub use error::{BoxError, FaucetError, Result};
 pub use page::{Checkpoint, Page, Record};
 pub use pipeline::{
-    DEFAULT_CHANNEL_DEPTH, DEFAULT_PIPELINE_NAME, DeliveryGuarantee, NoopObserver, Observer,
-    Pipeline, Progress, RunOutcome, RunReport,
+    Completion, DEFAULT_CHANNEL_DEPTH, DEFAULT_PIPELINE_NAME, DeliveryGuarantee, ErrorSummary,
+    NoopObserver, Observer, Pipeline, Progress, Resume, RunOutcome, RunReport,
 };
 pub use registry::{ConnectorInfo, ConnectorKind, Registry, parse_config};
+pub use retries::RetryCounter;
 pub use sink::{CommitContext, Durability, PageCommit, Sink};
 pub use source::{PageStream, Source, SourceContext, collect_records};
 pub use state::{FileStateStore, MemoryStateStore, StateStore, write_file_atomically};

@@ -59,6 +59,10 @@ pub struct Page {
     /// Bytes the source read to produce this page (for reports); 0 when
     /// unknown.
     pub bytes: u64,
+    /// How many records the source says the whole stream holds (a total in
+    /// the body, `X-Total-Count`, `Content-Range`), when it says; progress
+    /// displays use it to show what is left.
+    pub expected_total: Option<u64>,
 }
 
 impl Page {
@@ -68,6 +72,7 @@ impl Page {
             records,
             checkpoint: None,
             bytes: 0,
+            expected_total: None,
         }
     }
 
@@ -75,6 +80,13 @@ impl Page {
     #[must_use]
     pub fn with_checkpoint(mut self, checkpoint: impl Into<Checkpoint>) -> Self {
         self.checkpoint = Some(checkpoint.into());
+        self
+    }
+
+    /// Sets how many records the source says the whole stream holds.
+    #[must_use]
+    pub fn with_expected_total(mut self, total: u64) -> Self {
+        self.expected_total = Some(total);
         self
     }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::check::{CheckReport, SinkCapabilities};
-use crate::error::Result;
+use crate::error::{FaucetError, Result};
 use crate::page::{Checkpoint, Page, Record};
 use crate::pipeline::RunOutcome;
 
@@ -142,6 +142,20 @@ pub trait Sink: Send + Sync {
         Ok(())
     }
 
+    /// Forgets the checkpoint this sink keeps for `pipeline` (the rows
+    /// stay), so the pipeline's next run starts from the beginning.
+    /// Clearing a pipeline with no checkpoint succeeds.
+    ///
+    /// Default: [`FaucetError::Unsupported`]: a sink that keeps no
+    /// checkpoints has none to clear.
+    async fn clear_checkpoint(&self, pipeline: &str) -> Result<()> {
+        let _ = pipeline;
+        Err(FaucetError::Unsupported {
+            connector: self.name().to_owned(),
+            operation: "clearing a checkpoint".to_owned(),
+        })
+    }
+
     /// The JSON Schema of this connector's configuration. Default: `None`.
     fn config_schema(&self) -> Option<schemars::Schema> {
         None
@@ -184,6 +198,9 @@ macro_rules! forward_sink {
             }
             async fn finish(&self, outcome: RunOutcome) -> Result<()> {
                 (**self).finish(outcome).await
+            }
+            async fn clear_checkpoint(&self, pipeline: &str) -> Result<()> {
+                (**self).clear_checkpoint(pipeline).await
             }
             fn config_schema(&self) -> Option<schemars::Schema> {
                 (**self).config_schema()

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::check::{CheckReport, SourceCapabilities, StreamInfo};
 use crate::error::{FaucetError, Result};
 use crate::page::{Checkpoint, Page, Record};
+use crate::retries::RetryCounter;
 
 /// A stream of pages, in order, as [`Source::stream_pages`] returns it.
 pub type PageStream<'a> = BoxStream<'a, Result<Page>>;
@@ -24,6 +25,9 @@ pub struct SourceContext {
     /// Cancelled when the run should stop; a source checks it between pages
     /// and during long waits (backoff, rate limits).
     pub cancel: CancellationToken,
+    /// Where the source counts the retries it makes, by cause; the run's
+    /// report lists them.
+    pub retries: RetryCounter,
 }
 
 impl SourceContext {
@@ -44,6 +48,18 @@ impl SourceContext {
     pub fn with_cancel(mut self, token: CancellationToken) -> Self {
         self.cancel = token;
         self
+    }
+
+    /// Counts retries in `counter`.
+    #[must_use]
+    pub fn with_retries(mut self, counter: RetryCounter) -> Self {
+        self.retries = counter;
+        self
+    }
+
+    /// Where to count retries, by cause (see [`RetryCounter`]).
+    pub fn retries(&self) -> &RetryCounter {
+        &self.retries
     }
 }
 

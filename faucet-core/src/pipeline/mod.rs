@@ -1,12 +1,15 @@
 //! `Pipeline`: joins any source to any sink.
 
+mod completion;
 mod cut;
 mod observer;
 mod report;
+mod resume;
 mod run;
 
+pub use completion::Completion;
 pub use observer::{NoopObserver, Observer};
-pub use report::{DeliveryGuarantee, Progress, RunOutcome, RunReport};
+pub use report::{DeliveryGuarantee, ErrorSummary, Progress, Resume, RunOutcome, RunReport};
 
 use std::sync::Arc;
 
@@ -49,6 +52,7 @@ pub struct Pipeline<S, K> {
     state: Option<Arc<dyn StateStore>>,
     observer: Option<Arc<dyn Observer>>,
     cancel: CancellationToken,
+    restart: bool,
 }
 
 impl<S, K> std::fmt::Debug for Pipeline<S, K> {
@@ -58,6 +62,7 @@ impl<S, K> std::fmt::Debug for Pipeline<S, K> {
             .field("channel_depth", &self.channel_depth)
             .field("limit", &self.limit)
             .field("state_store", &self.state.is_some())
+            .field("restart", &self.restart)
             .finish_non_exhaustive()
     }
 }
@@ -76,6 +81,7 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
             state: None,
             observer: None,
             cancel: CancellationToken::new(),
+            restart: false,
         }
     }
 
@@ -125,6 +131,22 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
         self
     }
 
+    /// Starts from the beginning whatever checkpoint is stored: the way to
+    /// read a completed append pipeline again on purpose (its records are
+    /// appended a second time). Checkpoints of this run replace the stored
+    /// ones as it goes.
+    ///
+    /// Without it, a run resumes after a stored checkpoint; after a
+    /// completed run it continues an incremental source, starts over into
+    /// an idempotent sink, and otherwise refuses with
+    /// [`FaucetError::Completed`](crate::FaucetError::Completed) rather
+    /// than append everything again.
+    #[must_use]
+    pub fn with_restart(mut self, restart: bool) -> Self {
+        self.restart = restart;
+        self
+    }
+
     /// The pipeline's name.
     pub fn name(&self) -> &str {
         &self.name
@@ -164,9 +186,23 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
     /// page written before it where the sink is still healthy. Observers
     /// receive the report in every case.
     pub async fn run(&self) -> Result<RunReport> {
+        match self.run_with_report().await {
+            (report, None) => Ok(report),
+            (_, Some(err)) => Err(err),
+        }
+    }
+
+    /// Runs like [`run`](Pipeline::run), and returns the report whatever
+    /// happened, with the error beside it: a failed run's report holds the
+    /// counts that were committed before the failure, the retries by
+    /// cause, and a summary of the error ([`RunReport::error`]).
+    pub async fn run_with_report(&self) -> (RunReport, Option<crate::FaucetError>) {
         run::Run::new(self).execute().await
     }
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod rerun_tests;

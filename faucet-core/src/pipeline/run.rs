@@ -6,10 +6,12 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::report::{DeliveryGuarantee, Progress, RunOutcome, RunReport};
-use super::{NoopObserver, Observer, Pipeline, cut};
+use super::completion::Completion;
+use super::report::{DeliveryGuarantee, ErrorSummary, Progress, Resume, RunOutcome, RunReport};
+use super::{NoopObserver, Observer, Pipeline, cut, resume};
 use crate::error::{FaucetError, Result};
 use crate::page::{Checkpoint, Page};
+use crate::retries::RetryCounter;
 use crate::sink::{CommitContext, Durability, Sink};
 use crate::source::{Source, SourceContext};
 
@@ -30,6 +32,20 @@ pub(super) struct Run<'p, S, K> {
     /// Records still to drop from the front of incoming pages, left by a
     /// run that stopped inside a page.
     skip: u64,
+    /// Records in pages the sink holds uncommitted (`Durability::Buffered`).
+    pending_records: u64,
+    /// The source's latest checkpoint, for the completion marker.
+    source_position: Option<Checkpoint>,
+    retries: RetryCounter,
+}
+
+/// How the loop ended, and what the report needs from its start.
+struct Ended {
+    stop: Stop,
+    exhausted: bool,
+    resumed_from: Option<Checkpoint>,
+    resume: Resume,
+    guarantee: DeliveryGuarantee,
 }
 
 /// Why the consumer stopped taking pages.
@@ -56,18 +72,28 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
             pending: None,
             base: Some((None, 0)),
             skip: 0,
+            pending_records: 0,
+            source_position: None,
+            retries: RetryCounter::default(),
         }
     }
 
-    pub(super) async fn execute(mut self) -> Result<RunReport> {
+    /// Runs to the end; the report is produced whatever happens, with the
+    /// error beside it.
+    pub(super) async fn execute(mut self) -> (RunReport, Option<FaucetError>) {
         let p = self.pipeline;
-        let resumed_from = self.load_resume_point().await?;
         let guarantee = p.guarantee();
+        let start = match resume::decide(p).await {
+            Ok(start) => start,
+            Err(err) => return self.refuse(err, guarantee),
+        };
+        let resumed_from = start.from;
         self.observer
             .on_start(&p.name, resumed_from.as_ref(), guarantee);
         self.durable = resumed_from.clone();
         let (source_resume, skip) = cut::split(resumed_from.clone());
         self.base = Some((source_resume.clone(), skip));
+        self.source_position = source_resume.clone();
         self.skip = skip;
 
         // `stop` ends the producer early (limit, sink failure) without
@@ -76,7 +102,8 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
         let (tx, rx) = mpsc::channel(p.channel_depth);
         let ctx = SourceContext::new()
             .with_resume(source_resume)
-            .with_cancel(stop.clone());
+            .with_cancel(stop.clone())
+            .with_retries(self.retries.clone());
         let producer = produce(&p.source, ctx, tx, stop.clone());
         let consumer = async {
             let stop_reason = self.consume(rx).await;
@@ -84,19 +111,31 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
             stop_reason
         };
         let (exhausted, stop_reason) = tokio::join!(producer, consumer);
-        self.finish(stop_reason, exhausted, resumed_from, guarantee)
-            .await
+        let ended = Ended {
+            stop: stop_reason,
+            exhausted,
+            resumed_from,
+            resume: start.resume,
+            guarantee,
+        };
+        self.finish(ended).await
     }
 
-    async fn load_resume_point(&self) -> Result<Option<Checkpoint>> {
-        let p = self.pipeline;
-        if let Some(checkpoint) = p.sink.load_checkpoint(&p.name).await? {
-            return Ok(Some(checkpoint));
-        }
-        match &p.state {
-            Some(store) => store.load(&p.name).await,
-            None => Ok(None),
-        }
+    /// The report of a run that could not start.
+    fn refuse(
+        self,
+        err: FaucetError,
+        guarantee: DeliveryGuarantee,
+    ) -> (RunReport, Option<FaucetError>) {
+        let report = self.report(
+            None,
+            Resume::Fresh,
+            guarantee,
+            RunOutcome::Failed,
+            Some(&err),
+        );
+        self.observer.on_finish(&report);
+        (report, Some(err))
     }
 
     async fn consume(&mut self, mut rx: mpsc::Receiver<Result<Page>>) -> Stop {
@@ -154,15 +193,35 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
     }
 
     async fn commit(&mut self, page: Page) -> Result<()> {
-        let p = self.pipeline;
         self.progress.records_read += page.records.len() as u64;
         self.progress.bytes += page.bytes;
-        let ctx = CommitContext::new(p.name.clone(), self.progress.pages);
-        let commit = p.sink.commit_page(&page, &ctx).await?;
+        if let Some(total) = page.expected_total {
+            let known = self.progress.expected_total.unwrap_or(0);
+            self.progress.expected_total = Some(known.max(total));
+        }
+        if let Some(checkpoint) = &page.checkpoint {
+            self.source_position = Some(checkpoint.clone());
+        }
         self.base = page.checkpoint.as_ref().map(|c| (Some(c.clone()), 0));
-        self.progress.records_written += commit.written as u64;
+        self.commit_page(page).await?;
         self.progress.pages += 1;
         self.progress.elapsed = self.started.elapsed();
+        self.observer.on_page(&self.progress);
+        Ok(())
+    }
+
+    /// Hands `page` to the sink and moves the durable checkpoint and the
+    /// committed count as far as the sink's answer allows.
+    async fn commit_page(&mut self, page: Page) -> Result<()> {
+        let p = self.pipeline;
+        let ctx = CommitContext::new(p.name.clone(), self.progress.pages);
+        let commit = p.sink.commit_page(&page, &ctx).await?;
+        let written = commit.written as u64;
+        self.progress.records_written += written;
+        match commit.durability {
+            Durability::Buffered => self.pending_records += written,
+            _ => self.commit_pending(written),
+        }
         match (commit.durability, page.checkpoint) {
             (Durability::Rows, Some(checkpoint)) => {
                 if let Some(store) = &p.state {
@@ -182,8 +241,21 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
             }
             (_, None) => {}
         }
-        self.observer.on_page(&self.progress);
         Ok(())
+    }
+
+    /// Counts the buffered records, and `more`, as committed.
+    fn commit_pending(&mut self, more: u64) {
+        self.progress.records_committed += self.pending_records + more;
+        self.pending_records = 0;
+    }
+
+    /// Stores the completion marker after the source's last checkpoint, as
+    /// one empty page, so the next run knows this one read to the end.
+    async fn mark_complete(&mut self) -> Result<()> {
+        let marker = Completion::now(self.source_position.clone()).to_checkpoint();
+        self.commit_page(Page::new(Vec::new()).with_checkpoint(marker))
+            .await
     }
 
     fn mark_durable(&mut self, checkpoint: Checkpoint) {
@@ -193,22 +265,25 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
 
     /// Flushes unless the sink failed, tells the sink how the run ended,
     /// and builds the report.
-    async fn finish(
-        mut self,
-        stop: Stop,
-        exhausted: bool,
-        resumed_from: Option<Checkpoint>,
-        guarantee: DeliveryGuarantee,
-    ) -> Result<RunReport> {
+    async fn finish(mut self, ended: Ended) -> (RunReport, Option<FaucetError>) {
         let p = self.pipeline;
-        let sink_healthy = !matches!(stop, Stop::SinkFailed(_));
-        let (mut outcome, mut error) = match stop {
-            Stop::Drained if exhausted && !p.cancel.is_cancelled() => (RunOutcome::Completed, None),
+        let mut sink_healthy = !matches!(ended.stop, Stop::SinkFailed(_));
+        let (mut outcome, mut error) = match ended.stop {
+            Stop::Drained if ended.exhausted && !p.cancel.is_cancelled() => {
+                (RunOutcome::Completed, None)
+            }
             Stop::Drained => (RunOutcome::Cancelled, None),
             Stop::Limit => (RunOutcome::LimitReached, None),
             Stop::SourceFailed(err) => (RunOutcome::Failed, Some(err)),
             Stop::SinkFailed(err) => (RunOutcome::Failed, Some(err)),
         };
+        if outcome == RunOutcome::Completed {
+            if let Err(err) = self.mark_complete().await {
+                outcome = RunOutcome::Failed;
+                error = Some(err);
+                sink_healthy = false;
+            }
+        }
         if sink_healthy {
             if let Err(err) = self.flush().await {
                 outcome = RunOutcome::Failed;
@@ -220,23 +295,45 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
             error.get_or_insert(err);
         }
         self.progress.elapsed = self.started.elapsed();
-        let report = RunReport {
-            pipeline: p.name.clone(),
-            progress: self.progress,
+        self.progress.records_uncommitted = self
+            .progress
+            .records_written
+            .saturating_sub(self.progress.records_committed);
+        let report = self.report(
+            ended.resumed_from,
+            ended.resume,
+            ended.guarantee,
+            outcome,
+            error.as_ref(),
+        );
+        self.observer.on_finish(&report);
+        (report, error)
+    }
+
+    fn report(
+        &self,
+        resumed_from: Option<Checkpoint>,
+        resume: Resume,
+        guarantee: DeliveryGuarantee,
+        outcome: RunOutcome,
+        error: Option<&FaucetError>,
+    ) -> RunReport {
+        RunReport {
+            pipeline: self.pipeline.name.clone(),
+            progress: self.progress.clone(),
             resumed_from,
-            last_checkpoint: self.durable,
+            resume,
+            last_checkpoint: self.durable.clone(),
             guarantee,
             outcome,
-        };
-        self.observer.on_finish(&report);
-        match error {
-            Some(err) => Err(err),
-            None => Ok(report),
+            retries: self.retries.snapshot(),
+            error: error.map(ErrorSummary::of),
         }
     }
 
     async fn flush(&mut self) -> Result<()> {
         self.pipeline.sink.flush().await?;
+        self.commit_pending(0);
         if let Some(pending) = self.pending.take() {
             self.mark_durable(pending);
         }

@@ -15,12 +15,13 @@ use crate::{
 /// A sink that records what it is given, optionally slow, failing at a
 /// page, or buffering like a transactional sink.
 #[derive(Default)]
-struct RecordingSink {
-    records: Mutex<Vec<Record>>,
-    flushes: AtomicU64,
-    fail_at: Option<u64>,
-    delay: Duration,
-    buffered: bool,
+pub(super) struct RecordingSink {
+    pub(super) records: Mutex<Vec<Record>>,
+    pub(super) flushes: AtomicU64,
+    pub(super) fail_at: Option<u64>,
+    pub(super) delay: Duration,
+    pub(super) buffered: bool,
+    pub(super) idempotent: bool,
 }
 
 #[async_trait]
@@ -53,9 +54,17 @@ impl Sink for RecordingSink {
         };
         Ok(PageCommit::new(written, durability))
     }
+
+    fn capabilities(&self) -> SinkCapabilities {
+        if self.idempotent {
+            SinkCapabilities::default().idempotent()
+        } else {
+            SinkCapabilities::default()
+        }
+    }
 }
 
-fn ids(records: &[Record]) -> Vec<u64> {
+pub(super) fn ids(records: &[Record]) -> Vec<u64> {
     records.iter().map(|r| r["id"].as_u64().unwrap()).collect()
 }
 
@@ -122,11 +131,12 @@ async fn a_rerun_resumes_after_the_saved_checkpoint() {
         ids(&sink.records.lock().unwrap()),
         (1..=18).collect::<Vec<_>>()
     );
-    // The final checkpoint is the source's "start over" marker.
-    assert_eq!(
-        store.load("default").await.unwrap(),
-        Some(Checkpoint::new(Value::Null))
-    );
+    // The final checkpoint marks the run complete, after the source's own
+    // last checkpoint (its "start over" `null`).
+    let stored = store.load("default").await.unwrap().unwrap();
+    let done = crate::Completion::from_checkpoint(&stored).expect("a completion marker");
+    assert_eq!(done.checkpoint, None);
+    assert!(done.at_unix > 1_700_000_000, "{done:?}");
 }
 
 struct CancelAfter {
@@ -268,7 +278,15 @@ async fn a_minimal_vec_source_runs_as_one_page_without_resume() {
     assert_eq!(report.outcome, RunOutcome::Completed);
     assert_eq!(report.progress.pages, 1);
     assert_eq!(report.progress.records_written, 1000);
-    assert_eq!(report.last_checkpoint, None);
+    assert_eq!(report.progress.records_committed, 1000);
+    // The only checkpoint is the completion marker, with no position in it.
+    let last = report.last_checkpoint.expect("completion marker");
+    assert_eq!(
+        crate::Completion::from_checkpoint(&last)
+            .unwrap()
+            .checkpoint,
+        None
+    );
 }
 
 #[tokio::test]

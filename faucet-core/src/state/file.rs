@@ -98,6 +98,15 @@ impl StateStore for FileStateStore {
             .await
             .map_err(FaucetError::custom)?
     }
+
+    async fn clear(&self, pipeline: &str) -> Result<()> {
+        let path = self.path_for(pipeline);
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(state_err(&path, "remove", e)),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -34,4 +34,10 @@ impl StateStore for MemoryStateStore {
         map.insert(pipeline.to_owned(), checkpoint.clone());
         Ok(())
     }
+
+    async fn clear(&self, pipeline: &str) -> Result<()> {
+        let mut map = self.checkpoints.lock().unwrap_or_else(|e| e.into_inner());
+        map.remove(pipeline);
+        Ok(())
+    }
 }

@@ -48,4 +48,15 @@ pub trait StateStore: Send + Sync {
     /// Saves `checkpoint` for `pipeline`, replacing the previous one. When
     /// this returns `Ok`, the checkpoint survives a crash.
     async fn save(&self, pipeline: &str, checkpoint: &Checkpoint) -> Result<()>;
+
+    /// Forgets the checkpoint of `pipeline`, so its next run starts from
+    /// the beginning. Clearing a pipeline with no checkpoint succeeds.
+    /// Default: [`FaucetError::Unsupported`](crate::FaucetError::Unsupported).
+    async fn clear(&self, pipeline: &str) -> Result<()> {
+        let _ = pipeline;
+        Err(crate::FaucetError::Unsupported {
+            connector: std::any::type_name::<Self>().to_owned(),
+            operation: "clearing a checkpoint".to_owned(),
+        })
+    }
 }
