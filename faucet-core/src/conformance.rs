@@ -45,7 +45,9 @@ pub(crate) mod names {
     pub(crate) const WRITES_ALL: &str = "writes every record";
     pub(crate) const KEEPS_COMMITTED: &str = "a failed run keeps its committed pages";
     pub(crate) const EXACTLY_ONCE: &str = "exactly once across a failed run and a resume";
+    pub(crate) const COMPLETION: &str = "stores the completion marker";
     pub(crate) const EMPTY_PAGE: &str = "stores the checkpoint of an empty page";
+    pub(crate) const CLEARS: &str = "clears its checkpoint";
 }
 
 /// A documented schema passes, a missing one is a warning, an

@@ -10,6 +10,7 @@ use faucet_core::serde_json;
 use tokio::io::AsyncWriteExt;
 
 use crate::config::JsonlSinkConfig;
+use crate::lock::RunLock;
 use crate::state::{CommitState, read_state, write_state};
 
 /// Appends records to a file (or stdout) as JSON Lines.
@@ -29,6 +30,8 @@ pub struct JsonlSink {
 /// An open output file and what is committed in it.
 #[derive(Debug)]
 struct Output {
+    /// Held for the run: no other run writes this output meanwhile.
+    _lock: RunLock,
     file: File,
     pipeline: String,
     /// Bytes in the file, committed or not.
@@ -94,7 +97,7 @@ fn encode(records: &[Record]) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
-fn io_err(path: &Path, what: &str, err: std::io::Error) -> FaucetError {
+pub(crate) fn io_err(path: &Path, what: &str, err: std::io::Error) -> FaucetError {
     FaucetError::sink_error(format!("cannot {what} {}", path.display())).with_source(err)
 }
 
@@ -105,6 +108,8 @@ fn open(config: &JsonlSinkConfig, pipeline: &str) -> Result<(Output, Option<Chec
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| io_err(dir, "create directory", e))?;
     }
+    let state_path = config.state_path();
+    let lock = RunLock::acquire(&state_path, pipeline)?;
     let mut file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -113,7 +118,6 @@ fn open(config: &JsonlSinkConfig, pipeline: &str) -> Result<(Output, Option<Chec
         .open(path)
         .map_err(|e| io_err(path, "open", e))?;
     let actual = file.metadata().map_err(|e| io_err(path, "stat", e))?.len();
-    let state_path = config.state_path();
     let (len, checkpoint) = match read_state(&state_path)? {
         Some(state) => resume_from(state, pipeline, actual, path, &state_path)?,
         None => {
@@ -133,6 +137,7 @@ fn open(config: &JsonlSinkConfig, pipeline: &str) -> Result<(Output, Option<Chec
         tracing::info!(path = %path.display(), bytes = actual - len, "Rolled back uncommitted bytes.");
     }
     let output = Output {
+        _lock: lock,
         file,
         pipeline: pipeline.to_owned(),
         len,
@@ -151,16 +156,7 @@ fn resume_from(
     path: &Path,
     state_path: &Path,
 ) -> Result<(u64, Option<Checkpoint>)> {
-    if state.pipeline != pipeline {
-        return Err(FaucetError::config(
-            "state_path",
-            format!(
-                "{} belongs to pipeline `{}`, not `{pipeline}`; give each pipeline its own output",
-                state_path.display(),
-                state.pipeline
-            ),
-        ));
-    }
+    check_owner(&state, pipeline, state_path)?;
     if actual < state.len {
         return Err(FaucetError::sink_error(format!(
             "{} is {actual} bytes but {} bytes were committed: it was truncated outside faucet",
@@ -169,6 +165,36 @@ fn resume_from(
         )));
     }
     Ok((state.len, state.checkpoint))
+}
+
+/// Forgets the checkpoint, keeping the committed length (bytes past it
+/// are still rolled back by the next run), under the run lock.
+fn clear(config: &JsonlSinkConfig, pipeline: &str) -> Result<()> {
+    let state_path = config.state_path();
+    let _lock = RunLock::acquire(&state_path, pipeline)?;
+    let Some(state) = read_state(&state_path)? else {
+        return Ok(());
+    };
+    check_owner(&state, pipeline, &state_path)?;
+    write_state(
+        &state_path,
+        &CommitState::new(pipeline, state.len, None),
+        config.fsync,
+    )
+}
+
+fn check_owner(state: &CommitState, pipeline: &str, state_path: &Path) -> Result<()> {
+    if state.pipeline == pipeline {
+        return Ok(());
+    }
+    Err(FaucetError::config(
+        "state_path",
+        format!(
+            "{} belongs to pipeline `{}`, not `{pipeline}`; give each pipeline its own output",
+            state_path.display(),
+            state.pipeline
+        ),
+    ))
 }
 
 impl Output {
@@ -295,19 +321,37 @@ impl Sink for JsonlSink {
     }
 
     async fn finish(&self, outcome: RunOutcome) -> Result<()> {
-        if self.config.is_stdout() || outcome != RunOutcome::Completed {
+        if self.config.is_stdout() {
             return Ok(());
         }
-        // A completed run keeps every byte, with the source's final
-        // checkpoint (or none: the next run starts over and appends).
-        self.with_output(|out, config| {
-            if out.len > out.committed_len || out.last_checkpoint.is_some() {
-                let checkpoint = out.last_checkpoint.clone();
-                out.commit(out.len, checkpoint, config)?;
-            }
+        let committed = if outcome == RunOutcome::Completed {
+            // A completed run keeps every byte, with the last checkpoint
+            // (the pipeline's completion marker).
+            self.with_output(|out, config| {
+                if out.len > out.committed_len || out.last_checkpoint.is_some() {
+                    let checkpoint = out.last_checkpoint.clone();
+                    out.commit(out.len, checkpoint, config)?;
+                }
+                Ok(())
+            })
+            .await
+        } else {
             Ok(())
-        })
-        .await
+        };
+        // The run is over: close the output and release its lock.
+        self.output.lock().unwrap_or_else(|e| e.into_inner()).take();
+        committed
+    }
+
+    async fn clear_checkpoint(&self, pipeline: &str) -> Result<()> {
+        if self.config.is_stdout() {
+            return Ok(());
+        }
+        let config = self.config.clone();
+        let pipeline = pipeline.to_owned();
+        tokio::task::spawn_blocking(move || clear(&config, &pipeline))
+            .await
+            .map_err(FaucetError::custom)?
     }
 
     fn config_schema(&self) -> Option<faucet_core::schemars::Schema> {
@@ -334,6 +378,9 @@ impl Sink for JsonlSink {
         Ok(report)
     }
 
+    /// Atomic checkpoints for a file; never `idempotent`: the sink appends,
+    /// so writing a record again stores it twice (and a completed run is not
+    /// read again into it unless asked).
     fn capabilities(&self) -> SinkCapabilities {
         if self.config.is_stdout() {
             SinkCapabilities::default()

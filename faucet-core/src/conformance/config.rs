@@ -14,8 +14,8 @@ use crate::error::{FaucetError, Result};
 ///   `page_size` (preferred: it also proves the path is the right one);
 /// - `json!({"page_size": 0})` alone: the error must name some path.
 ///
-/// serde reports a missing or unknown field at the object holding it, with
-/// the field's name in the message (``missing field `x` ``); the kit counts
+/// serde reports a missing field at the object holding it, with the
+/// field's name in the message (``missing field `x` ``); the kit counts
 /// that as naming `object.x`.
 pub trait BadConfig {
     /// The config to build the connector from.
@@ -82,7 +82,8 @@ fn names_path(path: &str, message: &str, expected: Option<&str>) -> Result<(), S
 }
 
 /// The path an error names: its path, extended by the field serde names
-/// in a "missing field"/"unknown field" message.
+/// in a "missing field"/"unknown field" message when the path stops at the
+/// object holding it.
 fn named_path(path: &str, message: &str) -> String {
     let field = ["missing field `", "unknown field `"]
         .iter()
@@ -90,6 +91,9 @@ fn named_path(path: &str, message: &str) -> String {
         .and_then(|rest| rest.split('`').next());
     match field {
         Some(field) if path.is_empty() => field.to_owned(),
+        // serde_path_to_error already ends the path of an unknown field
+        // with its name.
+        Some(field) if path == field || path.ends_with(&format!(".{field}")) => path.to_owned(),
         Some(field) => format!("{path}.{field}"),
         None => path.to_owned(),
     }
@@ -104,6 +108,10 @@ mod tests {
         assert_eq!(named_path("", "missing field `path`"), "path");
         assert_eq!(
             named_path("http", "unknown field `tmeout`, expected one of `timeout`"),
+            "http.tmeout"
+        );
+        assert_eq!(
+            named_path("http.tmeout", "unknown field `tmeout`, expected `timeout`"),
             "http.tmeout"
         );
         assert_eq!(named_path("page_size", "must be at least 1"), "page_size");

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::{ConformanceReport, ScriptedSource, check_config_schema, names};
 use crate::error::Result;
 use crate::page::{Checkpoint, Page, Record};
-use crate::pipeline::{Pipeline, RunReport};
+use crate::pipeline::{Completion, Pipeline, Resume, RunReport};
 use crate::sink::{CommitContext, Sink};
 
 /// The pipeline name the kit runs under.
@@ -37,8 +37,13 @@ const FAIL_AT: u64 = 4;
 ///   failure);
 /// - `exactly once across a failed run and a resume`: the next run resumed
 ///   from that stored checkpoint and wrote only the remaining pages;
+/// - `stores the completion marker`: after the run completes, a fresh
+///   sink's `load_checkpoint` returns the pipeline's completion marker
+///   ([`Completion`], committed as a page without records);
 /// - `stores the checkpoint of an empty page`: a page with no records
-///   committed and flushed stores its checkpoint, and nothing else.
+///   committed and flushed stores its checkpoint, and nothing else;
+/// - `clears its checkpoint`: after `clear_checkpoint`, a fresh sink's
+///   `load_checkpoint` returns `None`, and the rows stay.
 ///
 /// `make_sink` builds a fresh sink over the same storage (as a restarted
 /// process would), empty before the first call; `read_back` returns
@@ -118,9 +123,57 @@ async fn check_atomic<R>(
     };
     report.record(names::WRITES_ALL, stored);
     report.record(names::EXACTLY_ONCE, exactly_once);
+    let marker = match &resumed {
+        Err(_) => Err("the run failed".to_owned()),
+        Ok(_) => stores_completion(make).await,
+    };
+    report.record(names::COMPLETION, marker);
 
     let empty_page = stores_empty_page(make, read_back, &expected).await;
     report.record(names::EMPTY_PAGE, empty_page);
+    let cleared = clears_checkpoint(make, read_back, &expected).await;
+    report.record(names::CLEARS, cleared);
+}
+
+/// After a completed run, the stored checkpoint is the pipeline's
+/// completion marker (committed as a page without records).
+async fn stores_completion(make: &impl Fn() -> Box<dyn Sink>) -> Result<(), String> {
+    let stored = load_checkpoint(make).await?;
+    match stored.as_ref().and_then(Completion::from_checkpoint) {
+        Some(_) => Ok(()),
+        None => Err(format!(
+            "after a completed run, load_checkpoint returned {}, not the completion marker",
+            describe(stored.as_ref())
+        )),
+    }
+}
+
+/// `clear_checkpoint` forgets the checkpoint and keeps the rows.
+async fn clears_checkpoint<R>(
+    make: &impl Fn() -> Box<dyn Sink>,
+    read_back: &impl Fn() -> R,
+    expected: &[Record],
+) -> Result<(), String>
+where
+    R: Future<Output = Result<Vec<Record>>>,
+{
+    let sink = make();
+    match AssertUnwindSafe(sink.clear_checkpoint(PIPELINE))
+        .catch_unwind()
+        .await
+    {
+        Err(_) => return Err("the sink panicked in clear_checkpoint".to_owned()),
+        Ok(Err(e)) => return Err(format!("clear_checkpoint failed: {e}")),
+        Ok(Ok(())) => {}
+    }
+    drop(sink);
+    if let Some(stored) = load_checkpoint(make).await? {
+        return Err(format!(
+            "after clear_checkpoint, load_checkpoint returned {}",
+            stored.as_value()
+        ));
+    }
+    all_stored(read_back, expected).await
 }
 
 /// After the failed run: the stored checkpoint and rows are those of the
@@ -151,11 +204,11 @@ fn resumed_remainder(
     checkpoint: &Checkpoint,
     remainder: usize,
 ) -> Result<(), String> {
-    if run.resumed_from.as_ref() != Some(checkpoint) {
+    if !matches!(&run.resume, Resume::Resumed { after } if after == checkpoint) {
         return Err(format!(
-            "the second run resumed from {}, expected the stored {}",
-            describe(run.resumed_from.as_ref()),
-            checkpoint.as_value()
+            "the second run did not resume after the stored {} (it says: {})",
+            checkpoint.as_value(),
+            run.resume
         ));
     }
     if run.progress.records_written != remainder as u64 {

@@ -231,6 +231,8 @@ enum Fault {
     SkipsEmptyPages,
     /// Drops the last record of every page.
     DropsLastRecord,
+    /// Does not implement `clear_checkpoint`.
+    CannotClear,
 }
 
 /// An in-memory sink; atomic unless it drops records.
@@ -290,6 +292,17 @@ impl Sink for MemorySink {
         Ok(stored.checkpoint.clone())
     }
 
+    async fn clear_checkpoint(&self, _pipeline: &str) -> Result<()> {
+        if self.fault == Fault::CannotClear {
+            return Err(FaucetError::Unsupported {
+                connector: "memory".to_owned(),
+                operation: "clearing a checkpoint".to_owned(),
+            });
+        }
+        self.stored.lock().unwrap().checkpoint = None;
+        Ok(())
+    }
+
     fn capabilities(&self) -> SinkCapabilities {
         match self.fault {
             Fault::DropsLastRecord => SinkCapabilities::default(),
@@ -312,7 +325,9 @@ async fn a_correct_atomic_sink_passes_every_check() {
         names::KEEPS_COMMITTED,
         names::WRITES_ALL,
         names::EXACTLY_ONCE,
+        names::COMPLETION,
         names::EMPTY_PAGE,
+        names::CLEARS,
     ] {
         passed(&report, check);
     }
@@ -324,7 +339,10 @@ async fn a_sink_that_starts_over_instead_of_resuming_fails_exactly_once() {
     // Everything is stored once in the end: only the resume check sees it.
     passed(&report, names::WRITES_ALL);
     let reason = failed(&report, names::EXACTLY_ONCE);
-    assert!(reason.contains("resumed from no checkpoint"), "{reason}");
+    assert!(
+        reason.contains("did not resume after the stored {\"next_page\":4}"),
+        "{reason}"
+    );
 }
 
 #[tokio::test]
@@ -336,6 +354,17 @@ async fn a_sink_that_skips_the_checkpoint_of_an_empty_page_fails() {
         reason.contains("\"conformance_empty_page\":true"),
         "{reason}"
     );
+    // The completion marker is such a page.
+    let reason = failed(&report, names::COMPLETION);
+    assert!(reason.contains("not the completion marker"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_sink_that_cannot_clear_its_checkpoint_fails() {
+    let report = check_memory_sink(Fault::CannotClear).await;
+    passed(&report, names::EMPTY_PAGE);
+    let reason = failed(&report, names::CLEARS);
+    assert!(reason.contains("clearing a checkpoint"), "{reason}");
 }
 
 #[tokio::test]
