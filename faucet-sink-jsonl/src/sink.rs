@@ -11,7 +11,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::config::JsonlSinkConfig;
 use crate::lock::RunLock;
-use crate::state::{CommitState, read_state, write_state};
+use crate::state::{CommitState, check_owner, clear, read_state, write_state};
 
 /// Appends records to a file (or stdout) as JSON Lines.
 ///
@@ -165,36 +165,6 @@ fn resume_from(
         )));
     }
     Ok((state.len, state.checkpoint))
-}
-
-/// Forgets the checkpoint, keeping the committed length (bytes past it
-/// are still rolled back by the next run), under the run lock.
-fn clear(config: &JsonlSinkConfig, pipeline: &str) -> Result<()> {
-    let state_path = config.state_path();
-    let _lock = RunLock::acquire(&state_path, pipeline)?;
-    let Some(state) = read_state(&state_path)? else {
-        return Ok(());
-    };
-    check_owner(&state, pipeline, &state_path)?;
-    write_state(
-        &state_path,
-        &CommitState::new(pipeline, state.len, None),
-        config.fsync,
-    )
-}
-
-fn check_owner(state: &CommitState, pipeline: &str, state_path: &Path) -> Result<()> {
-    if state.pipeline == pipeline {
-        return Ok(());
-    }
-    Err(FaucetError::config(
-        "state_path",
-        format!(
-            "{} belongs to pipeline `{}`, not `{pipeline}`; give each pipeline its own output",
-            state_path.display(),
-            state.pipeline
-        ),
-    ))
 }
 
 impl Output {
