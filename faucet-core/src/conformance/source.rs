@@ -36,6 +36,27 @@ impl SourceChecks {
 
 /// [`check_source_with`] with the default [`SourceChecks`]: the source must
 /// yield at least one record.
+///
+/// The source must be `'static`, as the registry needs to hold it as a
+/// `Box<dyn Source>`; one that borrows is refused at compile time:
+///
+/// ```compile_fail
+/// use faucet_core::connector::*;
+///
+/// struct Borrowing<'a>(&'a str);
+///
+/// #[async_trait]
+/// impl Source for Borrowing<'_> {
+///     async fn fetch(&self, _ctx: &SourceContext) -> Result<Vec<Record>> {
+///         Ok(vec![json!(self.0)])
+///     }
+/// }
+///
+/// # async fn check() {
+/// let name = String::from("borrowed");
+/// faucet_core::conformance::check_source(&Borrowing(&name)).await;
+/// # }
+/// ```
 pub async fn check_source<S: Source + ?Sized + 'static>(source: &S) -> ConformanceReport {
     check_source_with(source, SourceChecks::new()).await
 }

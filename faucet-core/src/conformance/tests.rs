@@ -219,6 +219,9 @@ fn accepted_panicking_and_non_config_errors_fail() {
 struct Stored {
     rows: Vec<Record>,
     checkpoint: Option<Checkpoint>,
+    /// Rows and checkpoint of [`Fault::CommitsOnlyAtFinish`] not yet stored.
+    pending: Vec<Record>,
+    pending_checkpoint: Option<Checkpoint>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,6 +236,9 @@ enum Fault {
     DropsLastRecord,
     /// Does not implement `clear_checkpoint`.
     CannotClear,
+    /// Keeps rows and checkpoints in memory until `finish(Completed)`: a
+    /// failed run loses everything, flushed or not.
+    CommitsOnlyAtFinish,
 }
 
 /// An in-memory sink; atomic unless it drops records.
@@ -276,6 +282,14 @@ impl Sink for MemorySink {
             let _ = ctx;
             return Ok(PageCommit::new(written, Durability::Rows));
         }
+        if self.fault == Fault::CommitsOnlyAtFinish {
+            let mut stored = self.stored.lock().unwrap();
+            stored.pending.extend_from_slice(&page.records);
+            if page.checkpoint.is_some() {
+                stored.pending_checkpoint = page.checkpoint.clone();
+            }
+            return Ok(PageCommit::new(page.records.len(), Durability::Buffered));
+        }
         let written = self.write_batch(&page.records).await?;
         let skip = self.fault == Fault::SkipsEmptyPages && page.records.is_empty();
         if page.checkpoint.is_some() && !skip {
@@ -290,6 +304,17 @@ impl Sink for MemorySink {
             *stored = Stored::default();
         }
         Ok(stored.checkpoint.clone())
+    }
+
+    async fn finish(&self, outcome: crate::RunOutcome) -> Result<()> {
+        let mut stored = self.stored.lock().unwrap();
+        let pending = std::mem::take(&mut stored.pending);
+        let checkpoint = stored.pending_checkpoint.take();
+        if outcome == crate::RunOutcome::Completed && checkpoint.is_some() {
+            stored.rows.extend(pending);
+            stored.checkpoint = checkpoint;
+        }
+        Ok(())
     }
 
     async fn clear_checkpoint(&self, _pipeline: &str) -> Result<()> {
@@ -416,4 +441,43 @@ fn contributing_shows_the_minimal_connectors_the_kit_passes() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn a_sink_that_loses_flushed_pages_on_failure_fails() {
+    let report = check_memory_sink(Fault::CommitsOnlyAtFinish).await;
+    let reason = failed(&report, names::KEEPS_COMMITTED);
+    assert!(
+        reason.contains("load_checkpoint returned no checkpoint, expected {\"next_page\":4}"),
+        "{reason}"
+    );
+}
+
+/// A source whose config schema has a property without a description.
+struct Undocumented;
+
+#[async_trait::async_trait]
+impl Source for Undocumented {
+    async fn fetch(&self, _ctx: &SourceContext) -> Result<Vec<Record>> {
+        Ok(vec![json!(1)])
+    }
+
+    fn config_schema(&self) -> Option<schemars::Schema> {
+        #[derive(schemars::JsonSchema)]
+        #[allow(dead_code)]
+        struct Config {
+            /// Documented.
+            documented: u64,
+            undocumented: u64,
+        }
+        Some(schemars::schema_for!(Config))
+    }
+}
+
+#[tokio::test]
+async fn a_schema_with_an_undocumented_property_fails() {
+    let report = check_source(&Undocumented).await;
+    let reason = failed(&report, names::SCHEMA);
+    assert_eq!(reason, "undocumented: #/properties/undocumented");
+    assert!(report.warnings.is_empty(), "{report}");
 }
