@@ -1,15 +1,20 @@
 //! Log output: to stderr, secrets masked, drawn above the progress bar.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use crate::{progress, secrets};
 
+/// What `-v` shows: information from everything, and the requests the
+/// HTTP connectors make (logged at debug, URLs redacted).
+const VERBOSE: &str = "info,faucet_source_rest=debug,faucet_common_http=debug";
+
 /// Installs the log subscriber: `RUST_LOG` when set, else `warn`, `info`
-/// (`-v`) or `debug` (`-vv`).
+/// with the HTTP connectors' requests (`-v`) or `debug` (`-vv`). Colour
+/// only on a terminal, and never when `NO_COLOR` is set.
 pub(crate) fn init(verbose: u8) {
     let default = match verbose {
         0 => "warn",
-        1 => "info",
+        1 => VERBOSE,
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -17,8 +22,18 @@ pub(crate) fn init(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(|| LogWriter)
+        .with_ansi(colour(
+            std::io::stderr().is_terminal(),
+            std::env::var_os("NO_COLOR"),
+        ))
         .with_target(false)
         .init();
+}
+
+/// Whether to colour log lines: on a terminal, unless `NO_COLOR` is set to
+/// anything but the empty string (<https://no-color.org>).
+fn colour(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 /// Writes each formatted log event to stderr with secrets masked.
@@ -34,5 +49,18 @@ impl Write for LogWriter {
 
     fn flush(&mut self) -> std::io::Result<()> {
         std::io::stderr().flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(colour(true, None));
+        assert!(colour(true, Some("".into())));
+        assert!(!colour(true, Some("1".into())));
+        assert!(!colour(false, None));
     }
 }

@@ -8,6 +8,15 @@ use faucet_core::{Checkpoint, Completion, Resume, RunOutcome, RunReport};
 pub(crate) fn render(report: &RunReport) -> String {
     let p = &report.progress;
     let mut out = String::new();
+    if closed_stdout(report) {
+        let _ = writeln!(
+            out,
+            "Stopped pipeline `{}`: standard output was closed ({} records committed)",
+            report.pipeline,
+            thousands(p.records_committed)
+        );
+        return out;
+    }
     let _ = writeln!(
         out,
         "{} pipeline `{}`",
@@ -103,6 +112,15 @@ pub(crate) fn utc(at_unix: u64) -> String {
         )
 }
 
+/// Whether the run failed because the reader of standard output went away
+/// (`faucet run … | head`): not worth a full summary.
+fn closed_stdout(report: &RunReport) -> bool {
+    report
+        .error
+        .as_ref()
+        .is_some_and(|e| e.message.contains("Broken pipe"))
+}
+
 fn headline(outcome: RunOutcome) -> &'static str {
     match outcome {
         RunOutcome::Completed => "Completed",
@@ -118,7 +136,7 @@ pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -22,6 +22,8 @@ fn version_and_help_work_on_every_command() {
         vec!["check"],
         vec!["schema"],
         vec!["connectors"],
+        vec!["state", "show"],
+        vec!["state", "reset"],
         vec!["init"],
         vec!["init", "pipeline"],
         vec!["init", "source"],
@@ -72,6 +74,23 @@ fn connectors_lists_sources_and_sinks_one_line_each() {
             "no description: {line}"
         );
     }
+    let out = faucet(dir.path())
+        .args(["connectors", "--format", "json"])
+        .output()
+        .unwrap();
+    let list: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    let names: Vec<(&str, &str)> = list
+        .iter()
+        .map(|c| (c["kind"].as_str().unwrap(), c["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        names,
+        [("source", "rest"), ("sink", "jsonl"), ("sink", "postgres")]
+    );
+    assert!(
+        list.iter()
+            .all(|c| c["description"].as_str().is_some_and(|d| !d.is_empty()))
+    );
 }
 
 fn schema_of(args: &[&str]) -> Value {
@@ -181,6 +200,28 @@ fn validate_reports_every_error_with_its_path_and_exits_2() {
         "extra: unknown key",
     ] {
         assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+    }
+    let out = faucet(dir.path())
+        .args(["validate", "--format", "json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["valid"], false);
+    let paths: Vec<&str> = doc["files"][0]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    for path in [
+        "source.pagination.kind",
+        "sink.commit_records",
+        "settings.channel_depth",
+        "extra",
+    ] {
+        assert!(paths.contains(&path), "{path} not in {paths:?}");
     }
 }
 

@@ -303,6 +303,22 @@ async fn check_prints_a_checklist_and_its_exit_code_says_whether_all_passed() {
         stderr(&result)
     );
     assert!(stdout(&result).contains("✗"), "{}", stdout(&result));
+
+    let mut cmd = faucet(dir.path());
+    cmd.args(["check", "--format", "json"]).arg(&down);
+    let result = output(cmd).await;
+    assert_eq!(result.status.code(), Some(1), "{}", stderr(&result));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&result)).unwrap();
+    assert_eq!(doc["passed"], false, "{doc:#}");
+    assert_eq!(doc["source"]["type"], "rest", "{doc:#}");
+    assert_eq!(doc["sink"]["type"], "jsonl", "{doc:#}");
+    let items = doc["source"]["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .any(|i| i["status"] == "failed" && i["reason"].is_string()),
+        "{doc:#}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -321,7 +337,7 @@ async fn sigterm_stops_like_ctrl_c() {
     assert!(log.contains("Interrupted pipeline `term`"), "{log}");
     let partial = jsonl_ids(&out);
     assert!(
-        partial.len() < 5_000 && partial.len() % 50 == 0,
+        partial.len() < 5_000 && partial.len().is_multiple_of(50),
         "{} records",
         partial.len()
     );

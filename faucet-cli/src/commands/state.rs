@@ -53,17 +53,16 @@ async fn stored(at: &Located) -> anyhow::Result<Option<(String, Checkpoint)>> {
     {
         return Ok(Some((format!("sink `{}`", at.file.sink.kind), checkpoint)));
     }
-    if let Some((dir, store)) = &at.store {
-        if let Some(checkpoint) = store
+    if let Some((dir, store)) = &at.store
+        && let Some(checkpoint) = store
             .load(name)
             .await
             .context("cannot read the state directory")?
-        {
-            return Ok(Some((
-                format!("state directory {}", dir.display()),
-                checkpoint,
-            )));
-        }
+    {
+        return Ok(Some((
+            format!("state directory {}", dir.display()),
+            checkpoint,
+        )));
     }
     Ok(None)
 }
@@ -134,6 +133,10 @@ pub(crate) async fn reset(args: &StateResetArgs, registry: &Registry) -> anyhow:
         eprintln!("Nothing changed.");
         return Ok(Exit::Failed);
     }
+    // Reading the checkpoint may have taken the pipeline's lock (as a run
+    // does): drop those connectors and clear through new ones.
+    drop(at);
+    let at = locate(&args.file, args.state.as_ref(), registry)?;
     let in_sink = place.starts_with("sink");
     match at.built.sink.clear_checkpoint(&name).await {
         Ok(()) => {}

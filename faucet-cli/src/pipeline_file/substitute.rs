@@ -76,15 +76,15 @@ impl<'a> Substituter<'a> {
             },
             _ => {}
         }
-        if let (Value::String(text), Some(key)) = (&*value, key) {
-            if secrets::is_secret_key(key) {
-                secrets::register(text);
-            }
+        if let (Value::String(text), Some(key)) = (&*value, key)
+            && secrets::is_secret_key(key)
+        {
+            secrets::register(text);
         }
-        if let Value::String(text) = &*value {
-            if let Some(password) = secrets::url_password(text) {
-                secrets::register(password);
-            }
+        if let Value::String(text) = &*value
+            && let Some(password) = secrets::url_password(text)
+        {
+            secrets::register(password);
         }
     }
 
