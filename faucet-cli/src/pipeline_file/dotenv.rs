@@ -1,36 +1,21 @@
-//! Reads `.env` files: `KEY=value` lines, `#` comments, optional `export`
-//! prefix and quotes.
+//! Reads `.env` files with `dotenvy`: `KEY=value` lines, `#` comments,
+//! `export` prefixes, single and double quotes, and `${NAME}` expansion
+//! from earlier lines and the environment.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 
-/// Variables defined in a `.env` file, in the order of the file (a later
-/// definition of a name wins).
+/// Variables defined in a `.env` file (a later definition of a name wins).
+/// The process environment is not changed.
 pub(crate) fn read(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read env file {}", path.display()))?;
-    parse(&text).with_context(|| format!("in env file {}", path.display()))
-}
-
-/// Parses the text of a `.env` file.
-pub(crate) fn parse(text: &str) -> anyhow::Result<BTreeMap<String, String>> {
     let mut vars = BTreeMap::new();
-    for (index, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
-        let Some((name, value)) = line.split_once('=') else {
-            bail!("line {}: expected `NAME=value`", index + 1);
-        };
-        let name = name.trim();
-        if !is_var_name(name) {
-            bail!("line {}: `{name}` is not a variable name", index + 1);
-        }
-        vars.insert(name.to_owned(), unquote(value.trim()));
+    let lines = dotenvy::from_path_iter(path)
+        .with_context(|| format!("cannot read env file {}", path.display()))?;
+    for item in lines {
+        let (name, value) = item.with_context(|| format!("in env file {}", path.display()))?;
+        vars.insert(name, value);
     }
     Ok(vars)
 }
@@ -45,43 +30,35 @@ pub(crate) fn is_var_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn unquote(value: &str) -> String {
-    for quote in ['"', '\''] {
-        if value.len() >= 2 && value.starts_with(quote) && value.ends_with(quote) {
-            let inner = &value[1..value.len() - 1];
-            return if quote == '"' {
-                inner.replace("\\n", "\n").replace("\\\"", "\"")
-            } else {
-                inner.to_owned()
-            };
-        }
-    }
-    // An unquoted value ends at a ` #` comment.
-    match value.find(" #") {
-        Some(at) => value[..at].trim_end().to_owned(),
-        None => value.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn parse(text: &str) -> anyhow::Result<BTreeMap<String, String>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".env");
+        std::fs::write(&path, text).unwrap();
+        read(&path)
+    }
+
     #[test]
-    fn parses_comments_exports_and_quotes() {
+    fn parses_comments_exports_quotes_and_expansion() {
         let vars = parse(
-            "# a comment\nexport TOKEN=abc\nURL=\"http://x/?a=1#b\"\nNAME='it''s' \nPLAIN=v # note\n\n",
+            "# a comment\nexport TOKEN=abc\nURL=\"http://x/?a=1#b\"\nP=\"/x\" # comment\n\
+             NAME='it s' \nPLAIN=v # note\nFULL=\"${URL}/more\"\n\n",
         )
         .unwrap();
         assert_eq!(vars["TOKEN"], "abc");
         assert_eq!(vars["URL"], "http://x/?a=1#b");
-        assert_eq!(vars["NAME"], "it''s");
+        assert_eq!(vars["P"], "/x");
+        assert_eq!(vars["NAME"], "it s");
         assert_eq!(vars["PLAIN"], "v");
+        assert_eq!(vars["FULL"], "http://x/?a=1#b/more");
     }
 
     #[test]
-    fn rejects_lines_without_equals_naming_the_line() {
-        let err = parse("A=1\noops\n").unwrap_err().to_string();
-        assert!(err.contains("line 2"), "{err}");
+    fn rejects_lines_without_equals_naming_the_file() {
+        let err = format!("{:#}", parse("A=1\noops\n").unwrap_err());
+        assert!(err.contains("in env file"), "{err}");
     }
 }
