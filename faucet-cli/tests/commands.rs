@@ -290,3 +290,41 @@ fn variables_come_from_dot_env_or_env_file_and_json_files_work() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("pipeline `j`"), "{}", stdout(&out));
 }
+
+#[test]
+fn a_variable_in_a_string_field_stays_a_string_whatever_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "typed.yaml",
+        "source:\n  type: rest\n  base_url: http://127.0.0.1:1\n  path: /x\n  records: data\n  \
+         auth:\n    kind: bearer\n    token: ${API_TOKEN}\n  \
+         pagination: {kind: page_number, size_param: per_page, size: 50}\n\
+         sink:\n  type: jsonl\n  path: out.jsonl\n  commit_records: ${COMMIT}\n",
+    );
+    for token in ["12345", "true", "1.5"] {
+        let out = faucet(dir.path())
+            .env("API_TOKEN", token)
+            .env("COMMIT", "100")
+            .arg("validate")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "API_TOKEN={token}: {}", stderr(&out));
+    }
+    // A number field still takes a number, and a string there is an error.
+    let out = faucet(dir.path())
+        .env("API_TOKEN", "1")
+        .env("PAGE", "50")
+        .env("COMMIT", "many")
+        .arg("validate")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("sink.commit_records: invalid type"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -1,8 +1,10 @@
 //! Building a pipeline file's connectors through the registry.
 
 use faucet_core::{FaucetError, Registry, Sink, Source};
+use serde_json::Value;
 
 use super::sections::{Sections, join};
+use super::substitute::Retyped;
 
 /// A pipeline file's source and sink, built (no I/O done yet).
 pub(crate) struct Connectors {
@@ -18,6 +20,7 @@ pub(crate) struct Connectors {
 pub(crate) fn build(
     sections: &Sections,
     registry: &Registry,
+    typed: &[Retyped],
     errors: &mut Vec<(String, String)>,
 ) -> Option<Connectors> {
     let clean = |prefix: &str, errors: &[(String, String)]| {
@@ -26,23 +29,79 @@ pub(crate) fn build(
             .any(|(path, _)| path == prefix || path.starts_with(&format!("{prefix}.")))
     };
     let source = match &sections.source {
-        Some(spec) if clean("source", errors) => registry
-            .build_source(&spec.kind, spec.config.clone())
+        Some(spec) if clean("source", errors) => {
+            retrying(spec.config.clone(), "source", typed, |config| {
+                registry.build_source(&spec.kind, config)
+            })
             .map_err(|e| errors.push(located("source", e)))
-            .ok(),
+            .ok()
+        }
         _ => None,
     };
     let sink = match &sections.sink {
-        Some(spec) if clean("sink", errors) => registry
-            .build_sink(&spec.kind, spec.config.clone())
+        Some(spec) if clean("sink", errors) => {
+            retrying(spec.config.clone(), "sink", typed, |config| {
+                registry.build_sink(&spec.kind, config)
+            })
             .map_err(|e| errors.push(located("sink", e)))
-            .ok(),
+            .ok()
+        }
         _ => None,
     };
     Some(Connectors {
         source: source?,
         sink: sink?,
     })
+}
+
+/// Builds a connector from `config`; when the config is refused because a
+/// number or boolean that an unquoted `${VAR}` produced stands where a
+/// string is wanted, puts the variable's text back and tries again. A
+/// `${VAR}` in a string field is a string, whatever the variable holds.
+fn retrying<T>(
+    mut config: Value,
+    section: &str,
+    typed: &[Retyped],
+    build: impl Fn(Value) -> Result<T, FaucetError>,
+) -> Result<T, FaucetError> {
+    let mut reverted = vec![false; typed.len()];
+    loop {
+        let err = match build(config.clone()) {
+            Ok(built) => return Ok(built),
+            Err(err) => err,
+        };
+        let FaucetError::Config { path, message } = &err else {
+            return Err(err);
+        };
+        if !message.contains("expected a string") {
+            return Err(err);
+        }
+        let at = join(section, path);
+        let culprit = typed.iter().enumerate().position(|(i, t)| {
+            !reverted[i]
+                && (t.path == at || t.path.starts_with(&format!("{at}.")))
+                && message.contains(&format!("`{}`", t.text))
+        });
+        let Some(i) = culprit else {
+            return Err(err);
+        };
+        reverted[i] = true;
+        let relative = &typed[i].path[section.len()..];
+        match config.pointer_mut(&pointer(relative)) {
+            Some(slot) => *slot = Value::String(typed[i].text.clone()),
+            None => return Err(err),
+        }
+    }
+}
+
+/// `.auth.token` or `.key[1]` as a JSON pointer (`/auth/token`, `/key/1`).
+fn pointer(path: &str) -> String {
+    path.replace('[', ".")
+        .replace(']', "")
+        .split('.')
+        .filter(|part| !part.is_empty())
+        .map(|part| format!("/{}", part.replace('~', "~0").replace('/', "~1")))
+        .collect()
 }
 
 /// An error as `(path in the file, message)`: a config error's path under

@@ -56,14 +56,16 @@ pub(crate) fn load(
             .ok()
             .or_else(|| dotenv.get(name).cloned())
     };
-    let mut errors: Vec<(String, String)> = Substituter::new(&lookup, &raw)
+    let substituter = Substituter::new(&lookup, &raw);
+    let mut errors: Vec<(String, String)> = substituter
         .apply(&mut value)
         .into_iter()
         .map(|e| (e.path, e.message))
         .collect();
+    let typed = substituter.into_typed();
     find_unfilled(&value, "", &mut errors);
     let sections = split(value, &mut errors);
-    let connectors = build(&sections, registry, &mut errors);
+    let connectors = build(&sections, registry, &typed, &mut errors);
     match (sections, connectors) {
         (
             Sections {

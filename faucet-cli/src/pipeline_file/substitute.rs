@@ -5,7 +5,9 @@
 //! always data: quotes, colons or `#` in a password cannot change the
 //! file's structure. A string that is exactly one unquoted reference (
 //! `per_page: ${PAGE_SIZE}`) takes the type its value would have in YAML,
-//! so numbers and booleans work; quote it (`'${TOKEN}'`) to keep a string.
+//! so numbers and booleans work; a field that wants a string gets the
+//! variable's text either way (`token: ${TOKEN}` with `TOKEN=12345` is the
+//! string `"12345"`), and quoting (`'${TOKEN}'`) always keeps a string.
 //! Inside a `{ … }` flow mapping YAML reads `{` as syntax, so references
 //! there must be quoted. `$${` writes a literal `${`.
 
@@ -29,6 +31,18 @@ pub(crate) struct SubstError {
 pub(crate) struct Substituter<'a> {
     lookup: &'a dyn Fn(&str) -> Option<String>,
     quoted: HashSet<String>,
+    typed: std::cell::RefCell<Vec<Retyped>>,
+}
+
+/// A value that an unquoted `${VAR}` turned into a number or boolean, with
+/// the text it came from: a field that wants a string gets the text back
+/// (see `build`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Retyped {
+    /// Dotted path of the value, e.g. `source.auth.token`.
+    pub(crate) path: String,
+    /// The substituted text, e.g. `12345`.
+    pub(crate) text: String,
 }
 
 impl<'a> Substituter<'a> {
@@ -38,6 +52,7 @@ impl<'a> Substituter<'a> {
         Self {
             lookup,
             quoted: quoted_references(raw),
+            typed: std::cell::RefCell::new(Vec::new()),
         }
     }
 
@@ -47,6 +62,11 @@ impl<'a> Substituter<'a> {
         let mut errors = Vec::new();
         self.walk(value, "", None, &mut errors);
         errors
+    }
+
+    /// The values that substitution made numbers or booleans.
+    pub(crate) fn into_typed(self) -> Vec<Retyped> {
+        self.typed.into_inner()
     }
 
     fn walk(&self, value: &mut Value, path: &str, key: Option<&str>, errors: &mut Vec<SubstError>) {
@@ -67,7 +87,15 @@ impl<'a> Substituter<'a> {
                 }
             }
             Value::String(text) => match self.expand(text, key) {
-                Ok(Some(new)) => *value = new,
+                Ok(Some((new, text))) => {
+                    if !new.is_string() {
+                        self.typed.borrow_mut().push(Retyped {
+                            path: path.to_owned(),
+                            text,
+                        });
+                    }
+                    *value = new
+                }
                 Ok(None) => {}
                 Err(message) => errors.push(SubstError {
                     path: path.to_owned(),
@@ -88,8 +116,9 @@ impl<'a> Substituter<'a> {
         }
     }
 
-    /// The new value of `text`, or `None` when it holds no reference.
-    fn expand(&self, text: &str, key: Option<&str>) -> Result<Option<Value>, String> {
+    /// The new value of `text` and its text, or `None` when it holds no
+    /// reference.
+    fn expand(&self, text: &str, key: Option<&str>) -> Result<Option<(Value, String)>, String> {
         if !text.contains('$') {
             return Ok(None);
         }
@@ -117,9 +146,9 @@ impl<'a> Substituter<'a> {
         out.push_str(rest);
         let whole = references == 1 && text.starts_with("${") && text.ends_with('}');
         if whole && !self.quoted.contains(text) {
-            return Ok(Some(typed_scalar(out)));
+            return Ok(Some((typed_scalar(out.clone()), out)));
         }
-        Ok(Some(Value::String(out)))
+        Ok(Some((Value::String(out.clone()), out)))
     }
 
     /// The value of one `NAME` or `NAME:-default` reference.
