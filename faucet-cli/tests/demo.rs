@@ -74,4 +74,32 @@ async fn demo_loads_into_postgres_when_given_a_url() {
         .await
         .unwrap();
     assert_eq!(row.get::<_, i64>(0), 1_500);
+    let demo = dir.path().join("faucet-demo");
+    let file = std::fs::read_to_string(demo.join("pipeline.yaml")).unwrap();
+    assert!(file.contains("url: ${DATABASE_URL}"), "{file}");
+    assert!(
+        !file.contains(schema.url()),
+        "the URL is in the pipeline file:\n{file}"
+    );
+    let env = demo.join(".env");
+    assert_eq!(
+        std::fs::read_to_string(&env).unwrap(),
+        format!("DATABASE_URL='{}'\n", schema.url())
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&env).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{mode:o}");
+    // The written pair runs as it is: a rerun upserts the same rows.
+    let mut cmd = faucet(dir.path());
+    cmd.args(["run", "--restart", "--env-file"])
+        .arg(&env)
+        .arg(demo.join("pipeline.yaml"));
+    let rerun = output(cmd).await;
+    // The sample API stopped with the demo: the rerun cannot reach it,
+    // but it must get past loading the file and its `.env`.
+    assert!(
+        !stderr(&rerun).contains("DATABASE_URL"),
+        "{}",
+        stderr(&rerun)
+    );
 }

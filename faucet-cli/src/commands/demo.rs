@@ -35,14 +35,17 @@ pub(crate) async fn run(args: DemoArgs, registry: &faucet_core::Registry) -> any
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("cannot create {}", args.dir.display()))?;
     let output = args.dir.join("records.jsonl");
-    let postgres = args
-        .postgres
-        .as_deref()
-        .map(|url| (url, args.schema.as_str()));
+    let postgres = args.postgres.as_deref().map(|_| args.schema.as_str());
     let text = pipeline_text(&server.url(), postgres, &output);
     let path = args.dir.join("pipeline.yaml");
     std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
-    let (file, built) = pipeline_file::load(&path, &LoadOptions::default(), registry)?;
+    let mut options = LoadOptions::default();
+    if let Some(url) = &args.postgres {
+        let env_file = args.dir.join(".env");
+        write_env_file(&env_file, url)?;
+        options.env_file = Some(env_file);
+    }
+    let (file, built) = pipeline_file::load(&path, &options, registry)?;
     if args.postgres.is_none() {
         start_fresh(&output)?;
     }
@@ -73,10 +76,12 @@ pub(crate) async fn run(args: DemoArgs, registry: &faucet_core::Registry) -> any
 }
 
 /// The demo's pipeline file.
-fn pipeline_text(base_url: &str, postgres: Option<(&str, &str)>, output: &Path) -> String {
+/// `postgres` is the schema of the table when the sink is PostgreSQL; the
+/// database URL stays out of the file, in `.env` beside it.
+fn pipeline_text(base_url: &str, postgres: Option<&str>, output: &Path) -> String {
     let sink = match postgres {
-        Some((url, schema)) => format!(
-            "sink:\n  type: postgres\n  url: \"{url}\"\n  schema: \"{schema}\"\n  table: faucet_demo\n  \
+        Some(schema) => format!(
+            "sink:\n  type: postgres\n  url: ${{DATABASE_URL}}\n  schema: \"{schema}\"\n  table: faucet_demo\n  \
              mode: upsert\n  key: [id]\n"
         ),
         None => format!("sink:\n  type: jsonl\n  path: \"{}\"\n", output.display()),
@@ -92,6 +97,28 @@ fn pipeline_text(base_url: &str, postgres: Option<(&str, &str)>, output: &Path) 
             "JSON Lines"
         }
     )
+}
+
+/// Writes `DATABASE_URL='url'` to `path`, readable by its owner only: the
+/// URL may hold a password. A `'` in the URL is written percent-encoded
+/// (`%27`), which PostgreSQL decodes to the same URL.
+fn write_env_file(path: &Path, url: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    let mut file = open
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    let line = format!("DATABASE_URL='{}'\n", url.replace('\'', "%27"));
+    file.write_all(line.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Removes the output of an earlier demo and its state, so the demo
@@ -122,8 +149,13 @@ fn next_steps(path: &Path, postgres: bool, output: &Path) -> String {
     };
     format!(
         "\n{wrote}\nNext: copy {} and point `base_url` at your API (the sample API stops with the demo); \
-         `faucet init pipeline --source rest --sink postgres` writes a commented starting point.",
-        path.display()
+         `faucet init pipeline --source rest --sink postgres` writes a commented starting point.{}",
+        path.display(),
+        if postgres {
+            "\nThe database URL is in .env beside the pipeline file (readable by you only): keep it out of version control."
+        } else {
+            ""
+        }
     )
 }
 
@@ -139,14 +171,11 @@ mod tests {
             "{text}"
         );
         assert!(text.lines().count() <= 14, "{text}");
-        let text = pipeline_text(
-            "http://127.0.0.1:1",
-            Some(("postgresql://u:p@h/db", "public")),
-            Path::new("x"),
-        );
+        let text = pipeline_text("http://127.0.0.1:1", Some("public"), Path::new("x"));
         assert!(
             text.contains("type: postgres") && text.contains("mode: upsert"),
             "{text}"
         );
+        assert!(text.contains("url: ${DATABASE_URL}\n"), "{text}");
     }
 }
