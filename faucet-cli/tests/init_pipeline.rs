@@ -13,6 +13,8 @@ fn fill(key: &str) -> &'static str {
         "url" => "postgresql://loader@127.0.0.1:5432/warehouse",
         "table" => "users",
         "path" => "out.jsonl",
+        "records" => "data",
+        "pagination.kind" => "none",
         other => panic!("no test value for the placeholder of `{other}`"),
     }
 }
@@ -45,6 +47,13 @@ fn init_pipeline_writes_a_file_that_validates_once_filled_in() {
             "{}",
             stderr(&out)
         );
+        for key in ["source.path", "source.records", "source.pagination.kind"] {
+            assert!(
+                stderr(&out).contains(&format!("{key}: still the placeholder")),
+                "{key}: {}",
+                stderr(&out)
+            );
+        }
         let filled = text
             .split("\"FILL IN: ")
             .enumerate()

@@ -33,6 +33,14 @@ pub(crate) fn run(args: &InitPipelineArgs, registry: &Registry) -> anyhow::Resul
     Ok(Exit::Ok)
 }
 
+/// Optional keys of built-in connectors that a real pipeline sets: written
+/// live with a placeholder, so the file does not run until they are filled.
+const LIVE: &[(ConnectorKind, &str, &[&str])] = &[(
+    ConnectorKind::Source,
+    "rest",
+    &["path", "records", "pagination"],
+)];
+
 /// The pipeline file text for `source` → `sink`.
 pub(crate) fn render(registry: &Registry, source: &str, sink: &str) -> anyhow::Result<String> {
     let mut out = String::new();
@@ -89,7 +97,11 @@ fn section(
     let schema = registry.schema(kind, name)?.to_value();
     let _ = writeln!(out, "{kind}:");
     let _ = writeln!(out, "  type: {name}\n");
-    write_properties(out, &schema, &schema, 2);
+    let live = LIVE
+        .iter()
+        .find(|(k, n, _)| *k == kind && *n == name)
+        .map_or(&[][..], |(_, _, keys)| keys);
+    write_properties(out, &schema, &schema, 2, live);
     Ok(())
 }
 

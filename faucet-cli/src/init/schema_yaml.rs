@@ -9,8 +9,16 @@ use serde_json::{Map, Value};
 use crate::pipeline_file::PLACEHOLDER;
 
 /// Writes the properties of `schema` at `indent` spaces. `root` holds the
-/// `$defs` that references point into.
-pub(crate) fn write_properties(out: &mut String, schema: &Value, root: &Value, indent: usize) {
+/// `$defs` that references point into. Optional properties named in `live`
+/// are written uncommented with a placeholder, like required ones: a real
+/// pipeline sets them.
+pub(crate) fn write_properties(
+    out: &mut String,
+    schema: &Value,
+    root: &Value,
+    indent: usize,
+    live: &[&str],
+) {
     let schema = resolve(schema, root);
     let Some(Value::Object(props)) = schema.get("properties") else {
         return;
@@ -21,22 +29,33 @@ pub(crate) fn write_properties(out: &mut String, schema: &Value, root: &Value, i
         .map(|r| r.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
     for (name, prop) in props {
-        write_property(
-            out,
-            name,
-            prop,
-            required.contains(&name.as_str()),
-            root,
-            indent,
-        );
+        let need = if required.contains(&name.as_str()) {
+            Need::Required
+        } else if live.contains(&name.as_str()) {
+            Need::Live
+        } else {
+            Need::Optional
+        };
+        write_property(out, name, prop, need, root, indent);
     }
+}
+
+/// How a property is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    /// Live, with a placeholder, marked `# required`.
+    Required,
+    /// Live, with a placeholder, marked `# set this`.
+    Live,
+    /// Commented out with its default.
+    Optional,
 }
 
 fn write_property(
     out: &mut String,
     name: &str,
     prop: &Value,
-    required: bool,
+    need: Need,
     root: &Value,
     indent: usize,
 ) {
@@ -53,7 +72,21 @@ fn write_property(
     if let Some(choices) = choices(resolved, root) {
         let _ = writeln!(out, "{pad}# One of: {choices}.");
     }
-    if !required {
+    if need == Need::Live {
+        match tag_key(resolved, root) {
+            Some(tag) => {
+                let _ = writeln!(
+                    out,
+                    "{pad}{name}:   # set this\n{pad}  {tag}: \"{PLACEHOLDER}: {name}.{tag}\"\n"
+                );
+            }
+            None => {
+                let _ = writeln!(out, "{pad}{name}: \"{PLACEHOLDER}: {name}\"   # set this\n");
+            }
+        }
+        return;
+    }
+    if need == Need::Optional {
         let shown = prop
             .get("default")
             .map_or_else(|| "…".to_owned(), |d| d.to_string());
@@ -63,7 +96,7 @@ fn write_property(
     let is_object = resolved.get("properties").is_some();
     if is_object {
         let _ = writeln!(out, "{pad}{name}:   # required");
-        write_properties(out, resolved, root, indent + 2);
+        write_properties(out, resolved, root, indent + 2, &[]);
     } else {
         let _ = writeln!(out, "{pad}{name}: \"{PLACEHOLDER}: {name}\"   # required\n");
     }
@@ -100,6 +133,19 @@ fn choices(schema: &Value, root: &Value) -> Option<String> {
         })
         .collect();
     (!names.is_empty()).then(|| join_values(names.iter()))
+}
+
+/// The name of the tag property (`kind`) of a tagged union, if the schema
+/// is one.
+fn tag_key(schema: &Value, root: &Value) -> Option<String> {
+    let variants = schema.get("oneOf").or_else(|| schema.get("anyOf"))?;
+    let first = resolve(variants.as_array()?.first()?, root);
+    first
+        .get("properties")?
+        .as_object()?
+        .iter()
+        .find(|(_, p)| p.get("const").is_some() || p.get("enum").is_some())
+        .map(|(key, _)| key.clone())
 }
 
 /// The `const` of a variant's tag property (`kind: cursor`), if any.
@@ -161,7 +207,7 @@ mod tests {
             "$defs": {"Mode": {"oneOf": [{"const": "append"}, {"const": "upsert"}]}}
         });
         let mut out = String::new();
-        write_properties(&mut out, &schema, &schema, 2);
+        write_properties(&mut out, &schema, &schema, 2, &[]);
         assert!(
             out.contains("  # Where to connect.\n  url: \"FILL IN: url\"   # required"),
             "{out}"
