@@ -257,7 +257,11 @@ pub(crate) struct InitCrateArgs {
     #[arg(long, value_name = "DIR")]
     pub(crate) dir: Option<PathBuf>,
 
-    /// Depend on a local faucet-core checkout instead of crates.io.
+    /// The faucet checkout to depend on by path (its root, or its
+    /// `faucet-core` directory). Default: the checkout this `faucet` was
+    /// built from, when it is still there; else faucet's git repository.
+    /// (faucet's crates are not on crates.io under these names yet: the
+    /// `faucet-core` there is an unrelated crate.)
     #[arg(long, value_name = "PATH")]
     pub(crate) core_path: Option<PathBuf>,
 }

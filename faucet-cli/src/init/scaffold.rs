@@ -24,8 +24,8 @@ pub(crate) fn run(args: &InitCrateArgs, role: Role) -> anyhow::Result<Exit> {
         ))
         .into());
     }
-    let core = core_dependency(args.core_path.as_deref())?;
-    let vars = variables(&args.name, &crate_name, role, core);
+    let origin = origin(args.core_path.as_deref())?;
+    let vars = variables(&args.name, &crate_name, role, &origin);
     for (path, template) in templates::files(role) {
         let target = dir.join(path);
         if let Some(parent) = target.parent() {
@@ -36,9 +36,10 @@ pub(crate) fn run(args: &InitCrateArgs, role: Role) -> anyhow::Result<Exit> {
             .with_context(|| format!("cannot write {}", target.display()))?;
     }
     eprintln!(
-        "Created {} in {}. Next: `cd {} && cargo test`.",
+        "Created {} in {}, depending on faucet {}. Next: `cd {} && cargo test`.",
         crate_name,
         dir.display(),
+        origin.describe(),
         dir.display()
     );
     Ok(Exit::Ok)
@@ -60,31 +61,73 @@ fn check_name(name: &str) -> Result<(), UsageError> {
     }
 }
 
-/// The faucet-core dependency, from crates.io or a local checkout.
-fn core_dependency(core_path: Option<&Path>) -> anyhow::Result<String> {
-    let version = env!("CARGO_PKG_VERSION");
+/// faucet's git repository, for scaffolds made away from a checkout.
+const GIT: &str = "https://github.com/faucet-rs/faucet";
+
+/// Where the scaffold's faucet crates come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// A local checkout: its root directory.
+    Path(PathBuf),
+    /// faucet's git repository.
+    Git,
+}
+
+impl Origin {
+    /// The dependency fields for faucet crate `name` (e.g. `faucet-core`).
+    pub(crate) fn fields(&self, name: &str) -> String {
+        match self {
+            Self::Path(root) => {
+                let path = root.join(name).display().to_string().replace('\\', "/");
+                format!("path = \"{path}\"")
+            }
+            Self::Git => format!("git = \"{GIT}\""),
+        }
+    }
+
+    /// For the message and the README.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Self::Path(root) => format!("by path, from the faucet checkout at {}", root.display()),
+            Self::Git => format!("from git ({GIT})"),
+        }
+    }
+}
+
+/// `--core-path` (a checkout or its `faucet-core`), else the checkout this
+/// binary was built from if it is still there, else git.
+pub(crate) fn origin(core_path: Option<&Path>) -> anyhow::Result<Origin> {
     let Some(path) = core_path else {
-        return Ok(format!("version = \"{version}\""));
+        let built_from = Path::new(env!("CARGO_MANIFEST_DIR")).parent();
+        return Ok(match built_from {
+            Some(root) if root.join("faucet-core/Cargo.toml").is_file() => {
+                Origin::Path(root.to_path_buf())
+            }
+            _ => Origin::Git,
+        });
     };
     let path = path
         .canonicalize()
         .map_err(|e| UsageError(format!("--core-path {}: {e}", path.display())))?;
-    if !path.join("Cargo.toml").is_file() {
+    let root = if path.join("faucet-core/Cargo.toml").is_file() {
+        path
+    } else if path.join("Cargo.toml").is_file() && path.ends_with("faucet-core") {
+        path.parent().map(Path::to_path_buf).unwrap_or(path)
+    } else {
         return Err(UsageError(format!(
-            "--core-path {}: no Cargo.toml there",
+            "--core-path {}: neither a faucet checkout nor its faucet-core directory",
             path.display()
         ))
         .into());
-    }
-    let path = path.display().to_string().replace('\\', "/");
-    Ok(format!("path = \"{path}\", version = \"{version}\""))
+    };
+    Ok(Origin::Path(root))
 }
 
 fn variables(
     name: &str,
     crate_name: &str,
     role: Role,
-    core: String,
+    origin: &Origin,
 ) -> Vec<(&'static str, String)> {
     let type_name: String = name
         .split('-')
@@ -107,7 +150,9 @@ fn variables(
         ("role", role.as_str().to_owned()),
         ("Role", role_title.to_owned()),
         ("Type", type_name),
-        ("core", core),
+        ("core", origin.fields("faucet-core")),
+        ("cli", origin.fields("faucet-cli")),
+        ("origin", origin.describe()),
         ("io_file", io_file.to_owned()),
     ]
 }
@@ -123,12 +168,7 @@ mod tests {
         for bad in ["", "GitHub", "2x", "a_b", "a-", "a b"] {
             assert!(check_name(bad).is_err(), "{bad:?} accepted");
         }
-        let vars = variables(
-            "my-api",
-            "faucet-source-my-api",
-            Role::Source,
-            String::new(),
-        );
+        let vars = variables("my-api", "faucet-source-my-api", Role::Source, &Origin::Git);
         assert!(vars.contains(&("Type", "MyApi".to_owned())));
         assert!(vars.contains(&("snake_crate", "faucet_source_my_api".to_owned())));
     }

@@ -3,15 +3,17 @@
 use super::Role;
 
 /// `(path in the crate, template)` for every file of a crate of `role`.
-pub(crate) fn files(role: Role) -> [(&'static str, &'static str); 6] {
+pub(crate) fn files(role: Role) -> [(&'static str, &'static str); 7] {
     let common = [
         ("Cargo.toml", include_str!("templates/Cargo.toml.tmpl")),
         ("README.md", include_str!("templates/README.md.tmpl")),
+        ("src/main.rs", include_str!("templates/main.rs.tmpl")),
     ];
     match role {
         Role::Source => [
             common[0],
             common[1],
+            common[2],
             ("src/lib.rs", include_str!("templates/source_lib.rs.tmpl")),
             (
                 "src/config.rs",
@@ -29,6 +31,7 @@ pub(crate) fn files(role: Role) -> [(&'static str, &'static str); 6] {
         Role::Sink => [
             common[0],
             common[1],
+            common[2],
             ("src/lib.rs", include_str!("templates/sink_lib.rs.tmpl")),
             (
                 "src/config.rs",
@@ -66,6 +69,8 @@ mod tests {
             "Role",
             "Type",
             "core",
+            "cli",
+            "origin",
             "io_file",
         ];
         for role in [Role::Source, Role::Sink] {
