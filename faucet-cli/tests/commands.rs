@@ -328,3 +328,27 @@ fn a_variable_in_a_string_field_stays_a_string_whatever_it_holds() {
         stderr(&out)
     );
 }
+
+#[test]
+fn validate_lists_every_mistake_in_one_connector_at_its_full_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "many.yaml",
+        "source:\n  type: rest\n  base_url: http://127.0.0.1:1\n  \
+         pagination: {kind: page_number, size_param: per_page, size: ten}\n  \
+         auth: {kind: bearer, tokn: abc}\n\
+         sink: {type: jsonl, path: out.jsonl}\n",
+    );
+    let out = validate(dir.path(), &file);
+    assert_eq!(out.status.code(), Some(2));
+    let text = stderr(&out);
+    for expected in [
+        "has 3 errors",
+        "source.pagination.size: invalid type: string \"ten\", expected u64",
+        "source.auth.tokn: unknown field `tokn`",
+        "source.auth.token: missing field `token`",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+    }
+}

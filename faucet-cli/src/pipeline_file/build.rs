@@ -3,6 +3,7 @@
 use faucet_core::{FaucetError, Registry, Sink, Source};
 use serde_json::Value;
 
+use super::every_error::build_all;
 use super::sections::{Sections, join};
 use super::substitute::Retyped;
 
@@ -30,21 +31,23 @@ pub(crate) fn build(
     };
     let source = match &sections.source {
         Some(spec) if clean("source", errors) => {
-            retrying(spec.config.clone(), "source", typed, |config| {
-                registry.build_source(&spec.kind, config)
-            })
-            .map_err(|e| errors.push(located("source", e)))
-            .ok()
+            let build = |config| {
+                retrying(config, "source", typed, |config| {
+                    registry.build_source(&spec.kind, config)
+                })
+            };
+            build_all(spec.config.clone(), "source", build, errors)
         }
         _ => None,
     };
     let sink = match &sections.sink {
         Some(spec) if clean("sink", errors) => {
-            retrying(spec.config.clone(), "sink", typed, |config| {
-                registry.build_sink(&spec.kind, config)
-            })
-            .map_err(|e| errors.push(located("sink", e)))
-            .ok()
+            let build = |config| {
+                retrying(config, "sink", typed, |config| {
+                    registry.build_sink(&spec.kind, config)
+                })
+            };
+            build_all(spec.config.clone(), "sink", build, errors)
         }
         _ => None,
     };
@@ -95,7 +98,7 @@ fn retrying<T>(
 }
 
 /// `.auth.token` or `.key[1]` as a JSON pointer (`/auth/token`, `/key/1`).
-fn pointer(path: &str) -> String {
+pub(crate) fn pointer(path: &str) -> String {
     path.replace('[', ".")
         .replace(']', "")
         .split('.')

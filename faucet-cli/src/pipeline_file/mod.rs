@@ -21,6 +21,7 @@
 
 mod build;
 mod dotenv;
+mod every_error;
 mod file_schema;
 mod load;
 mod placeholders;
