@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::demo_api::DemoApi;
 use anyhow::Context;
-use faucet_testkit::fixture::{FixtureConfig, FixtureServer};
 
 use super::run::{RunOptions, execute};
 use crate::cli::DemoArgs;
@@ -26,10 +26,7 @@ const LATENCY: Duration = Duration::from_millis(10);
 
 /// Runs the demo.
 pub(crate) async fn run(args: DemoArgs, registry: &faucet_core::Registry) -> anyhow::Result<Exit> {
-    let config = FixtureConfig::new(args.records)
-        .with_page_size(PAGE_SIZE)
-        .with_latency(LATENCY);
-    let server = FixtureServer::start(config)
+    let server = DemoApi::start(args.records, LATENCY)
         .await
         .context("cannot start the sample API on 127.0.0.1")?;
     std::fs::create_dir_all(&args.dir)
