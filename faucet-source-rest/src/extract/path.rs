@@ -90,7 +90,13 @@ impl JsonPath {
     /// Whether the path can select several values (a wildcard, slice,
     /// filter, union or descendant segment).
     pub(crate) fn is_multiple(&self) -> bool {
-        matches!(&self.kind, Kind::Full { singular: false, .. })
+        matches!(
+            &self.kind,
+            Kind::Full {
+                singular: false,
+                ..
+            }
+        )
     }
 
     /// The value at the path; the first one when it selects several.
@@ -262,7 +268,12 @@ mod tests {
 
     #[test]
     fn simple_paths_take_the_fast_path() {
-        for path in ["$.data.items[1].id", "data.items.1.id", "$['x y'][0]", "meta.next"] {
+        for path in [
+            "$.data.items[1].id",
+            "data.items.1.id",
+            "$['x y'][0]",
+            "meta.next",
+        ] {
             assert!(
                 matches!(JsonPath::parse(path).unwrap().kind, Kind::Simple(_)),
                 "{path}"
@@ -303,7 +314,10 @@ mod tests {
         assert_eq!(taken, json!([1, 2, 3]));
         assert_eq!(doc, json!({"data": null, "next": "x"}));
         let mut doc = json!({"pages": [[1], [2, 3]]});
-        let last = JsonPath::parse("$.pages[-1]").unwrap().take(&mut doc).unwrap();
+        let last = JsonPath::parse("$.pages[-1]")
+            .unwrap()
+            .take(&mut doc)
+            .unwrap();
         assert_eq!(last, json!([2, 3]));
     }
 }
