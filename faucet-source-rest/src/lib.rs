@@ -40,12 +40,15 @@
 //! the URL, status, content type and first bytes of the body.
 //!
 //! Paths (`records`, `cursor_path`, `has_more_path`, …) are RFC 9535
-//! JSONPath, evaluated by `serde_json_path`: chosen over `jsonpath-rust`
-//! and `jsonpath_lib` because it follows RFC 9535 exactly (it runs the
-//! compliance suite; `jsonpath_lib` is unmaintained and pre-RFC,
-//! `jsonpath-rust` has its own dialect), reports parse errors with a
-//! position, and works on `serde_json::Value` directly. Paths of names
-//! and non-negative indices, and the dotted shorthand (`meta.next`), take
+//! JSONPath, evaluated by `serde_json_path`. It implements RFC 9535 and
+//! runs the JSONPath compliance test suite in its own tests, parses once
+//! into a reusable query, reports parse errors with a position (so a bad
+//! path is a config error at its field), works on `serde_json::Value`
+//! directly, and gives each match's normalized location (which lets the
+//! records be moved out of the document). `jsonpath_lib` is unmaintained
+//! and predates the RFC; `jsonpath-rust` was not adopted because the
+//! above already covers every need. Paths of names and non-negative
+//! indices, and the dotted shorthand (`meta.next`), take
 //! a fast path of our own that moves records out without copying.
 //!
 //! # Example

@@ -1,9 +1,9 @@
 //! The `rel="next"` target of an RFC 8288 `Link` header.
 //!
-//! Kept hand-written: the one maintained crate for it (`parse_link_header`)
-//! parses every link into a map with a regex for each header, pulls in
-//! `regex` for a 25-line job, and offers nothing this needs beyond it
-//! (rel lists, quoted commas and case are handled here and tested).
+//! Kept hand-written: `parse_link_header` parses every link of the header
+//! into a map with a regex for what is one scan here, and offers nothing
+//! this needs beyond it (rel lists, quoted commas and case are handled
+//! here and tested).
 
 /// The `rel="next"` target of an RFC 8288 `Link` header, among any rels.
 pub(crate) fn link_next(header: &str) -> Option<String> {
