@@ -11,7 +11,7 @@
 
 use serde_json::Value;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Segment {
     /// An object key (also an array index when it is a number).
     Key(String),
@@ -77,6 +77,14 @@ impl JsonPath {
         })
     }
 
+    /// `$`: the whole document.
+    pub(crate) fn root() -> Self {
+        Self {
+            text: "$".to_owned(),
+            kind: Kind::Simple(Vec::new()),
+        }
+    }
+
     /// The path as written.
     pub(crate) fn as_str(&self) -> &str {
         &self.text
@@ -118,23 +126,52 @@ impl JsonPath {
     /// Moves the value at the path out of the document (leaving `null`),
     /// without copying it. For a path selecting several values, the first.
     pub(crate) fn take(&self, value: &mut Value) -> Option<Value> {
-        let located;
-        let segments = match &self.kind {
-            Kind::Simple(segments) => segments,
-            Kind::Full { query, .. } => {
-                let nodes = query.query_located(value);
-                let location = nodes.locations().next()?;
-                located = location
+        match &self.kind {
+            Kind::Simple(segments) => walk_mut(segments, value).map(Value::take),
+            Kind::Full { .. } => {
+                let first = self.locations(value).into_iter().next()?;
+                walk_mut(&first, value).map(Value::take)
+            }
+        }
+    }
+
+    /// Moves every value the path selects out of the document, in document
+    /// order. Values are moved, not copied, unless one selected value
+    /// contains another (`$..rows`), where both are copied.
+    pub(crate) fn take_all(&self, value: &mut Value) -> Vec<Value> {
+        let Kind::Full { .. } = &self.kind else {
+            return self.take(value).into_iter().collect();
+        };
+        let locations = self.locations(value);
+        let mut sorted: Vec<&Vec<Segment>> = locations.iter().collect();
+        sorted.sort();
+        if sorted.windows(2).any(|w| w[1].starts_with(w[0])) {
+            return self.get_all(value).into_iter().cloned().collect();
+        }
+        locations
+            .iter()
+            .filter_map(|at| walk_mut(at, value).map(Value::take))
+            .collect()
+    }
+
+    /// Where the selected values are, as owned segments.
+    fn locations(&self, value: &Value) -> Vec<Vec<Segment>> {
+        let Kind::Full { query, .. } = &self.kind else {
+            return Vec::new();
+        };
+        query
+            .query_located(value)
+            .locations()
+            .map(|location| {
+                location
                     .iter()
                     .map(|e| match e.as_index() {
                         Some(i) => Segment::Index(i),
                         None => Segment::Key(e.as_name().unwrap_or_default().to_owned()),
                     })
-                    .collect::<Vec<_>>();
-                &located
-            }
-        };
-        walk_mut(segments, value).map(Value::take)
+                    .collect()
+            })
+            .collect()
     }
 }
 

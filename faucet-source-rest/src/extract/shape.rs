@@ -21,7 +21,7 @@ pub(crate) enum RecordsSpec {
 
 impl Default for RecordsSpec {
     fn default() -> Self {
-        Self::Array(JsonPath::parse("$").unwrap_or_else(|_| unreachable!("`$` is valid")))
+        Self::Array(JsonPath::root())
     }
 }
 
@@ -45,7 +45,7 @@ pub(crate) fn take_records(spec: &RecordsSpec, doc: &mut Value) -> Result<Vec<Re
             )),
             None => Err(not_found(path, doc)),
         },
-        RecordsSpec::Each(path) => Ok(path.get_all(doc).into_iter().cloned().collect()),
+        RecordsSpec::Each(path) => Ok(path.take_all(doc)),
         RecordsSpec::Single(path) => {
             let found = if path.is_root() {
                 Some(doc.take())
