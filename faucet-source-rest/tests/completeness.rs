@@ -351,3 +351,28 @@ async fn one_object_as_one_record_must_be_explicit() {
     let out = run(&explicit, None).await.unwrap();
     assert_eq!(out.records, vec![json!({"ok": true})]);
 }
+
+#[tokio::test]
+async fn a_total_given_on_the_first_page_only_is_remembered_reconciled_and_announced() {
+    use futures::StreamExt;
+    let api = server(45).await;
+    let src = source(
+        &api,
+        json!({
+            "path": "/records/page", "records": "data", "query": {"total_first_only": "true"},
+            "pagination": {"kind": "page_number", "size_param": "per_page", "size": 10,
+                "stop": {"total_path": "total"}}
+        }),
+    );
+    let mut pages = src.stream_pages(SourceContext::new());
+    let (mut records, mut totals) = (Vec::new(), Vec::new());
+    while let Some(page) = pages.next().await {
+        let page = page.unwrap();
+        totals.push(page.expected_total);
+        records.extend(page.records);
+    }
+    assert_exactly(&records, 1..=45);
+    assert!(!totals.is_empty());
+    assert!(totals.iter().all(|t| *t == Some(45)), "{totals:?}");
+    assert_eq!(api.request_count(), 5, "the total bounds the pages");
+}
