@@ -376,3 +376,52 @@ async fn a_total_given_on_the_first_page_only_is_remembered_reconciled_and_annou
     assert!(totals.iter().all(|t| *t == Some(45)), "{totals:?}");
     assert_eq!(api.request_count(), 5, "the total bounds the pages");
 }
+
+#[tokio::test]
+async fn relative_next_links_are_followed_and_a_content_range_total_is_reconciled() {
+    let api = server(0).await;
+    let src = |records: u64, extra: u64| {
+        source(
+            &api,
+            json!({
+                "path": "/records/next", "records": "data",
+                "query": {"limit": "10", "records": records.to_string(), "relative_next": "true",
+                    "content_range": "true", "total_extra": extra.to_string()},
+                "pagination": {"kind": "next_url", "next_path": "links.next"}
+            }),
+        )
+    };
+    let first: Value = reqwest::get(format!(
+        "{}/records/next?limit=10&records=35&relative_next=true",
+        api.url()
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let link = first["links"]["next"].as_str().unwrap();
+    assert!(link.starts_with("/records/next?"), "{link}");
+    api.clear_log();
+
+    let out = run(&src(35, 0), None).await.unwrap();
+    assert_exactly(&out.records, 1..=35);
+    let next_queries: Vec<String> = api
+        .requests()
+        .iter()
+        .skip(1)
+        .map(|r| r.query.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(next_queries.len(), 3);
+    assert!(
+        next_queries.iter().all(|q| q.contains("offset=")),
+        "{next_queries:?}"
+    );
+
+    let err = run(&src(35, 1), None)
+        .await
+        .err()
+        .expect("must fail")
+        .to_string();
+    assert_mentions(&err, &["after 35 records", "announced 36", "total_headers"]);
+}
