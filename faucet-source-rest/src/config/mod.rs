@@ -115,7 +115,7 @@ fn default_concurrency() -> usize {
 }
 
 impl RestSourceConfig {
-    /// A config for `GET base_url + path`, whole body as records, no
+    /// A config for `GET base_url + path`, the body an array of records, no
     /// pagination, every other field at its default.
     pub fn new(base_url: impl Into<String>, path: impl Into<String>) -> Self {
         Self {
