@@ -10,7 +10,7 @@
 //! that completes, requests minus distinct queries is exactly the number
 //! of faulted responses.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
@@ -52,6 +52,7 @@ struct Case {
     _dir: tempfile::TempDir,
     file: std::path::PathBuf,
     out: std::path::PathBuf,
+    report: std::path::PathBuf,
 }
 
 impl Case {
@@ -62,6 +63,7 @@ impl Case {
         let src = source(&server);
         let p = pipeline::pipeline("faults", src.to_value(), pipeline::jsonl_sink(&out, 300));
         let file = write_pipeline(dir.path(), &p);
+        let report = dir.path().join("report.json");
         Self {
             server,
             style: src.style,
@@ -69,6 +71,7 @@ impl Case {
             _dir: dir,
             file,
             out,
+            report,
         }
     }
 
@@ -81,8 +84,32 @@ impl Case {
         );
     }
 
+    /// Runs `faucet run --report …`, so that [`Case::retries`] can read
+    /// the retries this run counted.
     async fn run(&self) -> Exit {
-        run_faucet(&self.file).await
+        let _ = std::fs::remove_file(&self.report);
+        let args = [
+            "run".as_ref(),
+            "--report".as_ref(),
+            self.report.as_os_str(),
+            self.file.as_os_str(),
+        ];
+        faucet(&args, &[]).await
+    }
+
+    /// The retries the last run reported, by cause.
+    fn retries(&self) -> BTreeMap<String, u64> {
+        let text = std::fs::read_to_string(&self.report)
+            .unwrap_or_else(|e| panic!("no run report at {}: {e}", self.report.display()));
+        let report: serde_json::Value = serde_json::from_str(&text).expect("the report is JSON");
+        serde_json::from_value(report["retries"].clone()).expect("retries map causes to counts")
+    }
+
+    /// Asserts the last run reported exactly `want` retries, by cause.
+    #[track_caller]
+    fn assert_retries(&self, what: &str, want: &[(&str, u64)]) {
+        let want: BTreeMap<String, u64> = want.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect();
+        assert_eq!(self.retries(), want, "{what}: retries by cause");
     }
 
     /// Responses the server answered with `status`.
@@ -165,12 +192,14 @@ impl Case {
     }
 
     /// The run must complete in one run, exactly once, having asked
-    /// again for exactly `faulted` requests (see [`Case::assert_requests`]).
-    async fn completes(&self, what: &str, faulted: usize) -> Exit {
+    /// again for exactly `faulted` requests (see [`Case::assert_requests`])
+    /// and reporting exactly the `retries` given, by cause.
+    async fn completes(&self, what: &str, faulted: usize, retries: &[(&str, u64)]) -> Exit {
         let exit = bounded(CASE_LIMIT, what, self.run()).await;
         assert_ok(&exit, what);
         self.assert_exactly_once(what);
         self.assert_requests(what, faulted);
+        self.assert_retries(what, retries);
         exit
     }
 
@@ -185,6 +214,8 @@ impl Case {
                 eprintln!("{what}: completed in one run");
                 self.assert_exactly_once(what);
                 self.assert_requests(what, 1);
+                let retried: u64 = self.retries().values().sum();
+                assert_eq!(retried, 1, "{what}: one retry, of the faulted page");
                 return first;
             }
             eprintln!("{what}: stopped with {}; rerunning", first.status);
@@ -251,20 +282,12 @@ fn status(status: u16, retry_after: Option<&str>) -> Fault {
     }
 }
 
-/// Lines of `stderr` where faucet says it retries after `cause`.
-fn retries_logged(stderr: &str, cause: &str) -> usize {
-    stderr
-        .lines()
-        .filter(|l| l.contains("retrying") && l.contains(cause))
-        .count()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_storm_without_retry_after_completes_exactly_once() {
     let case = Case::new(|s| source(s, Style::PageNumber)).await;
     case.inject(status(429, None), 3, 12);
     // Each of the 12 429s is asked again; nothing else is.
-    case.completes("429 storm", 12).await;
+    case.completes("429 storm", 12, &[("429", 12)]).await;
     assert_eq!(case.served(429), 12, "the storm was not served");
 }
 
@@ -272,7 +295,9 @@ async fn a_429_storm_without_retry_after_completes_exactly_once() {
 async fn a_429_storm_with_retry_after_completes_exactly_once() {
     let case = Case::new(|s| source(s, Style::PageNumber)).await;
     case.inject(status(429, Some("1")), 2, 4);
-    let exit = case.completes("429 storm with Retry-After", 4).await;
+    let exit = case
+        .completes("429 storm with Retry-After", 4, &[("429", 4)])
+        .await;
     assert_eq!(case.served(429), 4, "the storm was not served");
     // Every 429 asks for 1 s, so the run lasts at least 1 s (the four
     // waits may overlap, concurrency 4); ignoring Retry-After, the quick
@@ -317,7 +342,7 @@ async fn a_retry_after_beyond_the_limit_stops_cleanly_and_resumes() {
 async fn a_503_burst_completes_exactly_once() {
     let case = Case::new(|s| source(s, Style::PageNumber)).await;
     case.inject(status(503, None), 5, 10);
-    case.completes("503 burst", 10).await;
+    case.completes("503 burst", 10, &[("503", 10)]).await;
     assert_eq!(case.served(503), 10, "the burst was not served");
 }
 
@@ -329,21 +354,9 @@ async fn a_response_slower_than_the_timeout_is_retried() {
     let case = Case::new(|s| source(s, Style::PageNumber).with_timeout_secs(1)).await;
     case.inject(Fault::Delay { ms: 600_000 }, 4, 2);
     // A delayed response never completes, so it is never logged: the log
-    // holds only the answered requests, each page once.
-    let exit = case.completes(what, 0).await;
-    // Both delayed requests timed out and were retried, no other request.
-    assert_eq!(
-        retries_logged(&exit.stderr, "timed out"),
-        2,
-        "{what}: expected two retries after a timeout: {}",
-        exit.describe()
-    );
-    assert_eq!(
-        retries_logged(&exit.stderr, ""),
-        2,
-        "{what}: expected no other retry: {}",
-        exit.describe()
-    );
+    // holds only the answered requests, each page once, and the report
+    // says both delayed requests timed out and were retried.
+    let exit = case.completes(what, 0, &[("timeout", 2)]).await;
     // A timed-out request waited its full 1 s (the two may overlap).
     assert!(
         exit.wall >= Duration::from_secs(1),
@@ -357,7 +370,8 @@ async fn a_connection_dropped_mid_body_is_retried() {
     let case = Case::new(|s| source(s, Style::Offset)).await;
     case.inject(Fault::DropMidBody, 3, 3);
     // The three broken responses are logged (status 200) and asked again.
-    case.completes("connection dropped mid-body", 3).await;
+    case.completes("connection dropped mid-body", 3, &[("connection", 3)])
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -408,7 +422,7 @@ async fn a_repeated_last_page_is_not_written_twice() {
         let what = format!("repeated last page ({})", style.name());
         // Nothing is asked twice: the cursor chain stops at the last
         // page's cursor (pointing at itself) without asking it again.
-        case.completes(&what, 0).await;
+        case.completes(&what, 0, &[]).await;
         if style == Style::PageNumber {
             // The page past the end was asked for, and so served the last
             // page again.
