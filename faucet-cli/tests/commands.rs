@@ -345,8 +345,9 @@ fn validate_lists_every_mistake_in_one_connector_at_its_full_path() {
     let text = stderr(&out);
     for expected in [
         "has 3 errors",
-        "source.pagination.size: invalid type: string \"ten\", expected u64",
+        "source.pagination.size: invalid type: string \"ten\", expected u64 (line 4, column 57)",
         "source.auth.tokn: unknown field `tokn`",
+        "(line 5, column 24)",
         "source.auth.token: missing field `token`",
     ] {
         assert!(text.contains(expected), "{expected:?} not in:\n{text}");

@@ -8,6 +8,7 @@ use faucet_core::Registry;
 use serde_json::Value;
 
 use super::build::{Connectors, build};
+use super::locate::locate;
 use super::placeholders::find_unfilled;
 use super::sections::{Sections, split};
 use super::spec::{ConnectorSpec, Settings, StateSpec};
@@ -89,7 +90,7 @@ pub(crate) fn load(
         }
         _ => Err(FileErrors {
             file: path.display().to_string(),
-            errors,
+            errors: with_locations(&raw, errors),
         }),
     }
 }
@@ -102,6 +103,26 @@ fn parse_yaml(raw: &str) -> Result<Value, String> {
     yaml.apply_merge()
         .map_err(|e| format!("bad `<<` merge: {e}"))?;
     serde_json::to_value(yaml).map_err(|e| format!("not representable as JSON: {e}"))
+}
+
+/// Each message with the line and column of its path in `raw`, when
+/// found; a missing key is shown at its parent.
+fn with_locations(raw: &str, errors: Vec<(String, String)>) -> Vec<(String, String)> {
+    errors
+        .into_iter()
+        .map(|(path, message)| {
+            let at = locate(raw, &path).or_else(|| {
+                let parent = path.rsplit_once('.').map_or("", |(p, _)| p);
+                (message.starts_with("missing") && !parent.is_empty())
+                    .then(|| locate(raw, parent))
+                    .flatten()
+            });
+            match at {
+                Some((line, column)) => (path, format!("{message} (line {line}, column {column})")),
+                None => (path, message),
+            }
+        })
+        .collect()
 }
 
 fn read_dotenv(options: &LoadOptions) -> anyhow::Result<BTreeMap<String, String>> {

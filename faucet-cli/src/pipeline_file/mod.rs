@@ -24,6 +24,7 @@ mod dotenv;
 mod every_error;
 mod file_schema;
 mod load;
+mod locate;
 mod placeholders;
 mod sections;
 mod spec;
