@@ -64,13 +64,13 @@ impl HttpClient {
                 "must be at least 1",
             ));
         }
-        if let Some(rl) = &config.rate_limit {
-            if !(rl.requests_per_second > 0.0 && rl.requests_per_second.is_finite()) {
-                return Err(FaucetError::config(
-                    "http.rate_limit.requests_per_second",
-                    "must be a positive number",
-                ));
-            }
+        if let Some(rl) = &config.rate_limit
+            && !(rl.requests_per_second > 0.0 && rl.requests_per_second.is_finite())
+        {
+            return Err(FaucetError::config(
+                "http.rate_limit.requests_per_second",
+                "must be a positive number",
+            ));
         }
         let auth = Auth::new(auth, "auth")?;
         let timeout = Duration::from_secs(config.timeout_secs);
@@ -212,14 +212,14 @@ impl HttpClient {
         if attempt >= retry.max_attempts {
             return Err(err);
         }
-        if let Some(asked) = retry_after {
-            if asked > Duration::from_secs(retry.max_retry_after_secs) {
-                tracing::warn!(url = %url, asked_secs = asked.as_secs(), max_secs = retry.max_retry_after_secs, "Server asks for a longer wait than allowed");
-                return Err(FaucetError::RateLimited {
-                    url: url.to_owned(),
-                    retry_after: Some(asked),
-                });
-            }
+        if let Some(asked) = retry_after
+            && asked > Duration::from_secs(retry.max_retry_after_secs)
+        {
+            tracing::warn!(url = %url, asked_secs = asked.as_secs(), max_secs = retry.max_retry_after_secs, "Server asks for a longer wait than allowed");
+            return Err(FaucetError::RateLimited {
+                url: url.to_owned(),
+                retry_after: Some(asked),
+            });
         }
         if !self.inner.budget.try_take() {
             tracing::warn!(url = %url, budget = retry.budget, "Retry budget spent");

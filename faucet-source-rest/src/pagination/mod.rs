@@ -176,14 +176,13 @@ pub(crate) fn stop_reason(stop: &RestStopRules, facts: PageFacts) -> Option<&'st
 
 /// Raises `state.max` to `candidate` when it is newer.
 pub(crate) fn raise_max(state: &mut PartitionState, candidate: Option<Value>) {
-    if let Some(c) = candidate {
-        if state
+    if let Some(c) = candidate
+        && state
             .max
             .as_ref()
             .is_none_or(|m| crate::incremental::newer(&c, m))
-        {
-            state.max = Some(c);
-        }
+    {
+        state.max = Some(c);
     }
 }
 
