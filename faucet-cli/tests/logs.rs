@@ -65,3 +65,33 @@ async fn a_closed_stdout_ends_the_run_quietly_with_exit_0() {
     assert!(!log.contains("error"), "{log}");
     assert!(log.contains("standard output was closed"), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verbose_logs_show_each_requested_url_with_secrets_redacted() {
+    let server = FixtureServer::start(FixtureConfig::new(250)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    // A key sent in the query string must appear redacted, never in clear.
+    let text = rest_to_jsonl(&server.url(), 100, &out).replace(
+        "  records: data\n",
+        "  records: data\n  auth: {kind: api_key, name: api_key, value: s3cr3t-k3y, location: query}\n",
+    );
+    let file = write(dir.path(), "urls.yaml", &text);
+    let mut cmd = faucet(dir.path());
+    cmd.args(["-v", "run"]).arg(&file);
+    let result = output(cmd).await;
+    let log = stderr(&result);
+    assert!(result.status.success(), "{log}");
+    let fetched: Vec<&str> = log.lines().filter(|l| l.contains("Fetched")).collect();
+    // 250 records at 100 a page: pages 1, 2, 3 and the empty page 4.
+    for page in 1..=4 {
+        assert!(
+            fetched.iter().any(|l| l.contains(&format!("page={page}"))),
+            "no request of page {page} at -v:\n{log}"
+        );
+    }
+    assert!(
+        !log.contains("s3cr3t-k3y"),
+        "a secret reached the log:\n{log}"
+    );
+}

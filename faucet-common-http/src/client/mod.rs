@@ -150,6 +150,7 @@ impl HttpClient {
             drop(permit);
             let (err, retry_after, cause) = match outcome {
                 Ok(response) => {
+                    tracing::debug!(method = ?request.method, url = %url, attempt, bytes = response.body.len(), "Fetched");
                     inner.concurrency.on_success();
                     inner.rate.observe(&response.headers);
                     return Ok(response);
