@@ -250,6 +250,12 @@ pub(crate) fn redact_url(raw: &str) -> String {
     }
 }
 
+/// `name` as a quoted identifier, or `placeholder` when unknown.
+fn quoted_or(name: Option<&str>, placeholder: &str) -> String {
+    name.and_then(|n| Ident::new(n).ok())
+        .map_or_else(|| placeholder.to_owned(), |i| i.to_string())
+}
+
 /// Validated settings: names checked, defaults resolved.
 #[derive(Clone)]
 pub(crate) struct Settings {
@@ -274,6 +280,10 @@ pub(crate) struct Settings {
     pub(crate) connect_timeout: std::time::Duration,
     pub(crate) retries: u32,
     pub(crate) retry_backoff: std::time::Duration,
+    /// The connecting role, quoted, for GRANT hints.
+    pub(crate) role: String,
+    /// The database, quoted, for GRANT hints.
+    pub(crate) database: String,
 }
 
 impl Settings {
@@ -346,6 +356,8 @@ impl Settings {
             connect_timeout: std::time::Duration::from_secs(config.connect_timeout_secs.max(1)),
             retries: config.retries,
             retry_backoff: std::time::Duration::from_millis(config.retry_backoff_ms),
+            role: quoted_or(pg.get_user(), "<role>"),
+            database: quoted_or(pg.get_dbname().or(pg.get_user()), "<database>"),
             url: config.url,
             schema,
             table,

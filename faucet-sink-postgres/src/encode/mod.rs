@@ -11,7 +11,7 @@ use std::hash::{DefaultHasher, Hasher};
 use bytes::{BufMut, BytesMut};
 use serde_json::{Map, Value};
 
-use crate::config::{NulRule, TypeConflict};
+use crate::config::{NulRule, Settings, TypeConflict};
 use crate::schema::{Fit, PgType, fit, short};
 use crate::sql::Ident;
 pub(crate) use build::{build_layout, column_of, required_columns};
@@ -102,6 +102,24 @@ pub(crate) enum Encoded {
 /// A record position for messages: page and record index in the run.
 pub(crate) fn position(page: u64, index: usize) -> String {
     format!("page {page}, record {index}")
+}
+
+/// Refuses a page holding a record that is not a JSON object, unless
+/// `record_column` stores records whole: fields become columns, and a
+/// number, string, array or `null` has none.
+pub(crate) fn check_objects(s: &Settings, records: &[Value], page: u64) -> Result<(), String> {
+    if s.record_column.is_some() {
+        return Ok(());
+    }
+    match records.iter().position(|r| !r.is_object()) {
+        None => Ok(()),
+        Some(index) => Err(format!(
+            "{}: `{}` is not a JSON object, so it has no fields to load as columns; \
+             set `record_column: <column>` to store each record whole in one jsonb column",
+            position(page, index),
+            short(&records[index])
+        )),
+    }
 }
 
 impl Layout {

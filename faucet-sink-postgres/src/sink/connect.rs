@@ -82,6 +82,16 @@ fn is_transient(code: &str) -> bool {
 /// A sink error for a failed statement, naming what was being done and,
 /// for common permanent failures, what to change.
 pub(crate) fn pg_error(doing: &str, err: tokio_postgres::Error) -> FaucetError {
+    pg_error_granting(doing, err, "")
+}
+
+/// [`pg_error`] for a statement whose permission failure (SQLSTATE 42501)
+/// `grant` resolves: the message then says what to run.
+pub(crate) fn pg_error_granting(
+    doing: &str,
+    err: tokio_postgres::Error,
+    grant: &str,
+) -> FaucetError {
     let Some(db) = err.as_db_error() else {
         // No server answer: the connection broke.
         return FaucetError::Sink {
@@ -91,11 +101,11 @@ pub(crate) fn pg_error(doing: &str, err: tokio_postgres::Error) -> FaucetError {
         };
     };
     let code = db.code().code();
+    let denied = format!(" (to allow it: {grant})");
     let hint = match code {
         "23505" => " (a row with this key exists: use `mode: upsert` to update it)",
-        "42501" => {
-            " (grant the connecting role the privilege, or point the sink at a schema it owns)"
-        }
+        "42501" if !grant.is_empty() => &denied,
+        "42501" => " (the connecting role lacks the privilege named above)",
         "23502" => " (a key or NOT NULL column got no value)",
         _ => "",
     };

@@ -6,7 +6,7 @@
 use std::pin::Pin;
 
 use bytes::Bytes;
-use faucet_core::{Checkpoint, Durability, PageCommit, Result};
+use faucet_core::{Checkpoint, Completion, Durability, PageCommit, Result};
 use tokio_postgres::{Client, CopyInSink};
 
 use super::catalog;
@@ -30,6 +30,11 @@ pub(crate) struct Session {
     pub(super) txn: Option<Txn>,
     /// The last checkpoint known to be stored.
     pub(super) committed: Option<Checkpoint>,
+    /// What to GRANT when the state table refuses a read or write.
+    pub(super) state_grant: String,
+    /// Whether this session holds the pipeline's run lock (taken again
+    /// on every new connection).
+    pub(super) locked: bool,
 }
 
 /// The open transaction.
@@ -64,10 +69,14 @@ pub(super) enum Step {
 impl Session {
     /// Connects, creates the state table if missing, prepares the load
     /// table (replace mode) and reads its columns.
-    pub(crate) async fn open(s: &Settings, pipeline: &str) -> Result<Self> {
+    pub(crate) async fn open(s: &Settings, pipeline: &str, lock: bool) -> Result<Self> {
         let client = connect(s).await?;
         let state = QualifiedName::new(&s.state_schema, &s.state_table);
-        catalog::ensure_state_table(&client, &state).await?;
+        if lock {
+            super::lock::acquire(&client, &state, pipeline).await?;
+        }
+        catalog::ensure_state_table(&client, s, &state).await?;
+        let state_grant = super::grants::state_table(s, &state);
         let mut session = Self {
             client,
             pipeline: pipeline.to_owned(),
@@ -78,6 +87,8 @@ impl Session {
             layout: None,
             txn: None,
             committed: None,
+            state_grant,
+            locked: lock,
         };
         session.committed = session.load_checkpoint().await?;
         if s.mode == WriteMode::Replace {
@@ -88,13 +99,33 @@ impl Session {
         Ok(session)
     }
 
+    /// Rolls back what is open and releases the pipeline lock.
+    pub(crate) async fn release(mut self) {
+        self.rollback().await;
+        if self.locked {
+            let _ = self
+                .client
+                .batch_execute("SELECT pg_advisory_unlock_all()")
+                .await;
+        }
+    }
+
+    /// Replaces the connection after a failure, taking the run lock again.
+    pub(super) async fn reconnect(&mut self, s: &Settings) -> Result<()> {
+        self.client = connect(s).await?;
+        if self.locked {
+            super::lock::acquire(&self.client, &self.state, &self.pipeline).await?;
+        }
+        Ok(())
+    }
+
     /// A run that does not resume starts a fresh load table; a resumed run
     /// goes on filling the one its checkpoint belongs to.
     async fn prepare_replace(&self, s: &Settings) -> Result<()> {
         let resumes = self
             .committed
             .as_ref()
-            .is_some_and(|c| !c.as_value().is_null());
+            .is_some_and(|c| !c.as_value().is_null() && Completion::from_checkpoint(c).is_none());
         if resumes {
             return Ok(());
         }
@@ -117,7 +148,15 @@ impl Session {
 
     /// The pipeline's stored checkpoint.
     pub(crate) async fn load_checkpoint(&self) -> Result<Option<Checkpoint>> {
-        catalog::load_checkpoint(&self.client, &self.state, &self.pipeline).await
+        catalog::load_checkpoint(&self.client, &self.state, &self.pipeline, &self.state_grant).await
+    }
+
+    /// Deletes the pipeline's stored checkpoint.
+    pub(crate) async fn clear_checkpoint(&mut self) -> Result<()> {
+        catalog::clear_checkpoint(&self.client, &self.state, &self.pipeline, &self.state_grant)
+            .await?;
+        self.committed = None;
+        Ok(())
     }
 
     /// Encodes the page into the open transaction's `COPY` stream, and
