@@ -40,6 +40,17 @@ pub(crate) fn write_rows(s: &Settings, table: &QualifiedName) -> String {
     )
 }
 
+/// Creating upsert's staging table (a temporary copy of `table`'s
+/// columns, which reads its definition).
+pub(crate) fn stage(s: &Settings, table: &QualifiedName) -> String {
+    format!(
+        "{}; GRANT TEMPORARY ON DATABASE {} TO {} (PUBLIC has it by default)",
+        write_rows(s, table),
+        s.database,
+        s.role
+    )
+}
+
 /// Reading and writing the state table.
 pub(crate) fn state_table(s: &Settings, state: &QualifiedName) -> String {
     format!(

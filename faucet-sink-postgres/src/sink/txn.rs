@@ -189,7 +189,7 @@ impl Session {
             self.exec_logged(
                 merge::create_stage_sql(&self.load),
                 "creating the staging table",
-                &format!("GRANT TEMPORARY ON DATABASE {} TO {}", s.database, s.role),
+                &grants::stage(s, &self.load),
             )
             .await?;
             self.txn.as_mut().expect("a transaction is open").staged = true;
