@@ -99,6 +99,19 @@ mod tests {
     }
 
     #[test]
+    fn upsert_and_replace_are_idempotent_and_append_is_not() {
+        let idempotent = |mode: WriteMode| {
+            let mut config = PostgresSinkConfig::new("postgresql://h/db", "t");
+            config.mode = mode;
+            config.key = vec!["id".into()];
+            PostgresSink::new(config).unwrap().capabilities().idempotent
+        };
+        assert!(!idempotent(WriteMode::Append));
+        assert!(idempotent(WriteMode::Upsert));
+        assert!(idempotent(WriteMode::Replace));
+    }
+
+    #[test]
     fn registered_as_postgres_with_config_errors_naming_the_path() {
         let mut registry = Registry::new();
         register(&mut registry);

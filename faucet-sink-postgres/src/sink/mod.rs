@@ -4,6 +4,7 @@ mod catalog;
 mod connect;
 mod grants;
 mod lock;
+mod marker;
 pub(crate) mod merge;
 mod replay;
 mod session;

@@ -9,9 +9,9 @@ use bytes::Bytes;
 use faucet_core::{Checkpoint, Completion, Durability, PageCommit, Result};
 use tokio_postgres::{Client, CopyInSink};
 
-use super::catalog;
 use super::connect::{connect, pg_error};
 use super::replay::Attempts;
+use super::{catalog, marker};
 use crate::config::{Settings, WriteMode};
 use crate::encode::{DeadLetter, Layout, Staging};
 use crate::schema::plan::Column;
@@ -35,6 +35,10 @@ pub(crate) struct Session {
     /// Whether this session holds the pipeline's run lock (taken again
     /// on every new connection).
     pub(super) locked: bool,
+    /// The target table (in replace mode, the one swapped out).
+    pub(super) target: QualifiedName,
+    /// The pipeline the target's marker names, as last read or written.
+    pub(super) marker: Option<String>,
 }
 
 /// The open transaction.
@@ -46,6 +50,8 @@ pub(super) struct Txn {
     pub(super) bytes: u64,
     pub(super) staging: Staging,
     pub(super) checkpoint: Option<Checkpoint>,
+    /// Whether this transaction writes the table's marker.
+    pub(super) marks: bool,
     pub(super) dead: Vec<DeadLetter>,
     /// What the transaction did on the server, in order, to replay it on a
     /// new connection after a transient failure. Row chunks are shared
@@ -89,7 +95,25 @@ impl Session {
             committed: None,
             state_grant,
             locked: lock,
+            target: QualifiedName::new(&s.schema, &s.table),
+            marker: None,
         };
+        if lock {
+            session.marker = marker::read(
+                &session.client,
+                &session.state,
+                &session.target,
+                &session.state_grant,
+            )
+            .await?;
+            marker::warn_if_foreign(
+                &session.client,
+                &session.target,
+                session.marker.as_deref(),
+                pipeline,
+            )
+            .await;
+        }
         session.committed = session.load_checkpoint().await?;
         if s.mode == WriteMode::Replace {
             session.prepare_replace(s).await?;

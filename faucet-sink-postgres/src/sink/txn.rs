@@ -9,11 +9,11 @@ use faucet_core::{FaucetError, Result};
 use futures::SinkExt;
 use tokio_postgres::CopyInSink;
 
-use super::catalog;
 use super::connect::{pg_error, pg_error_granting};
 use super::grants;
 use super::merge::{self, STAGE};
 use super::session::{Session, Step, Txn};
+use super::{catalog, marker};
 use crate::config::{Settings, WriteMode};
 use crate::encode::{
     COPY_HEADER, COPY_TRAILER, DeadLetter, Encoded, build_layout, check_objects, column_of,
@@ -253,6 +253,9 @@ impl Session {
             return Err(CommitFailure::AtCommit { err, rejected });
         }
         let txn = self.txn.take().expect("a transaction is open");
+        if txn.marks {
+            self.marker = Some(self.pipeline.clone());
+        }
         if txn.checkpoint.is_some() {
             self.committed = txn.checkpoint;
         }
@@ -289,6 +292,20 @@ impl Session {
             tracing::warn!(table = %table, records = txn.dead.len(), "Records rejected");
             catalog::insert_dead_letters(&self.client, &table, &self.pipeline, &txn.dead).await?;
         }
+        let marks = self.locked && txn.rows > 0 && self.marker.as_ref() != Some(&self.pipeline);
+        if marks {
+            let (state, target) = (&self.state, &self.target);
+            marker::write(
+                &self.client,
+                state,
+                target,
+                &self.pipeline,
+                &self.state_grant,
+            )
+            .await?;
+        }
+        self.txn.as_mut().expect("a transaction is open").marks = marks;
+        let txn = self.txn.as_ref().expect("a transaction is open");
         if let Some(checkpoint) = &txn.checkpoint {
             catalog::save_checkpoint(
                 &self.client,
