@@ -12,8 +12,20 @@
 //! crashed run wrote after its last commit are removed and the source
 //! resumes right after the committed records: no record is lost or written
 //! twice. Commits happen every `commit_records` records (on a page that
-//! carries a checkpoint) and at the end of the run. Standard output cannot
-//! be rolled back, so runs to stdout are not resumable.
+//! carries a checkpoint, even one without records) and at the end of the
+//! run. Standard output cannot be rolled back, so runs to stdout are not
+//! resumable.
+//!
+//! # One run at a time, no silent duplicates
+//!
+//! A run holds an OS file lock on `<state file>.lock` from
+//! `load_checkpoint` to `finish`; a second run of the same output fails at
+//! once with [`FaucetError::AlreadyRunning`](faucet_core::FaucetError::AlreadyRunning),
+//! naming the holder's process id and start time. The sink appends, so it
+//! declares itself not idempotent: after a completed run the pipeline
+//! refuses to append everything again unless told to restart.
+//! [`Sink::clear_checkpoint`](faucet_core::Sink::clear_checkpoint) forgets
+//! the checkpoint and keeps the file.
 //!
 //! # Example
 //!
@@ -42,6 +54,7 @@
 //! ```
 
 mod config;
+mod lock;
 mod sink;
 mod state;
 

@@ -10,7 +10,8 @@ use faucet_core::serde_json;
 use tokio::io::AsyncWriteExt;
 
 use crate::config::JsonlSinkConfig;
-use crate::state::{CommitState, read_state, write_state};
+use crate::lock::RunLock;
+use crate::state::{CommitState, check_owner, clear, read_state, write_state};
 
 /// Appends records to a file (or stdout) as JSON Lines.
 ///
@@ -29,13 +30,16 @@ pub struct JsonlSink {
 /// An open output file and what is committed in it.
 #[derive(Debug)]
 struct Output {
+    /// Held for the run: no other run writes this output meanwhile.
+    _lock: RunLock,
     file: File,
     pipeline: String,
     /// Bytes in the file, committed or not.
     len: u64,
     /// Length recorded in the state file.
     committed_len: u64,
-    /// File length and checkpoint after the last page that had one.
+    /// File length and checkpoint after the last page that had one, until
+    /// they are committed (also for a page without records).
     resume_point: Option<(u64, Checkpoint)>,
     /// The last page's checkpoint, whatever it was.
     last_checkpoint: Option<Checkpoint>,
@@ -93,7 +97,7 @@ fn encode(records: &[Record]) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
-fn io_err(path: &Path, what: &str, err: std::io::Error) -> FaucetError {
+pub(crate) fn io_err(path: &Path, what: &str, err: std::io::Error) -> FaucetError {
     FaucetError::sink_error(format!("cannot {what} {}", path.display())).with_source(err)
 }
 
@@ -104,6 +108,8 @@ fn open(config: &JsonlSinkConfig, pipeline: &str) -> Result<(Output, Option<Chec
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| io_err(dir, "create directory", e))?;
     }
+    let state_path = config.state_path();
+    let lock = RunLock::acquire(&state_path, pipeline)?;
     let mut file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -112,7 +118,6 @@ fn open(config: &JsonlSinkConfig, pipeline: &str) -> Result<(Output, Option<Chec
         .open(path)
         .map_err(|e| io_err(path, "open", e))?;
     let actual = file.metadata().map_err(|e| io_err(path, "stat", e))?.len();
-    let state_path = config.state_path();
     let (len, checkpoint) = match read_state(&state_path)? {
         Some(state) => resume_from(state, pipeline, actual, path, &state_path)?,
         None => {
@@ -132,6 +137,7 @@ fn open(config: &JsonlSinkConfig, pipeline: &str) -> Result<(Output, Option<Chec
         tracing::info!(path = %path.display(), bytes = actual - len, "Rolled back uncommitted bytes.");
     }
     let output = Output {
+        _lock: lock,
         file,
         pipeline: pipeline.to_owned(),
         len,
@@ -150,16 +156,7 @@ fn resume_from(
     path: &Path,
     state_path: &Path,
 ) -> Result<(u64, Option<Checkpoint>)> {
-    if state.pipeline != pipeline {
-        return Err(FaucetError::config(
-            "state_path",
-            format!(
-                "{} belongs to pipeline `{}`, not `{pipeline}`; give each pipeline its own output",
-                state_path.display(),
-                state.pipeline
-            ),
-        ));
-    }
+    check_owner(&state, pipeline, state_path)?;
     if actual < state.len {
         return Err(FaucetError::sink_error(format!(
             "{} is {actual} bytes but {} bytes were committed: it was truncated outside faucet",
@@ -209,15 +206,16 @@ impl Output {
         Ok(())
     }
 
-    /// Commits up to the last page that carried a checkpoint, if anything
-    /// past the committed length is covered by one.
+    /// Commits up to the last page that carried a checkpoint, if one came
+    /// since the last commit: a page without records moves the checkpoint
+    /// too.
     fn commit_to_resume_point(&mut self, config: &JsonlSinkConfig) -> Result<bool> {
-        match self.resume_point.clone() {
-            Some((len, checkpoint)) if len > self.committed_len => {
+        match self.resume_point.take() {
+            Some((len, checkpoint)) => {
                 self.commit(len, Some(checkpoint), config)?;
                 Ok(true)
             }
-            _ => Ok(false),
+            None => Ok(false),
         }
     }
 }
@@ -293,19 +291,37 @@ impl Sink for JsonlSink {
     }
 
     async fn finish(&self, outcome: RunOutcome) -> Result<()> {
-        if self.config.is_stdout() || outcome != RunOutcome::Completed {
+        if self.config.is_stdout() {
             return Ok(());
         }
-        // A completed run keeps every byte, with the source's final
-        // checkpoint (or none: the next run starts over and appends).
-        self.with_output(|out, config| {
-            if out.len > out.committed_len || out.last_checkpoint.is_some() {
-                let checkpoint = out.last_checkpoint.clone();
-                out.commit(out.len, checkpoint, config)?;
-            }
+        let committed = if outcome == RunOutcome::Completed {
+            // A completed run keeps every byte, with the last checkpoint
+            // (the pipeline's completion marker).
+            self.with_output(|out, config| {
+                if out.len > out.committed_len || out.last_checkpoint.is_some() {
+                    let checkpoint = out.last_checkpoint.clone();
+                    out.commit(out.len, checkpoint, config)?;
+                }
+                Ok(())
+            })
+            .await
+        } else {
             Ok(())
-        })
-        .await
+        };
+        // The run is over: close the output and release its lock.
+        self.output.lock().unwrap_or_else(|e| e.into_inner()).take();
+        committed
+    }
+
+    async fn clear_checkpoint(&self, pipeline: &str) -> Result<()> {
+        if self.config.is_stdout() {
+            return Ok(());
+        }
+        let config = self.config.clone();
+        let pipeline = pipeline.to_owned();
+        tokio::task::spawn_blocking(move || clear(&config, &pipeline))
+            .await
+            .map_err(FaucetError::custom)?
     }
 
     fn config_schema(&self) -> Option<faucet_core::schemars::Schema> {
@@ -332,6 +348,9 @@ impl Sink for JsonlSink {
         Ok(report)
     }
 
+    /// Atomic checkpoints for a file; never `idempotent`: the sink appends,
+    /// so writing a record again stores it twice (and a completed run is not
+    /// read again into it unless asked).
     fn capabilities(&self) -> SinkCapabilities {
         if self.config.is_stdout() {
             SinkCapabilities::default()

@@ -5,6 +5,9 @@ use std::path::Path;
 use faucet_core::connector::*;
 use faucet_core::serde_json;
 
+use crate::config::JsonlSinkConfig;
+use crate::lock::RunLock;
+
 /// What the state file holds. The checkpoint is wrapped so that a stored
 /// JSON `null` checkpoint ("start over") differs from no checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,6 +60,37 @@ pub(crate) fn read_state(path: &Path) -> Result<Option<CommitState>> {
 pub(crate) fn write_state(path: &Path, state: &CommitState, fsync: bool) -> Result<()> {
     let bytes = serde_json::to_vec(state)?;
     write_file_atomically(path, &bytes, fsync)
+}
+
+/// Forgets the checkpoint, keeping the committed length (bytes past it
+/// are still rolled back by the next run), under the run lock.
+pub(crate) fn clear(config: &JsonlSinkConfig, pipeline: &str) -> Result<()> {
+    let state_path = config.state_path();
+    let _lock = RunLock::acquire(&state_path, pipeline)?;
+    let Some(state) = read_state(&state_path)? else {
+        return Ok(());
+    };
+    check_owner(&state, pipeline, &state_path)?;
+    write_state(
+        &state_path,
+        &CommitState::new(pipeline, state.len, None),
+        config.fsync,
+    )
+}
+
+/// The state belongs to `pipeline`, else a config error naming both.
+pub(crate) fn check_owner(state: &CommitState, pipeline: &str, state_path: &Path) -> Result<()> {
+    if state.pipeline == pipeline {
+        return Ok(());
+    }
+    Err(FaucetError::config(
+        "state_path",
+        format!(
+            "{} belongs to pipeline `{}`, not `{pipeline}`; give each pipeline its own output",
+            state_path.display(),
+            state.pipeline
+        ),
+    ))
 }
 
 #[cfg(test)]

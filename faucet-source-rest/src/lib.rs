@@ -26,6 +26,31 @@
 //! or a duplicated page: a cursor or next link seen twice, or the same body
 //! twice in a row.
 //!
+//! # Completed means complete
+//!
+//! An end of stream is the API's own signal (no cursor or link, an empty
+//! or short page, `has_more: false`, a total reached), never an
+//! assumption: signals that contradict each other fail the run, naming the
+//! page's URL and the config paths involved (`has_more` true but no
+//! cursor; fewer records read than the total in the body or in
+//! `X-Total-Count` / `Content-Range`, unless `on_total_mismatch: warn`).
+//! A 2xx body that is not a page of the configured `records` shape
+//! (malformed, truncated, HTML, empty, an object where an array is
+//! expected) is requested again within the retry limits, then fails with
+//! the URL, status, content type and first bytes of the body.
+//!
+//! Paths (`records`, `cursor_path`, `has_more_path`, …) are RFC 9535
+//! JSONPath, evaluated by `serde_json_path`. It implements RFC 9535 and
+//! runs the JSONPath compliance test suite in its own tests, parses once
+//! into a reusable query, reports parse errors with a position (so a bad
+//! path is a config error at its field), works on `serde_json::Value`
+//! directly, and gives each match's normalized location (which lets the
+//! records be moved out of the document). `jsonpath_lib` is unmaintained
+//! and predates the RFC; `jsonpath-rust` was not adopted because the
+//! above already covers every need. Paths of names and non-negative
+//! indices, and the dotted shorthand (`meta.next`), take
+//! a fast path of our own that moves records out without copying.
+//!
 //! # Example
 //!
 //! ```
@@ -62,8 +87,9 @@ mod plan;
 mod stream;
 
 pub use config::{
-    DEFAULT_CONCURRENCY, RestCursorLocation, RestIncremental, RestKeyFormat, RestMethod,
-    RestPagination, RestQueryValue, RestSinceLocation, RestSourceConfig, RestStopRules,
+    DEFAULT_CONCURRENCY, RestCursorFrom, RestCursorLocation, RestIncremental, RestKeyFormat,
+    RestMethod, RestOnTotalMismatch, RestPagination, RestQueryValue, RestRecords,
+    RestSinceLocation, RestSingleRecord, RestSourceConfig, RestStopRules,
 };
 pub use stream::RestSource;
 

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use crate::config::RestSourceConfig;
 use crate::extract::DecodeSpec;
 use crate::pagination::{
-    Message, PartitionState, Position, checkpoint, fetch_page, initial_states, run_chained,
+    Message, PartitionState, Position, RunCtx, checkpoint, fetch_page, initial_states, run_chained,
     run_numbered,
 };
 use crate::plan::{Paging, Plan};
@@ -67,7 +67,7 @@ impl RestSource {
     fn spawn_partitions(
         &self,
         states: &[PartitionState],
-        cancel: &CancellationToken,
+        run: &RunCtx,
     ) -> (mpsc::Receiver<Message>, Vec<JoinHandle<()>>) {
         let (tx, rx) = mpsc::channel(states.len().max(2));
         let numbered = matches!(
@@ -79,12 +79,12 @@ impl RestSource {
             .enumerate()
             .filter(|(_, s)| !s.done)
             .map(|(i, s)| {
-                let (shared, state, tx, cancel) =
-                    (self.shared.clone(), s.clone(), tx.clone(), cancel.clone());
+                let (shared, state, tx, run) =
+                    (self.shared.clone(), s.clone(), tx.clone(), run.clone());
                 if numbered {
-                    tokio::spawn(run_numbered(shared, i, state, tx, cancel))
+                    tokio::spawn(run_numbered(shared, i, state, tx, run))
                 } else {
-                    tokio::spawn(run_chained(shared, i, state, tx, cancel))
+                    tokio::spawn(run_chained(shared, i, state, tx, run))
                 }
             })
             .collect();
@@ -120,7 +120,11 @@ impl Source for RestSource {
             Ok(states) => states,
             Err(err) => return futures::stream::once(async { Err(err) }).boxed(),
         };
-        let (rx, handles) = self.spawn_partitions(&states, &ctx.cancel);
+        let run = RunCtx {
+            cancel: ctx.cancel.clone(),
+            retries: ctx.retries().clone(),
+        };
+        let (rx, handles) = self.spawn_partitions(&states, &run);
         let merge = Merge {
             rx,
             states,
@@ -141,9 +145,13 @@ impl Source for RestSource {
                 Ok(page) => {
                     m.states[part] = page.state;
                     let cp = checkpoint(&m.states, m.incremental);
-                    let out = Page::new(page.records)
+                    let mut out = Page::new(page.records)
                         .with_checkpoint(cp)
                         .with_bytes(page.bytes);
+                    let totals = m.states.iter().filter_map(|s| s.total);
+                    if let Some(total) = totals.reduce(|a, b| a + b) {
+                        out = out.with_expected_total(total);
+                    }
                     Some((Ok(out), m))
                 }
             }
@@ -158,8 +166,8 @@ impl Source for RestSource {
     async fn check(&self) -> Result<CheckReport> {
         let mut report = CheckReport::new();
         let states = initial_states(&self.shared.plan, None)?;
-        let cancel = CancellationToken::new();
-        match fetch_page(&self.shared, 0, &Position::Start, &states[0], &cancel).await {
+        let run = RunCtx::default();
+        match fetch_page(&self.shared, 0, &Position::Start, &states[0], &run).await {
             Ok(page) => {
                 report.pass("reachable").pass("authorised");
                 let _ = page;
@@ -192,8 +200,14 @@ impl Source for RestSource {
 
     async fn discover(&self) -> Result<Vec<StreamInfo>> {
         let states = initial_states(&self.shared.plan, None)?;
-        let cancel = CancellationToken::new();
-        let page = fetch_page(&self.shared, 0, &Position::Start, &states[0], &cancel).await?;
+        let page = fetch_page(
+            &self.shared,
+            0,
+            &Position::Start,
+            &states[0],
+            &RunCtx::default(),
+        )
+        .await?;
         let schema = infer_schema(&page.records);
         Ok(vec![StreamInfo::new(
             self.shared.plan.stream_name.clone(),

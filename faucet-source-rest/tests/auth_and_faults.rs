@@ -277,18 +277,22 @@ async fn client_errors_name_status_url_and_body_without_secrets() {
 #[tokio::test]
 async fn malformed_truncated_and_oversize_bodies_are_clear_errors() {
     let api = server(120).await;
-    api.inject(FaultRule::new(Fault::Malformed).after(1));
+    // Every attempt at the page gets the fault: retried, then a clear error.
+    api.inject(FaultRule::new(Fault::Malformed).after(1).times(100));
     let err = run(&fault_source(&api), None)
         .await
         .err()
         .unwrap()
         .to_string();
     assert!(
-        err.contains("/records/page") && err.contains("invalid JSON at byte"),
+        err.contains("/records/page")
+            && err.contains("invalid JSON at byte")
+            && err.contains("status 200, content type application/json"),
         "{err}"
     );
 
-    api.inject(FaultRule::new(Fault::Truncated));
+    api.clear_faults();
+    api.inject(FaultRule::new(Fault::Truncated).times(100));
     let err = run(&fault_source(&api), None)
         .await
         .err()
@@ -296,6 +300,7 @@ async fn malformed_truncated_and_oversize_bodies_are_clear_errors() {
         .to_string();
     assert!(err.contains("truncated JSON at byte"), "{err}");
 
+    api.clear_faults();
     api.inject(FaultRule::new(Fault::Oversize { bytes: 2_000_000 }));
     let capped = source(
         &api,

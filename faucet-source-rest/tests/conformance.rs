@@ -33,7 +33,7 @@ fn bad_configs_are_config_errors_not_panics() {
         json!({"base_url": 3}),
         json!({"base_url": "not a url"}),
         json!({"base_url": "http://x", "concurrency": 0}),
-        json!({"base_url": "http://x", "records": "a[*]"}),
+        json!({"base_url": "http://x", "records": "a[?"}),
         json!({"base_url": "http://x", "pagination": {"kind": "offset", "limit": 0}}),
         json!({"base_url": "http://x", "pagination": {"kind": "cursr"}}),
         json!({"base_url": "http://x", "headers": {"bad header": "v"}}),

@@ -11,4 +11,5 @@
 mod bad_input;
 mod crash;
 mod faults;
+mod reruns;
 mod support;

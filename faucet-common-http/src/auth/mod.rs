@@ -145,6 +145,21 @@ impl Auth {
         }
     }
 
+    /// The static credentials' values (API key, header value and its
+    /// token part), for redaction of text the server echoes.
+    pub(crate) fn secret_values(&self) -> Vec<String> {
+        match self {
+            Self::Query(_, value) => vec![value.expose().to_owned()],
+            Self::Header(_, value) => {
+                let text = value.to_str().unwrap_or_default();
+                let mut values = vec![text.to_owned()];
+                values.extend(text.split_once(' ').map(|(_, token)| token.to_owned()));
+                values
+            }
+            Self::None | Self::OAuth2(_) => Vec::new(),
+        }
+    }
+
     /// Adds the credentials to a URL (API key in the query).
     pub(crate) fn apply_to_url(&self, url: &mut Url) {
         if let Self::Query(name, value) = self {

@@ -5,19 +5,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use faucet_core::{CancellationToken, FaucetError};
+use faucet_core::{CancellationToken, FaucetError, RetryCounter};
 use reqwest::header::HeaderValue;
-use url::Url;
 
 use crate::auth::{Auth, AuthConfig};
 use crate::concurrency::AdaptiveConcurrency;
 use crate::config::HttpConfig;
 use crate::rate_limit::RateLimiter;
-use crate::redact::redact_parsed;
 use crate::retry::budget::RetryBudget;
 use crate::retry::{RetryConfig, backoff, policy};
 use crate::sleep::sleep_or_cancel;
 
+mod redaction;
 mod request;
 
 pub(crate) use request::body_start;
@@ -100,32 +99,6 @@ impl HttpClient {
         })
     }
 
-    /// `url` with credentials and secret query parameters redacted.
-    pub fn redact(&self, url: &Url) -> String {
-        let mut url = url.clone();
-        redact_parsed(&mut url, &self.inner.secret_params);
-        url.to_string()
-    }
-
-    /// Removes the client's own credentials (an API key in the query) from
-    /// `url`, e.g. a next link the server echoed them into, so they are
-    /// not stored in checkpoints; the client adds them to every request.
-    pub fn strip_credentials(&self, url: &mut Url) {
-        let secret = self.inner.auth.secret_params();
-        if secret.is_empty() || url.query().is_none() {
-            return;
-        }
-        let kept: Vec<(String, String)> = url
-            .query_pairs()
-            .filter(|(k, _)| !secret.iter().any(|s| s == k))
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        url.set_query(None);
-        if !kept.is_empty() {
-            url.query_pairs_mut().extend_pairs(kept);
-        }
-    }
-
     /// The adaptive concurrency limiter shared by this client's requests.
     pub fn concurrency(&self) -> &Arc<AdaptiveConcurrency> {
         &self.inner.concurrency
@@ -137,11 +110,25 @@ impl HttpClient {
     }
 
     /// Sends `request`, retrying as configured, and returns a 2xx response
-    /// with its body, or the error that ended the attempts.
+    /// with its body, or the error that ended the attempts. Retries are not
+    /// counted; [`HttpClient::send_counted`] counts them.
     pub async fn send(
         &self,
         request: &HttpRequest,
         cancel: &CancellationToken,
+    ) -> Result<HttpResponse, FaucetError> {
+        self.send_counted(request, cancel, &RetryCounter::default())
+            .await
+    }
+
+    /// Like [`HttpClient::send`], counting each retry in `retries` by its
+    /// cause: the status (`"429"`, `"503"`, …), `"timeout"` or
+    /// `"connection"`.
+    pub async fn send_counted(
+        &self,
+        request: &HttpRequest,
+        cancel: &CancellationToken,
+        retries: &RetryCounter,
     ) -> Result<HttpResponse, FaucetError> {
         let inner = &self.inner;
         let url = self.redact(&request.url);
@@ -161,7 +148,7 @@ impl HttpClient {
                 outcome = self.attempt(request, &url, cancel) => outcome,
             };
             drop(permit);
-            let (err, retry_after) = match outcome {
+            let (err, retry_after, cause) = match outcome {
                 Ok(response) => {
                     inner.concurrency.on_success();
                     inner.rate.observe(&response.headers);
@@ -180,15 +167,40 @@ impl HttpClient {
                     return Err(err);
                 }
                 Err(Failure::Fatal(err)) => return Err(err),
-                Err(Failure::Retry { err, retry_after }) => (err, retry_after),
+                Err(Failure::Retry {
+                    err,
+                    retry_after,
+                    cause,
+                }) => (err, retry_after, cause),
             };
+            if !policy::should_retry(&err) {
+                return Err(err);
+            }
             let wait = self.plan_retry(err, retry_after, attempt, &url)?;
+            retries.record(&cause);
             sleep_or_cancel(wait, cancel).await?;
         }
     }
 
-    /// Decides whether and how long to wait before retrying after `err`;
-    /// returns the error when not retrying.
+    /// Waits before requesting a page again whose 2xx body was not a page
+    /// (malformed, truncated, of the wrong shape): the same attempt limit
+    /// (`attempt` bodies failed so far), backoff and run budget as a 503,
+    /// counted as `"malformed_body"`. Returns `err` when no retry is left.
+    pub async fn pause_after_bad_body(
+        &self,
+        err: FaucetError,
+        attempt: u32,
+        url: &str,
+        cancel: &CancellationToken,
+        retries: &RetryCounter,
+    ) -> Result<(), FaucetError> {
+        let wait = self.plan_retry(err, None, attempt, url)?;
+        retries.record("malformed_body");
+        sleep_or_cancel(wait, cancel).await
+    }
+
+    /// Decides how long to wait before retrying after `err` (retryable);
+    /// returns the error when the attempts or the budget are spent.
     fn plan_retry(
         &self,
         err: FaucetError,
@@ -197,7 +209,7 @@ impl HttpClient {
         url: &str,
     ) -> Result<Duration, FaucetError> {
         let retry = &self.inner.retry;
-        if !policy::should_retry(&err) || attempt >= retry.max_attempts {
+        if attempt >= retry.max_attempts {
             return Err(err);
         }
         if let Some(asked) = retry_after {
@@ -273,7 +285,7 @@ impl HttpClient {
         let err = FaucetError::Http {
             status,
             url: url.to_owned(),
-            body: body_start(&body),
+            body: self.body_excerpt(&body),
         };
         if status == 401 {
             return Err(Failure::Unauthorized(err, used_token));
@@ -291,7 +303,11 @@ impl HttpClient {
             None
         };
         Err(if policy::retryable_status(status) {
-            Failure::Retry { err, retry_after }
+            Failure::Retry {
+                err,
+                retry_after,
+                cause: status.to_string(),
+            }
         } else {
             Failure::Fatal(err)
         })
@@ -325,6 +341,11 @@ impl HttpClient {
     }
 
     fn transport(&self, err: reqwest::Error, url: &str) -> Failure {
+        let cause = if err.is_timeout() {
+            "timeout"
+        } else {
+            "connection"
+        };
         let message = if err.is_timeout() {
             format!(
                 "timed out after {}s (`http.timeout_secs`)",
@@ -345,16 +366,19 @@ impl HttpClient {
         Failure::Retry {
             err,
             retry_after: None,
+            cause: cause.to_owned(),
         }
     }
 }
 
 /// How one attempt failed.
 enum Failure {
-    /// Worth another attempt (after `retry_after` if the server said).
+    /// Worth another attempt (after `retry_after` if the server said);
+    /// `cause` names it in the retry counts.
     Retry {
         err: FaucetError,
         retry_after: Option<Duration>,
+        cause: String,
     },
     /// A 401 (with the OAuth2 token used, if any): refresh once, else fail.
     Unauthorized(FaucetError, Option<crate::secret::Secret>),

@@ -277,18 +277,16 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
             Stop::SourceFailed(err) => (RunOutcome::Failed, Some(err)),
             Stop::SinkFailed(err) => (RunOutcome::Failed, Some(err)),
         };
-        if outcome == RunOutcome::Completed {
-            if let Err(err) = self.mark_complete().await {
-                outcome = RunOutcome::Failed;
-                error = Some(err);
-                sink_healthy = false;
-            }
+        if outcome == RunOutcome::Completed
+            && let Err(err) = self.mark_complete().await
+        {
+            outcome = RunOutcome::Failed;
+            error = Some(err);
+            sink_healthy = false;
         }
-        if sink_healthy {
-            if let Err(err) = self.flush().await {
-                outcome = RunOutcome::Failed;
-                error.get_or_insert(err);
-            }
+        if sink_healthy && let Err(err) = self.flush().await {
+            outcome = RunOutcome::Failed;
+            error.get_or_insert(err);
         }
         if let Err(err) = p.sink.finish(outcome).await {
             outcome = RunOutcome::Failed;

@@ -117,6 +117,7 @@ async fn a_rerun_resumes_after_the_saved_checkpoint() {
     assert!(first.run().await.is_err());
 
     let source = ScriptedSource::new(6, 3);
+    let before = unix_now();
     let report = Pipeline::new(&source, &sink)
         .with_state_store(store.clone())
         .run()
@@ -136,7 +137,19 @@ async fn a_rerun_resumes_after_the_saved_checkpoint() {
     let stored = store.load("default").await.unwrap().unwrap();
     let done = crate::Completion::from_checkpoint(&stored).expect("a completion marker");
     assert_eq!(done.checkpoint, None);
-    assert!(done.at_unix > 1_700_000_000, "{done:?}");
+    // Stamped by this run: between its start and now (whole seconds).
+    let after = unix_now();
+    assert!(
+        (before..=after).contains(&done.at_unix),
+        "{done:?} not within this run's {before}..={after}"
+    );
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 struct CancelAfter {

@@ -4,6 +4,7 @@
 
 mod incremental;
 mod pagination;
+mod records;
 
 use std::collections::BTreeMap;
 
@@ -13,7 +14,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use incremental::{RestIncremental, RestKeyFormat, RestSinceLocation};
-pub use pagination::{RestCursorLocation, RestPagination, RestStopRules};
+pub use pagination::{
+    RestCursorFrom, RestCursorLocation, RestOnTotalMismatch, RestPagination, RestStopRules,
+};
+pub use records::{RestRecords, RestSingleRecord};
 
 /// Default number of pages fetched concurrently.
 pub const DEFAULT_CONCURRENCY: usize = 4;
@@ -67,12 +71,18 @@ pub struct RestSourceConfig {
     /// partition. Default: none.
     #[serde(default)]
     pub body: Option<Value>,
-    /// Where the records are in each response: a JSONPath (`$.data.items`,
-    /// `data.items`, `$.results[0].rows`) or a JSON Pointer
-    /// (`/data/items`). Default: the whole body (a top-level array, or one
-    /// object as one record).
+    /// Where the records are in each response: a path to their array
+    /// (JSONPath `$.data.items`, shorthand `data.items`, JSON Pointer
+    /// `/data/items`; `$` for a body that is the array), or
+    /// `{single: true}` for one object as one record. Default: `$` (the
+    /// body must be an array; an object body is retried, then fails).
     #[serde(default)]
-    pub records: Option<String>,
+    pub records: Option<RestRecords>,
+    /// Whether the request may be sent twice with no other effect, so that a
+    /// malformed or truncated 2xx body is requested again (a 5xx or 429 is
+    /// retried either way). Default: `true` for `get`, `false` for `post`.
+    #[serde(default)]
+    pub idempotent: Option<bool>,
     /// How to get from one page to the next. Default: `{kind: none}`.
     #[serde(default)]
     pub pagination: RestPagination,
@@ -105,7 +115,7 @@ fn default_concurrency() -> usize {
 }
 
 impl RestSourceConfig {
-    /// A config for `GET base_url + path`, whole body as records, no
+    /// A config for `GET base_url + path`, the body an array of records, no
     /// pagination, every other field at its default.
     pub fn new(base_url: impl Into<String>, path: impl Into<String>) -> Self {
         Self {
@@ -116,6 +126,7 @@ impl RestSourceConfig {
             headers: BTreeMap::new(),
             body: None,
             records: None,
+            idempotent: None,
             pagination: RestPagination::None,
             partitions: Vec::new(),
             incremental: None,
@@ -127,8 +138,8 @@ impl RestSourceConfig {
 
     /// Sets the records path.
     #[must_use]
-    pub fn with_records(mut self, path: impl Into<String>) -> Self {
-        self.records = Some(path.into());
+    pub fn with_records(mut self, records: impl Into<RestRecords>) -> Self {
+        self.records = Some(records.into());
         self
     }
 

@@ -50,12 +50,25 @@ pub enum RestPagination {
         #[serde(default)]
         stop: RestStopRules,
     },
-    /// A cursor read from each response (JSONPath or JSON Pointer) and sent
-    /// with the next request; no cursor (null, empty, missing) ends.
+    /// A cursor read from each response and sent with the next request;
+    /// no cursor (null, empty, missing) ends, unless `has_more` says more
+    /// pages follow (an error). Going backwards (`ending_before`) is not
+    /// supported.
     Cursor {
-        /// Where the next cursor is in the response, e.g. `next_cursor`,
-        /// `$.meta.next`.
-        cursor_path: String,
+        /// Where the next cursor is in the response (JSONPath, shorthand or
+        /// JSON Pointer), e.g. `next_cursor`, `$.meta.next`; needed with
+        /// `cursor_from: path`. Default: none.
+        #[serde(default)]
+        cursor_path: Option<String>,
+        /// Where the cursor comes from: `path` (`cursor_path` in the body)
+        /// or `last_record` (`cursor_field` of the page's last record, the
+        /// Stripe `starting_after` convention). Default: `path`.
+        #[serde(default)]
+        cursor_from: RestCursorFrom,
+        /// With `cursor_from: last_record`, the field of the last record
+        /// sent as the cursor (a path within the record). Default: `id`.
+        #[serde(default = "default_cursor_field")]
+        cursor_field: String,
         /// The parameter (or body field) the cursor is sent as. Default:
         /// `cursor`.
         #[serde(default = "default_cursor_param")]
@@ -83,6 +96,29 @@ pub enum RestPagination {
         #[serde(default)]
         stop: RestStopRules,
     },
+}
+
+/// Where a cursor comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RestCursorFrom {
+    /// The value at `cursor_path` in the response.
+    #[default]
+    Path,
+    /// The `cursor_field` of the page's last record (before the
+    /// incremental filter).
+    LastRecord,
+}
+
+/// What a run does when it read fewer records than the API's total.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RestOnTotalMismatch {
+    /// Fail the run, naming the total and what was read.
+    #[default]
+    Error,
+    /// Log a warning and complete.
+    Warn,
 }
 
 /// Where a cursor is sent.
@@ -115,10 +151,23 @@ pub struct RestStopRules {
     #[serde(default)]
     pub has_more_path: Option<String>,
     /// Path of the total number of records; remembered from the first page
-    /// that has it, and pagination stops once that many were read. Default:
+    /// that has it (page-number and offset pagination stop once that many
+    /// were read), and checked at the end (`on_total_mismatch`). Default:
     /// none.
     #[serde(default)]
     pub total_path: Option<String>,
+    /// Response headers holding the total number of records, the first
+    /// present one counts: a number (`X-Total-Count: 50000`) or a
+    /// `Content-Range` (`items 0-999/50000`). Used like `total_path` when
+    /// the body has none; `[]` ignores them. Default:
+    /// `["X-Total-Count", "Content-Range"]`.
+    #[serde(default = "default_total_headers")]
+    pub total_headers: Vec<String>,
+    /// When pagination ends with fewer records read than the total the API
+    /// announced (body or header): `error` fails the run, `warn` logs it.
+    /// Default: `error`.
+    #[serde(default)]
+    pub on_total_mismatch: RestOnTotalMismatch,
     /// Path of the total number of pages (page-number and offset
     /// pagination). Default: none.
     #[serde(default)]
@@ -135,6 +184,8 @@ impl Default for RestStopRules {
             short_page: false,
             has_more_path: None,
             total_path: None,
+            total_headers: default_total_headers(),
+            on_total_mismatch: RestOnTotalMismatch::Error,
             total_pages_path: None,
             max_pages: None,
         }
@@ -158,6 +209,12 @@ fn default_limit_param() -> String {
 }
 fn default_limit() -> u64 {
     100
+}
+fn default_total_headers() -> Vec<String> {
+    vec!["X-Total-Count".into(), "Content-Range".into()]
+}
+fn default_cursor_field() -> String {
+    "id".into()
 }
 fn default_cursor_param() -> String {
     "cursor".into()

@@ -1,21 +1,29 @@
-//! Decoding one response: parse the body once, read the pagination
-//! fields, move the records out, filter by replication key.
+//! Decoding one response: parse the body once, check it is a page of the
+//! configured shape, read the pagination fields, move the records out,
+//! filter by replication key.
 
+mod link;
 mod path;
+mod shape;
 
 use bytes::Bytes;
 use faucet_core::{FaucetError, Record};
 use serde_json::Value;
 
+pub(crate) use link::link_next;
 pub(crate) use path::JsonPath;
+pub(crate) use shape::{RecordsSpec, header_total};
+use shape::{as_count, as_text, kind, take_records};
 
 use crate::incremental::{Threshold, newer};
 
 /// What to read from each response.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct DecodeSpec {
-    pub(crate) records: Option<JsonPath>,
+    pub(crate) records: RecordsSpec,
     pub(crate) cursor: Option<JsonPath>,
+    /// The cursor is this field of the page's last record.
+    pub(crate) cursor_from_last: Option<JsonPath>,
     pub(crate) next_url: Option<JsonPath>,
     pub(crate) has_more: Option<JsonPath>,
     pub(crate) total: Option<JsonPath>,
@@ -26,6 +34,8 @@ pub(crate) struct DecodeSpec {
 /// One decoded page.
 #[derive(Debug, Default)]
 pub(crate) struct Decoded {
+    /// The page's URL, redacted.
+    pub(crate) url: String,
     pub(crate) records: Vec<Record>,
     pub(crate) cursor: Option<String>,
     pub(crate) next_url: Option<String>,
@@ -42,11 +52,15 @@ pub(crate) struct Decoded {
     pub(crate) bytes: u64,
 }
 
-fn decode_error(url: &str, message: String) -> FaucetError {
-    FaucetError::Decode {
-        location: url.to_owned(),
-        message,
-    }
+/// Why a 2xx body could not be used.
+#[derive(Debug)]
+pub(crate) enum BodyError {
+    /// The body is not a page (malformed, truncated, HTML, empty, of the
+    /// wrong shape): worth requesting again.
+    NotAPage(String),
+    /// A page whose records are unusable (e.g. a record that is not an
+    /// object under a replication key): the same again would fail again.
+    Records(FaucetError),
 }
 
 /// Byte offset of a serde_json error (it reports line and column).
@@ -59,64 +73,43 @@ fn byte_offset(body: &[u8], err: &serde_json::Error) -> usize {
     line_start + err.column().saturating_sub(1)
 }
 
-fn as_text(value: Option<&Value>) -> Option<String> {
-    match value? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
+/// Parses the body, saying what it is when it is not JSON.
+fn parse(body: &[u8], content_type: Option<&str>) -> Result<Value, BodyError> {
+    let text = body.trim_ascii_start();
+    if text.is_empty() {
+        return Err(BodyError::NotAPage("the body is empty".into()));
     }
-}
-
-fn as_count(value: Option<&Value>) -> Option<u64> {
-    match value? {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
+    let html = content_type.is_some_and(|c| c.contains("html"))
+        || text.starts_with(b"<!")
+        || text.starts_with(b"<html")
+        || text.starts_with(b"<HTML");
+    if html {
+        let ct = content_type.unwrap_or("no content type");
+        return Err(BodyError::NotAPage(format!(
+            "the server answered HTML ({ct}), not JSON"
+        )));
     }
-}
-
-fn describe_top(doc: &Value) -> String {
-    match doc {
-        Value::Object(map) if map.is_empty() => "the body is an empty object".into(),
-        Value::Object(map) => {
-            let keys: Vec<&str> = map.keys().take(20).map(String::as_str).collect();
-            format!("top-level keys: {}", keys.join(", "))
-        }
-        Value::Array(_) => "the body is an array (leave `records` unset to use it)".into(),
-        other => format!("the body is {}", kind(other)),
-    }
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
+    serde_json::from_slice(body).map_err(|e| {
+        let what = if e.is_eof() {
+            "truncated JSON"
+        } else {
+            "invalid JSON"
+        };
+        BodyError::NotAPage(format!("{what} at byte {}: {e}", byte_offset(body, &e)))
+    })
 }
 
 /// Decodes `body` from `url`: one parse, records moved out of the document.
 pub(crate) fn decode(
     body: &Bytes,
     url: &str,
+    content_type: Option<&str>,
     spec: &DecodeSpec,
     threshold: Option<&Threshold>,
-) -> Result<Decoded, FaucetError> {
-    let mut doc: Value = serde_json::from_slice(body).map_err(|e| {
-        let what = if e.is_eof() {
-            "truncated JSON"
-        } else {
-            "invalid JSON"
-        };
-        decode_error(
-            url,
-            format!("{what} at byte {}: {e}", byte_offset(body, &e)),
-        )
-    })?;
+) -> Result<Decoded, BodyError> {
+    let mut doc = parse(body, content_type)?;
     let mut page = Decoded {
+        url: url.to_owned(),
         cursor: spec.cursor.as_ref().and_then(|p| as_text(p.get(&doc))),
         next_url: spec.next_url.as_ref().and_then(|p| as_text(p.get(&doc))),
         has_more: spec
@@ -133,37 +126,14 @@ pub(crate) fn decode(
         bytes: body.len() as u64,
         ..Decoded::default()
     };
-    let found = match &spec.records {
-        Some(path) if !path.is_root() => path.take(&mut doc).ok_or_else(|| {
-            decode_error(
-                url,
-                format!(
-                    "records path `{}` not found; {}",
-                    path.as_str(),
-                    describe_top(&doc)
-                ),
-            )
-        })?,
-        _ => doc,
-    };
-    let records = match found {
-        Value::Array(items) => items,
-        Value::Null => Vec::new(),
-        obj @ Value::Object(_) => vec![obj],
-        other => {
-            let at = spec.records.as_ref().map_or("$", JsonPath::as_str);
-            return Err(decode_error(
-                url,
-                format!(
-                    "records at `{at}` are {}, not an array or object",
-                    kind(&other)
-                ),
-            ));
-        }
-    };
+    let records = take_records(&spec.records, &mut doc).map_err(BodyError::NotAPage)?;
+    if let Some(field) = &spec.cursor_from_last {
+        page.cursor = records.last().and_then(|r| as_text(field.get(r)));
+    }
     page.received = records.len();
     page.records = match &spec.replication_key {
-        Some(key) => filter_by_key(records, key, threshold, url, &mut page.max_key)?,
+        Some(key) => filter_by_key(records, key, threshold, url, &mut page.max_key)
+            .map_err(BodyError::Records)?,
         None => records,
     };
     Ok(page)
@@ -180,14 +150,14 @@ fn filter_by_key(
     let mut kept = Vec::with_capacity(records.len());
     for (i, record) in records.into_iter().enumerate() {
         if !record.is_object() {
-            return Err(decode_error(
-                url,
-                format!(
+            return Err(FaucetError::Decode {
+                location: url.to_owned(),
+                message: format!(
                     "record {i} is {}, but the replication key `{}` needs an object",
                     kind(&record),
                     key.as_str()
                 ),
-            ));
+            });
         }
         let Some(value) = key.get(&record).filter(|v| !v.is_null()) else {
             kept.push(record);
@@ -203,65 +173,61 @@ fn filter_by_key(
     Ok(kept)
 }
 
-/// The `rel="next"` target of an RFC 8288 `Link` header, among any rels.
-pub(crate) fn link_next(header: &str) -> Option<String> {
-    let mut rest = header;
-    while let Some(open) = rest.find('<') {
-        let close = open + rest[open..].find('>')?;
-        let target = &rest[open + 1..close];
-        let params_end = rest[close..].find('<').map_or(rest.len(), |i| close + i);
-        let params = &rest[close + 1..params_end];
-        let is_next = params.split(';').any(|p| {
-            let p = p.trim().trim_end_matches(',').trim_end();
-            p.strip_prefix("rel=").is_some_and(|rels| {
-                rels.trim_matches('"')
-                    .split_ascii_whitespace()
-                    .any(|r| r.eq_ignore_ascii_case("next"))
-            })
-        });
-        if is_next {
-            return Some(target.to_owned());
-        }
-        rest = &rest[params_end..];
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
-    fn spec(records: &str) -> DecodeSpec {
+    fn spec(records: RecordsSpec) -> DecodeSpec {
         DecodeSpec {
-            records: Some(JsonPath::parse(records).unwrap()),
+            records,
             ..DecodeSpec::default()
         }
     }
 
+    fn array(path: &str) -> DecodeSpec {
+        spec(RecordsSpec::Array(JsonPath::parse(path).unwrap()))
+    }
+
+    fn reason(result: Result<Decoded, BodyError>) -> String {
+        match result {
+            Err(BodyError::NotAPage(reason)) => reason,
+            other => panic!("expected a body that is not a page, got {other:?}"),
+        }
+    }
+
+    fn run(body: &'static [u8], spec: &DecodeSpec) -> Result<Decoded, BodyError> {
+        decode(&Bytes::from_static(body), "u", None, spec, None)
+    }
+
     #[test]
-    fn malformed_json_names_url_and_byte_offset() {
-        let body = Bytes::from_static(b"{\"data\": [1,,2]}");
-        let err = decode(&body, "http://h/x", &spec("data"), None)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("http://h/x") && err.contains("byte 12"),
-            "{err}"
-        );
-        let cut = Bytes::from_static(b"{\"data\": [1, 2");
-        let err = decode(&cut, "http://h/x", &spec("data"), None)
-            .unwrap_err()
-            .to_string();
+    fn malformed_json_gives_the_byte_offset() {
+        let err = reason(run(b"{\"data\": [1,,2]}", &array("data")));
+        assert!(err.contains("invalid JSON at byte 12"), "{err}");
+        let err = reason(run(b"{\"data\": [1, 2", &array("data")));
         assert!(err.contains("truncated JSON"), "{err}");
     }
 
     #[test]
+    fn html_and_empty_bodies_are_named_as_such() {
+        let body = Bytes::from_static(b"<!doctype html><p>Down for maintenance</p>");
+        let err = reason(decode(
+            &body,
+            "u",
+            Some("text/html; charset=utf-8"),
+            &array("$"),
+            None,
+        ));
+        assert_eq!(
+            err,
+            "the server answered HTML (text/html; charset=utf-8), not JSON"
+        );
+        assert_eq!(reason(run(b"  \n", &array("$"))), "the body is empty");
+    }
+
+    #[test]
     fn missing_records_path_lists_top_level_keys() {
-        let body = Bytes::from_static(b"{\"items\": [], \"meta\": {}}");
-        let err = decode(&body, "u", &spec("data"), None)
-            .unwrap_err()
-            .to_string();
+        let err = reason(run(b"{\"items\": [], \"meta\": {}}", &array("data")));
         assert!(
             err.contains("`data` not found") && err.contains("items, meta"),
             "{err}"
@@ -269,40 +235,44 @@ mod tests {
     }
 
     #[test]
-    fn records_may_be_an_array_an_object_or_null() {
-        let one = decode(
-            &Bytes::from_static(b"{\"id\": 1}"),
-            "u",
-            &DecodeSpec::default(),
-            None,
-        )
-        .unwrap();
-        assert_eq!(one.records, vec![json!({"id": 1})]);
-        let none = decode(
-            &Bytes::from_static(b"{\"data\": null}"),
-            "u",
-            &spec("data"),
-            None,
-        )
-        .unwrap();
-        assert!(none.records.is_empty());
-        let bad = decode(
-            &Bytes::from_static(b"{\"data\": 3}"),
-            "u",
-            &spec("data"),
-            None,
+    fn an_object_is_not_an_array_page_unless_single_is_asked() {
+        let err = reason(run(b"{\"error\": \"try again\"}", &DecodeSpec::default()));
+        assert!(
+            err.contains("expected an array") && err.contains("error"),
+            "{err}"
         );
-        assert!(bad.unwrap_err().to_string().contains("a number"));
+        let single = spec(RecordsSpec::Single(JsonPath::parse("$").unwrap()));
+        let one = run(b"{\"id\": 1}", &single).unwrap();
+        assert_eq!(one.records, vec![json!({"id": 1})]);
+        assert!(reason(run(b"[1]", &single)).contains("not an object"));
     }
 
     #[test]
-    fn link_header_next_is_found_among_rels() {
-        let h = r#"<https://a/x?page=1>; rel="first", <https://a/x?page=3>; rel="next", <https://a/x?page=9>; rel="last""#;
-        assert_eq!(link_next(h).as_deref(), Some("https://a/x?page=3"));
-        assert_eq!(link_next(r#"<https://a/x?page=1>; rel="prev first""#), None);
-        assert_eq!(
-            link_next(r#"<u2>; title="a,b"; rel="prev next""#).as_deref(),
-            Some("u2")
+    fn records_null_at_a_path_is_an_empty_page_and_a_number_is_not_a_page() {
+        assert!(
+            run(b"{\"data\": null}", &array("data"))
+                .unwrap()
+                .records
+                .is_empty()
         );
+        assert!(reason(run(b"{\"data\": 3}", &array("data"))).contains("a number"));
+    }
+
+    #[test]
+    fn each_selected_value_is_a_record_and_last_record_gives_the_cursor() {
+        let mut each = spec(RecordsSpec::Each(
+            JsonPath::parse("$.groups[*].rows[*]").unwrap(),
+        ));
+        each.cursor_from_last = Some(JsonPath::parse("id").unwrap());
+        let page = run(
+            b"{\"groups\": [{\"rows\": [{\"id\": 1}]}, {\"rows\": [{\"id\": 2}, {\"id\": 3}]}]}",
+            &each,
+        )
+        .unwrap();
+        assert_eq!(
+            page.records,
+            vec![json!({"id": 1}), json!({"id": 2}), json!({"id": 3})]
+        );
+        assert_eq!(page.cursor.as_deref(), Some("3"));
     }
 }

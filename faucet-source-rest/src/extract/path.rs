@@ -1,9 +1,17 @@
-//! Paths into a JSON document: a small JSONPath subset (`$.a.b[0].c`,
-//! `a.b`) or a JSON Pointer (`/a/b/0/c`).
+//! Paths into a JSON document: RFC 9535 JSONPath (`$.data[-1].id`,
+//! `$.items[*].rows`, `$..next`, filters), the dotted shorthand
+//! (`meta.next`, `data.items.1.id`) as sugar, or a JSON Pointer
+//! (`/a/b/0/c`).
+//!
+//! JSONPath is evaluated by `serde_json_path`, a maintained RFC 9535
+//! implementation (it passes the JSONPath compliance test suite). Paths
+//! made only of names and non-negative indices, by far the most common,
+//! take a fast path that walks the document directly and can move the
+//! records out without copying them; the benchmark keeps the two equal.
 
 use serde_json::Value;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Segment {
     /// An object key (also an array index when it is a number).
     Key(String),
@@ -11,28 +19,70 @@ enum Segment {
     Index(usize),
 }
 
+#[derive(Debug, Clone)]
+enum Kind {
+    /// Names and non-negative indices only: walked directly.
+    Simple(Vec<Segment>),
+    /// Anything else RFC 9535 allows. `singular` when the query can
+    /// select at most one node (names and indices, negative ones too).
+    Full {
+        query: serde_json_path::JsonPath,
+        singular: bool,
+    },
+}
+
 /// A parsed path. The empty path (`""`, `$`) is the whole document.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(crate) struct JsonPath {
     text: String,
-    segments: Vec<Segment>,
+    kind: Kind,
 }
 
 impl JsonPath {
-    /// Parses a JSONPath subset or a JSON Pointer.
+    /// Parses a JSONPath, the dotted shorthand or a JSON Pointer; the error
+    /// says what the path language does not accept, and where.
     pub(crate) fn parse(text: &str) -> Result<Self, String> {
-        let segments = if let Some(pointer) = text.strip_prefix('/') {
-            pointer
-                .split('/')
-                .map(|s| Segment::Key(s.replace("~1", "/").replace("~0", "~")))
-                .collect()
+        let kind = if let Some(pointer) = text.strip_prefix('/') {
+            Kind::Simple(
+                pointer
+                    .split('/')
+                    .map(|s| Segment::Key(s.replace("~1", "/").replace("~0", "~")))
+                    .collect(),
+            )
+        } else if let Some(segments) = parse_simple(text) {
+            Kind::Simple(segments)
         } else {
-            parse_dotted(text.strip_prefix('$').unwrap_or(text))?
+            let full = if text.starts_with('$') {
+                text.to_owned()
+            } else if text.starts_with('[') {
+                format!("${text}")
+            } else {
+                format!("$.{text}")
+            };
+            let query = serde_json_path::JsonPath::parse(&full).map_err(|e| {
+                format!(
+                    "`{text}` is not a valid JSONPath (RFC 9535): {} at character {}",
+                    e.message(),
+                    e.position()
+                )
+            })?;
+            Kind::Full {
+                query,
+                singular: is_singular(&full),
+            }
         };
         Ok(Self {
             text: text.to_owned(),
-            segments,
+            kind,
         })
+    }
+
+    /// `$`: the whole document.
+    pub(crate) fn root() -> Self {
+        Self {
+            text: "$".to_owned(),
+            kind: Kind::Simple(Vec::new()),
+        }
     }
 
     /// The path as written.
@@ -42,68 +92,189 @@ impl JsonPath {
 
     /// Whether the path is the whole document.
     pub(crate) fn is_root(&self) -> bool {
-        self.segments.is_empty()
+        matches!(&self.kind, Kind::Simple(s) if s.is_empty())
     }
 
-    /// The value at the path.
-    pub(crate) fn get<'v>(&self, mut value: &'v Value) -> Option<&'v Value> {
-        for segment in &self.segments {
-            value = match (segment, value) {
-                (Segment::Key(k), Value::Object(map)) => map.get(k)?,
-                (Segment::Key(k), Value::Array(items)) => items.get(k.parse::<usize>().ok()?)?,
-                (Segment::Index(i), Value::Array(items)) => items.get(*i)?,
-                _ => return None,
-            };
+    /// Whether the path can select several values (a wildcard, slice,
+    /// filter, union or descendant segment).
+    pub(crate) fn is_multiple(&self) -> bool {
+        matches!(
+            &self.kind,
+            Kind::Full {
+                singular: false,
+                ..
+            }
+        )
+    }
+
+    /// The value at the path; the first one when it selects several.
+    pub(crate) fn get<'v>(&self, value: &'v Value) -> Option<&'v Value> {
+        match &self.kind {
+            Kind::Simple(segments) => walk(segments, value),
+            Kind::Full { query, .. } => query.query(value).first(),
         }
-        Some(value)
+    }
+
+    /// Every value the path selects, in document order.
+    pub(crate) fn get_all<'v>(&self, value: &'v Value) -> Vec<&'v Value> {
+        match &self.kind {
+            Kind::Simple(segments) => walk(segments, value).into_iter().collect(),
+            Kind::Full { query, .. } => query.query(value).all(),
+        }
     }
 
     /// Moves the value at the path out of the document (leaving `null`),
-    /// without copying it.
-    pub(crate) fn take(&self, mut value: &mut Value) -> Option<Value> {
-        for segment in &self.segments {
-            value = match (segment, value) {
-                (Segment::Key(k), Value::Object(map)) => map.get_mut(k)?,
-                (Segment::Key(k), Value::Array(items)) => {
-                    items.get_mut(k.parse::<usize>().ok()?)?
-                }
-                (Segment::Index(i), Value::Array(items)) => items.get_mut(*i)?,
-                _ => return None,
-            };
+    /// without copying it. For a path selecting several values, the first.
+    pub(crate) fn take(&self, value: &mut Value) -> Option<Value> {
+        match &self.kind {
+            Kind::Simple(segments) => walk_mut(segments, value).map(Value::take),
+            Kind::Full { .. } => {
+                let first = self.locations(value).into_iter().next()?;
+                walk_mut(&first, value).map(Value::take)
+            }
         }
-        Some(value.take())
+    }
+
+    /// Moves every value the path selects out of the document, in document
+    /// order. Values are moved, not copied, unless one selected value
+    /// contains another (`$..rows`), where both are copied.
+    pub(crate) fn take_all(&self, value: &mut Value) -> Vec<Value> {
+        let Kind::Full { .. } = &self.kind else {
+            return self.take(value).into_iter().collect();
+        };
+        let locations = self.locations(value);
+        let mut sorted: Vec<&Vec<Segment>> = locations.iter().collect();
+        sorted.sort();
+        if sorted.windows(2).any(|w| w[1].starts_with(w[0])) {
+            return self.get_all(value).into_iter().cloned().collect();
+        }
+        locations
+            .iter()
+            .filter_map(|at| walk_mut(at, value).map(Value::take))
+            .collect()
+    }
+
+    /// Where the selected values are, as owned segments.
+    fn locations(&self, value: &Value) -> Vec<Vec<Segment>> {
+        let Kind::Full { query, .. } = &self.kind else {
+            return Vec::new();
+        };
+        query
+            .query_located(value)
+            .locations()
+            .map(|location| {
+                location
+                    .iter()
+                    .map(|e| match e.as_index() {
+                        Some(i) => Segment::Index(i),
+                        None => Segment::Key(e.as_name().unwrap_or_default().to_owned()),
+                    })
+                    .collect()
+            })
+            .collect()
     }
 }
 
-fn parse_dotted(text: &str) -> Result<Vec<Segment>, String> {
-    let mut segments = Vec::new();
-    for part in text.split('.').filter(|p| !p.is_empty()) {
-        let (key, mut rest) = match part.find('[') {
-            Some(i) => (&part[..i], &part[i..]),
-            None => (part, ""),
+fn walk<'v>(segments: &[Segment], mut value: &'v Value) -> Option<&'v Value> {
+    for segment in segments {
+        value = match (segment, value) {
+            (Segment::Key(k), Value::Object(map)) => map.get(k)?,
+            (Segment::Key(k), Value::Array(items)) => items.get(k.parse::<usize>().ok()?)?,
+            (Segment::Index(i), Value::Array(items)) => items.get(*i)?,
+            _ => return None,
         };
-        if !key.is_empty() {
-            segments.push(Segment::Key(key.to_owned()));
-        }
-        while let Some(inner) = rest.strip_prefix('[') {
-            let close = inner
-                .find(']')
-                .ok_or_else(|| format!("unclosed `[` in `{text}`"))?;
-            let index = inner[..close].trim_matches(|c| c == '\'' || c == '"');
-            match index.parse::<usize>() {
-                Ok(i) => segments.push(Segment::Index(i)),
-                Err(_) if !index.is_empty() && index != "*" => {
-                    segments.push(Segment::Key(index.to_owned()))
-                }
-                Err(_) => return Err(format!("unsupported selector `[{index}]` in `{text}`")),
-            }
-            rest = &inner[close + 1..];
-        }
-        if !rest.is_empty() {
-            return Err(format!("unexpected `{rest}` in `{text}`"));
-        }
     }
-    Ok(segments)
+    Some(value)
+}
+
+fn walk_mut<'v>(segments: &[Segment], mut value: &'v mut Value) -> Option<&'v mut Value> {
+    for segment in segments {
+        value = match (segment, value) {
+            (Segment::Key(k), Value::Object(map)) => map.get_mut(k)?,
+            (Segment::Key(k), Value::Array(items)) => items.get_mut(k.parse::<usize>().ok()?)?,
+            (Segment::Index(i), Value::Array(items)) => items.get_mut(*i)?,
+            _ => return None,
+        };
+    }
+    Some(value)
+}
+
+/// Names and non-negative indices only (`$.a.b[0]['c d']`, `a.b.0`), or
+/// `None` when the path needs the full language.
+fn parse_simple(text: &str) -> Option<Vec<Segment>> {
+    let (mut rest, shorthand) = match text.strip_prefix('$') {
+        Some(rest) => (rest, false),
+        None => (text, true),
+    };
+    let mut segments = Vec::new();
+    let mut first = true;
+    while !rest.is_empty() {
+        if let Some(inner) = rest.strip_prefix('[') {
+            let close = inner.find(']')?;
+            segments.push(bracket(&inner[..close])?);
+            rest = &inner[close + 1..];
+        } else {
+            let name = match rest.strip_prefix('.') {
+                Some(name) => name,
+                None if shorthand && first => rest,
+                None => return None,
+            };
+            let end = name.find(['.', '[']).unwrap_or(name.len());
+            let key = &name[..end];
+            // RFC 9535 names start with a letter or `_`; the shorthand also
+            // takes numbers (indices or numeric keys) and dashes.
+            let plain = !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || (shorthand && c == '-'));
+            if !plain || (!shorthand && key.starts_with(|c: char| c.is_ascii_digit())) {
+                return None;
+            }
+            segments.push(Segment::Key(key.to_owned()));
+            rest = &name[end..];
+        }
+        first = false;
+    }
+    Some(segments)
+}
+
+/// A bracketed quoted name or non-negative index.
+fn bracket(selector: &str) -> Option<Segment> {
+    let quoted = selector
+        .strip_prefix('\'')
+        .and_then(|s| s.strip_suffix('\''))
+        .or_else(|| selector.strip_prefix('"').and_then(|s| s.strip_suffix('"')));
+    match quoted {
+        Some(name) if !name.contains(['\\', '\'', '"']) => Some(Segment::Key(name.to_owned())),
+        Some(_) => None,
+        None if !selector.is_empty() && selector.bytes().all(|b| b.is_ascii_digit()) => {
+            selector.parse().ok().map(Segment::Index)
+        }
+        None => None,
+    }
+}
+
+/// Whether a valid RFC 9535 query is a singular query: no wildcard,
+/// descendant, slice, filter or union (checked outside quoted names).
+fn is_singular(query: &str) -> bool {
+    let mut quote = None;
+    let mut depth = 0u32;
+    let mut previous = ' ';
+    for c in query.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q && previous != '\\' => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '[') => depth += 1,
+            (None, ']') => depth = depth.saturating_sub(1),
+            (None, '*' | '?') => return false,
+            (None, '.') if previous == '.' => return false,
+            (None, ':' | ',') if depth > 0 => return false,
+            _ => {}
+        }
+        previous = c;
+    }
+    true
 }
 
 #[cfg(test)]
@@ -112,21 +283,65 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn jsonpath_and_pointer_find_the_same_value() {
+    fn jsonpath_shorthand_and_pointer_find_the_same_value() {
         let doc = json!({"data": {"items": [{"id": 1}, {"id": 2}]}, "a/b": 3});
         for path in [
             "$.data.items[1].id",
             "data.items.1.id",
             "/data/items/1/id",
             "$['data'].items[1].id",
+            "$.data.items[-1].id",
+            "data.items[-1].id",
+            "$.data.items[?@.id > 1].id",
         ] {
             let p = JsonPath::parse(path).unwrap();
             assert_eq!(p.get(&doc), Some(&json!(2)), "{path}");
         }
         assert_eq!(JsonPath::parse("/a~1b").unwrap().get(&doc), Some(&json!(3)));
         assert!(JsonPath::parse("$").unwrap().is_root());
-        assert!(JsonPath::parse("a[*]").is_err());
+        assert!(JsonPath::parse("").unwrap().is_root());
         assert_eq!(JsonPath::parse("missing.x").unwrap().get(&doc), None);
+    }
+
+    #[test]
+    fn simple_paths_take_the_fast_path() {
+        for path in [
+            "$.data.items[1].id",
+            "data.items.1.id",
+            "$['x y'][0]",
+            "meta.next",
+        ] {
+            assert!(
+                matches!(JsonPath::parse(path).unwrap().kind, Kind::Simple(_)),
+                "{path}"
+            );
+        }
+        for path in ["$.data[-1].id", "$..id", "$.a[*]", "$.a[0,1]", "$.a[1:]"] {
+            assert!(
+                matches!(JsonPath::parse(path).unwrap().kind, Kind::Full { .. }),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn wildcards_and_unions_select_several() {
+        let doc = json!({"a": [{"x": 1}, {"x": 2}, {"x": 3}]});
+        let p = JsonPath::parse("$.a[*].x").unwrap();
+        assert!(p.is_multiple());
+        assert_eq!(p.get_all(&doc), vec![&json!(1), &json!(2), &json!(3)]);
+        assert!(!JsonPath::parse("$.a[-1].x").unwrap().is_multiple());
+        assert!(!JsonPath::parse("$['a*b']").unwrap().is_multiple());
+        assert!(JsonPath::parse("$.a[0:2]").unwrap().is_multiple());
+    }
+
+    #[test]
+    fn invalid_expressions_are_rejected_with_the_position() {
+        for bad in ["$.data[", "$.a[?@.x ==]", "$$", "a..", "$.a[-]"] {
+            let err = JsonPath::parse(bad).unwrap_err();
+            assert!(err.contains("not a valid JSONPath"), "{bad}: {err}");
+            assert!(err.contains(&format!("`{bad}`")), "{err}");
+        }
     }
 
     #[test]
@@ -135,5 +350,11 @@ mod tests {
         let taken = JsonPath::parse("data").unwrap().take(&mut doc).unwrap();
         assert_eq!(taken, json!([1, 2, 3]));
         assert_eq!(doc, json!({"data": null, "next": "x"}));
+        let mut doc = json!({"pages": [[1], [2, 3]]});
+        let last = JsonPath::parse("$.pages[-1]")
+            .unwrap()
+            .take(&mut doc)
+            .unwrap();
+        assert_eq!(last, json!([2, 3]));
     }
 }

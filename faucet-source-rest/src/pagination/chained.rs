@@ -5,12 +5,13 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use faucet_core::{CancellationToken, Result};
+use faucet_core::Result;
 use tokio::sync::mpsc;
 
+use super::signals::NextHistory;
 use super::{
-    Message, PageFacts, PartPage, PartitionState, Position, emit, fetch_page, finish, raise_max,
-    stop_reason,
+    Message, PageFacts, PartPage, PartitionState, Position, RunCtx, emit, fetch_page, finish,
+    raise_max, signals, stop_reason,
 };
 use crate::plan::Paging;
 use crate::stream::Shared;
@@ -21,9 +22,9 @@ pub(crate) async fn run_chained(
     part: usize,
     state: PartitionState,
     tx: mpsc::Sender<Message>,
-    cancel: CancellationToken,
+    run: RunCtx,
 ) {
-    if let Err(err) = drive(&shared, part, state, &tx, &cancel).await {
+    if let Err(err) = drive(&shared, part, state, &tx, &run).await {
         let _ = tx.send((part, Err(err))).await;
     }
 }
@@ -33,7 +34,7 @@ async fn drive(
     part: usize,
     mut state: PartitionState,
     tx: &mpsc::Sender<Message>,
-    cancel: &CancellationToken,
+    run: &RunCtx,
 ) -> Result<()> {
     let mut seen: HashSet<String> = HashSet::new();
     if let Position::Cursor(c) | Position::Next(c) = &state.position {
@@ -41,8 +42,10 @@ async fn drive(
     }
     let mut last_body: Option<bytes::Bytes> = None;
     let mut pages_read = 0u64;
+    let mut history = NextHistory::default();
+    let paginated = !matches!(shared.plan.paging, Paging::None);
     loop {
-        let decoded = fetch_page(shared, part, &state.position.clone(), &state, cancel).await?;
+        let decoded = fetch_page(shared, part, &state.position.clone(), &state, run).await?;
         pages_read += 1;
         if last_body.as_ref() == Some(&decoded.body) {
             tracing::warn!(
@@ -65,7 +68,18 @@ async fn drive(
             pages_read,
         };
         let mut reason = stop_reason(&shared.plan.stop, facts);
+        if paginated
+            && next.is_none()
+            && decoded.has_more == Some(true)
+            && reason != Some("max_pages reached")
+        {
+            return Err(signals::more_without_next(&shared.plan, &decoded));
+        }
         match &next {
+            None if paginated && reason.is_none() => {
+                history.check_end(&shared.plan, &decoded);
+                reason = Some("no next page");
+            }
             None => reason = reason.or(Some("no next page")),
             Some(Position::Cursor(key) | Position::Next(key))
                 if reason.is_none() && !seen.insert(key.clone()) =>
@@ -76,7 +90,11 @@ async fn drive(
                 );
                 reason = Some("loop");
             }
-            _ => {}
+            Some(_) => history.linked(decoded.received),
+        }
+        signals::count(&mut state, &decoded);
+        if let Some(why) = reason {
+            signals::reconcile(&shared.plan, &state, &decoded.url, why)?;
         }
         state.done = reason.is_some();
         if let (Some(next), false) = (next, state.done) {

@@ -4,6 +4,7 @@
 mod chained;
 mod fetch;
 mod numbered;
+mod signals;
 
 use faucet_core::{Checkpoint, FaucetError, Record, Result};
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 pub(crate) use chained::run_chained;
-pub(crate) use fetch::{fetch_page, start_page};
+pub(crate) use fetch::{RunCtx, fetch_page, start_page};
 pub(crate) use numbered::run_numbered;
 
 use crate::config::RestStopRules;
@@ -52,6 +53,13 @@ pub(crate) struct PartitionState {
     /// The largest replication key seen.
     #[serde(default)]
     pub(crate) max: Option<Value>,
+    /// Records received in this pass (before the incremental filter);
+    /// `None` in a checkpoint that did not count them.
+    #[serde(default)]
+    pub(crate) read: Option<u64>,
+    /// The total number of records the API announced in this pass.
+    #[serde(default)]
+    pub(crate) total: Option<u64>,
 }
 
 /// The checkpoint document.
@@ -91,6 +99,8 @@ pub(crate) fn initial_states(
             since,
             since_inclusive,
             max,
+            read: Some(0),
+            total: None,
         })
     };
     let Some(value) = resume.map(Checkpoint::as_value).filter(|v| !v.is_null()) else {
@@ -252,6 +262,8 @@ mod tests {
             since: None,
             since_inclusive: false,
             max: None,
+            read: Some(0),
+            total: None,
         };
         assert_eq!(
             checkpoint(std::slice::from_ref(&done), false).as_value(),

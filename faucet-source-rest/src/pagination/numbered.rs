@@ -4,13 +4,13 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use faucet_core::{CancellationToken, FaucetError, Result};
+use faucet_core::{FaucetError, Result};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use super::{
-    Message, PageFacts, PartPage, PartitionState, Position, emit, finish, raise_max, start_page,
-    stop_reason,
+    Message, PageFacts, PartPage, PartitionState, Position, RunCtx, emit, finish, raise_max,
+    signals, start_page, stop_reason,
 };
 use crate::extract::Decoded;
 use crate::plan::Paging;
@@ -22,9 +22,9 @@ pub(crate) async fn run_numbered(
     part: usize,
     state: PartitionState,
     tx: mpsc::Sender<Message>,
-    cancel: CancellationToken,
+    run: RunCtx,
 ) {
-    if let Err(err) = drive(&shared, part, state, &tx, &cancel).await {
+    if let Err(err) = drive(&shared, part, state, &tx, &run).await {
         let _ = tx.send((part, Err(err))).await;
     }
 }
@@ -165,7 +165,7 @@ async fn drive(
     part: usize,
     mut state: PartitionState,
     tx: &mpsc::Sender<Message>,
-    cancel: &CancellationToken,
+    run: &RunCtx,
 ) -> Result<()> {
     let steps = Arc::new(Steps::new(&shared.plan.paging, &state.position));
     let stop = &shared.plan.stop;
@@ -187,15 +187,11 @@ async fn drive(
     let mut pages = Box::pin(
         positions
             .map(|p| {
-                let (shared, snapshot, cancel, steps) = (
-                    shared.clone(),
-                    snapshot.clone(),
-                    cancel.clone(),
-                    steps.clone(),
-                );
+                let (shared, snapshot, run, steps) =
+                    (shared.clone(), snapshot.clone(), run.clone(), steps.clone());
                 async move {
                     let decoding =
-                        start_page(&shared, part, &steps.position(p), &snapshot, &cancel).await?;
+                        start_page(&shared, part, &steps.position(p), &snapshot, &run).await?;
                     Ok::<_, FaucetError>((p, decoding))
                 }
             })
@@ -207,8 +203,10 @@ async fn drive(
             .buffered(2),
     );
     let mut tracker = Tracker::default();
+    let mut last_url = String::new();
     while let Some(item) = pages.next().await {
         let (p, decoded) = item?;
+        last_url.clone_from(&decoded.url);
         let Some(facts) = tracker.observe(&steps, p, &decoded)? else {
             tracing::warn!(
                 partition = part,
@@ -221,6 +219,10 @@ async fn drive(
             bound.fetch_min(b, Ordering::AcqRel);
         }
         let reason = stop_reason(stop, facts);
+        signals::count(&mut state, &decoded);
+        if let Some(why) = reason {
+            signals::reconcile(&shared.plan, &state, &decoded.url, why)?;
+        }
         state.position = steps.position(p + steps.step);
         state.done = reason.is_some();
         raise_max(&mut state, decoded.max_key);
@@ -237,5 +239,11 @@ async fn drive(
             return Ok(());
         }
     }
+    let why = if tracker.total.is_some() || tracker.total_pages.is_some() {
+        "total reached"
+    } else {
+        "max_pages reached"
+    };
+    signals::reconcile(&shared.plan, &state, &last_url, why)?;
     finish(tx, part, state).await
 }

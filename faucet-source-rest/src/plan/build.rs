@@ -8,7 +8,9 @@ use serde_json::Value;
 use url::Url;
 
 use super::{Paging, PartitionPlan, path_of};
-use crate::config::{RestPagination, RestQueryValue, RestSourceConfig, RestStopRules};
+use crate::config::{
+    RestCursorFrom, RestPagination, RestQueryValue, RestSourceConfig, RestStopRules,
+};
 use crate::extract::DecodeSpec;
 
 pub(super) fn fill(template: &str, params: &BTreeMap<String, String>) -> String {
@@ -50,9 +52,11 @@ fn can_end(stop: &RestStopRules) -> Result<(), FaucetError> {
     }
 }
 
+/// The validated pagination, its stop rules, what to read from each
+/// response, and the config path of the field giving the next page.
 pub(super) fn paging(
     config: &RestPagination,
-) -> Result<(Paging, RestStopRules, DecodeSpec), FaucetError> {
+) -> Result<(Paging, RestStopRules, DecodeSpec, &'static str), FaucetError> {
     let mut spec = DecodeSpec::default();
     let short_needs_size = |stop: &RestStopRules, has_size: bool| {
         if stop.short_page && !has_size {
@@ -114,12 +118,33 @@ pub(super) fn paging(
         }
         RestPagination::Cursor {
             cursor_path,
+            cursor_from,
+            cursor_field,
             param,
             location,
             stop,
         } => {
             short_needs_size(stop, false)?;
-            spec.cursor = Some(path_of("pagination.cursor_path", cursor_path)?);
+            match (cursor_from, cursor_path) {
+                (RestCursorFrom::Path, Some(path)) => {
+                    spec.cursor = Some(path_of("pagination.cursor_path", path)?);
+                }
+                (RestCursorFrom::Path, None) => {
+                    return Err(FaucetError::config(
+                        "pagination.cursor_path",
+                        "is required with `cursor_from: path` (or set `cursor_from: last_record`)",
+                    ));
+                }
+                (RestCursorFrom::LastRecord, None) => {
+                    spec.cursor_from_last = Some(path_of("pagination.cursor_field", cursor_field)?);
+                }
+                (RestCursorFrom::LastRecord, Some(_)) => {
+                    return Err(FaucetError::config(
+                        "pagination.cursor_path",
+                        "is not used with `cursor_from: last_record` (the cursor is `cursor_field` of the last record)",
+                    ));
+                }
+            }
             (
                 Paging::Cursor {
                     param: param.clone(),
@@ -138,7 +163,17 @@ pub(super) fn paging(
             (Paging::LinkHeader, stop.clone())
         }
     };
-    Ok((paging, stop, spec))
+    let next_field = match config {
+        RestPagination::Cursor {
+            cursor_from: RestCursorFrom::LastRecord,
+            ..
+        } => "pagination.cursor_field",
+        RestPagination::Cursor { .. } => "pagination.cursor_path",
+        RestPagination::NextUrl { .. } => "pagination.next_path",
+        RestPagination::LinkHeader { .. } => "the `Link` header",
+        _ => "pagination",
+    };
+    Ok((paging, stop, spec, next_field))
 }
 
 pub(super) fn partitions(config: &RestSourceConfig) -> Result<Vec<PartitionPlan>, FaucetError> {

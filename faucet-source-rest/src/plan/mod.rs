@@ -7,10 +7,10 @@ use serde_json::Value;
 use url::Url;
 
 use crate::config::{
-    RestCursorLocation, RestIncremental, RestMethod, RestSinceLocation, RestSourceConfig,
-    RestStopRules,
+    RestCursorLocation, RestIncremental, RestMethod, RestRecords, RestSinceLocation,
+    RestSourceConfig, RestStopRules,
 };
-use crate::extract::{DecodeSpec, JsonPath};
+use crate::extract::{DecodeSpec, JsonPath, RecordsSpec};
 use crate::pagination::Position;
 
 mod build;
@@ -61,10 +61,38 @@ pub(crate) struct Plan {
     pub(crate) incremental: Option<RestIncremental>,
     pub(crate) concurrency: usize,
     pub(crate) stream_name: String,
+    /// A malformed or wrongly shaped 2xx body is requested again.
+    pub(crate) retry_bodies: bool,
+    /// Config paths of the pagination fields, for error messages.
+    pub(crate) next_field: &'static str,
 }
 
 fn path_of(field: &str, text: &str) -> Result<JsonPath, FaucetError> {
     JsonPath::parse(text).map_err(|m| FaucetError::config(field, m))
+}
+
+fn records_spec(records: Option<&RestRecords>) -> Result<RecordsSpec, FaucetError> {
+    Ok(match records {
+        None => RecordsSpec::default(),
+        Some(RestRecords::Path(text)) => {
+            let path = path_of("records", text)?;
+            if path.is_multiple() {
+                RecordsSpec::Each(path)
+            } else {
+                RecordsSpec::Array(path)
+            }
+        }
+        Some(RestRecords::Single(single)) => {
+            if !single.single {
+                return Err(FaucetError::config(
+                    "records.single",
+                    "must be `true`; for an array of records set `records` to its path",
+                ));
+            }
+            let path = single.path.as_deref().unwrap_or("$");
+            RecordsSpec::Single(path_of("records.path", path)?)
+        }
+    })
 }
 
 impl Plan {
@@ -72,13 +100,9 @@ impl Plan {
         if config.concurrency == 0 {
             return Err(FaucetError::config("concurrency", "must be at least 1"));
         }
-        let (paging, stop, spec_extra) = paging(&config.pagination)?;
+        let (paging, stop, spec_extra, next_field) = paging(&config.pagination)?;
         let mut spec = spec_extra;
-        spec.records = config
-            .records
-            .as_deref()
-            .map(|p| path_of("records", p))
-            .transpose()?;
+        spec.records = records_spec(config.records.as_ref())?;
         spec.has_more = stop
             .has_more_path
             .as_deref()
@@ -142,6 +166,10 @@ impl Plan {
             spec,
             incremental: config.incremental.clone(),
             concurrency: config.concurrency,
+            retry_bodies: config
+                .idempotent
+                .unwrap_or(config.method == RestMethod::Get),
+            next_field,
             stream_name: if config.path.is_empty() {
                 config.base_url.clone()
             } else {

@@ -68,3 +68,44 @@ pub fn assert_exactly(records: &[Value], range: std::ops::RangeInclusive<u64>) {
         assert_eq!(r, &record(r["id"].as_u64().unwrap()));
     }
 }
+
+/// A run from the start that counts retries by cause: what it read (or
+/// the error that ended it) and the counts.
+pub async fn run_counted(
+    source: &RestSource,
+) -> (Result<Run>, std::collections::BTreeMap<String, u64>) {
+    let counter = faucet_core::RetryCounter::default();
+    let mut pages = source.stream_pages(SourceContext::new().with_retries(counter.clone()));
+    let mut out = Run {
+        records: Vec::new(),
+        checkpoints: Vec::new(),
+        page_sizes: Vec::new(),
+    };
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(page) => {
+                out.page_sizes.push(page.records.len());
+                out.records.extend(page.records);
+                out.checkpoints.push(page.checkpoint);
+            }
+            Err(err) => return (Err(err), counter.snapshot()),
+        }
+    }
+    (Ok(out), counter.snapshot())
+}
+
+/// The config path of a [`FaucetError::Config`], or a panic naming the
+/// error.
+pub fn config_path(err: FaucetError) -> String {
+    match err {
+        FaucetError::Config { path, .. } => path,
+        other => panic!("expected a config error, got {other}"),
+    }
+}
+
+/// Asserts that `message` contains every one of `parts`.
+pub fn assert_mentions(message: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(message.contains(part), "missing `{part}` in: {message}");
+    }
+}
