@@ -2,11 +2,17 @@
 //! pipeline's name, held by the sink's connection for the run (released
 //! when the connection closes, so a killed run never leaves it behind).
 
+use std::time::Duration;
+
 use faucet_core::{FaucetError, Result};
 use tokio_postgres::Client;
 
 use super::connect::pg_error;
 use crate::sql::QualifiedName;
+
+/// How long a held lock is asked for again before the run fails.
+const GRACE: Duration = Duration::from_secs(1);
+const GRACE_TRIES: u32 = 10;
 
 /// Takes the pipeline's lock, or fails at once with
 /// [`FaucetError::AlreadyRunning`] naming who holds it.
@@ -20,13 +26,21 @@ pub(crate) async fn acquire(client: &Client, state: &QualifiedName, pipeline: &s
         .await
         .map_err(|e| pg_error(&doing, e))?
         .get(0);
-    let locked: bool = client
-        .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
-        .await
-        .map_err(|e| pg_error(&doing, e))?
-        .get(0);
-    if locked {
-        return Ok(());
+    // A run that was just killed holds the lock until its server process
+    // notices the closed connection (milliseconds): ask a few times within
+    // GRACE before calling the pipeline busy.
+    for attempt in 0..=GRACE_TRIES {
+        let locked: bool = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+            .await
+            .map_err(|e| pg_error(&doing, e))?
+            .get(0);
+        if locked {
+            return Ok(());
+        }
+        if attempt < GRACE_TRIES {
+            tokio::time::sleep(GRACE / GRACE_TRIES).await;
+        }
     }
     Err(FaucetError::AlreadyRunning {
         pipeline: pipeline.to_owned(),
