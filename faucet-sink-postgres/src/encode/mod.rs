@@ -192,10 +192,11 @@ impl Layout {
                 });
             }
         };
-        if let Some(fields) = fields {
-            if !self.pending_fields.is_empty() && self.has_pending_fields(fields) {
-                return Ok(Row::NeedsSchemaChange);
-            }
+        if let Some(fields) = fields
+            && !self.pending_fields.is_empty()
+            && self.has_pending_fields(fields)
+        {
+            return Ok(Row::NeedsSchemaChange);
         }
         let mut matched = 0;
         let mut key_hash: Option<DefaultHasher> = None;
@@ -246,10 +247,12 @@ impl Layout {
             }
         }
         // Fewer fields matched than the record has: one may need a column.
-        if let Some(fields) = fields {
-            if self.every_field && matched < fields.len() && self.has_unknown_fields(fields) {
-                return Ok(Row::NeedsSchemaChange);
-            }
+        if let Some(fields) = fields
+            && self.every_field
+            && matched < fields.len()
+            && self.has_unknown_fields(fields)
+        {
+            return Ok(Row::NeedsSchemaChange);
         }
         Ok(Row::Written {
             key_hash: key_hash.map(|h| h.finish()),

@@ -329,14 +329,14 @@ pub(crate) async fn swap(
         .map_err(|e| pg_error(&doing, e))?;
     for row in rows {
         let index: String = row.get(0);
-        if let Some(rest) = index.strip_prefix(new.table.name()) {
-            if let Ok(renamed) = Ident::new(&format!("{}{rest}", target.table.name())) {
-                let old = QualifiedName::new(
-                    &target.schema,
-                    &Ident::new(&index).map_err(FaucetError::sink_error)?,
-                );
-                sql.push_str(&format!("ALTER INDEX {old} RENAME TO {renamed};"));
-            }
+        if let Some(rest) = index.strip_prefix(new.table.name())
+            && let Ok(renamed) = Ident::new(&format!("{}{rest}", target.table.name()))
+        {
+            let old = QualifiedName::new(
+                &target.schema,
+                &Ident::new(&index).map_err(FaucetError::sink_error)?,
+            );
+            sql.push_str(&format!("ALTER INDEX {old} RENAME TO {renamed};"));
         }
     }
     sql.push_str("COMMIT");
