@@ -22,10 +22,15 @@ use crate::sql::Ident;
 #[derive(Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostgresSinkConfig {
-    /// Connection URL, `postgresql://user:password@host:port/database`.
-    /// `sslmode` (`disable`, `prefer`, `require`) is read from its query
-    /// string; TLS uses rustls with the Mozilla root certificates. The
-    /// password never appears in logs or errors.
+    /// Connection URL, `postgresql://user:password@host:port/database`,
+    /// or a libpq `key=value` string. `sslmode` (`disable`, `prefer`,
+    /// `require`, `verify-ca`, `verify-full`; default `prefer`) and
+    /// `sslrootcert` (a PEM file) mean what they mean to libpq: `require`
+    /// encrypts without verifying (verifies the chain when `sslrootcert`
+    /// is given), `verify-ca` verifies the chain, `verify-full` the chain
+    /// and the host name. TLS uses rustls; without `sslrootcert`, the
+    /// Mozilla root certificates. The password never appears in logs or
+    /// errors.
     pub url: String,
     /// Schema of the target table, created if missing. Default: `public`.
     #[serde(default = "default_schema")]
@@ -280,6 +285,10 @@ pub(crate) struct Settings {
     pub(crate) connect_timeout: std::time::Duration,
     pub(crate) retries: u32,
     pub(crate) retry_backoff: std::time::Duration,
+    /// The connection string for the driver (TLS parameters taken out).
+    pub(crate) connect_url: String,
+    /// What TLS verifies.
+    pub(crate) tls: crate::tls::Tls,
     /// The connecting role, quoted, for GRANT hints.
     pub(crate) role: String,
     /// The database, quoted, for GRANT hints.
@@ -289,12 +298,14 @@ pub(crate) struct Settings {
 impl Settings {
     /// Checks `config` and resolves its defaults.
     pub(crate) fn new(config: PostgresSinkConfig) -> Result<Self> {
-        let pg: tokio_postgres::Config = config.url.parse().map_err(|e| {
+        let not_url = |e: &dyn fmt::Display| {
             FaucetError::config(
                 "url",
                 format!("not a PostgreSQL URL ({}): {e}", redact_url(&config.url)),
             )
-        })?;
+        };
+        let (connect_url, tls) = crate::tls::split(&config.url).map_err(|e| not_url(&e))?;
+        let pg: tokio_postgres::Config = connect_url.parse().map_err(|e| not_url(&e))?;
         if pg.get_hosts().is_empty() {
             return Err(FaucetError::config("url", "names no host"));
         }
@@ -357,6 +368,8 @@ impl Settings {
             retries: config.retries,
             retry_backoff: std::time::Duration::from_millis(config.retry_backoff_ms),
             role: quoted_or(pg.get_user(), "<role>"),
+            connect_url,
+            tls,
             database: quoted_or(pg.get_dbname().or(pg.get_user()), "<database>"),
             url: config.url,
             schema,

@@ -68,6 +68,7 @@ mod encode;
 mod schema;
 mod sink;
 mod sql;
+mod tls;
 
 pub use config::{NulRule, PostgresSinkConfig, TypeConflict, WriteMode};
 pub use sink::PostgresSink;

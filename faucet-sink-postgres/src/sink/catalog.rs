@@ -198,10 +198,16 @@ pub(crate) async fn ensure_state_table(
     let schema_exists = schema_exists(client, &state.schema).await?;
     let sql = create_schema_sql(&state.schema, schema_exists) + &state_table_sql(state);
     let grant = grants::create_state_table(s, state, schema_exists);
-    client
-        .batch_execute(&sql)
-        .await
-        .map_err(|e| pg_error_granting(&format!("creating the state table {state}"), e, &grant))
+    match client.batch_execute(&sql).await {
+        Ok(()) => Ok(()),
+        // Another run created it at the same moment.
+        Err(_) if table_exists(client, state).await.unwrap_or(false) => Ok(()),
+        Err(e) => Err(pg_error_granting(
+            &format!("creating the state table {state}"),
+            e,
+            &grant,
+        )),
+    }
 }
 
 /// The stored checkpoint of `pipeline` (a stored JSON `null` is

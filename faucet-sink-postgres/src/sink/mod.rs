@@ -9,6 +9,7 @@ pub(crate) mod merge;
 mod replay;
 mod session;
 mod txn;
+mod verify;
 
 use std::fmt;
 
