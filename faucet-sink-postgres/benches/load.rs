@@ -232,7 +232,7 @@ fn record(i: usize) -> Value {
         "country": COUNTRIES[i % COUNTRIES.len()],
         "amount": (i % 100_000) as f64 / 100.0 + 0.25,
         "created_at": created.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        "active": i % 3 != 0,
+        "active": !i.is_multiple_of(3),
         "attributes": {
             "tier": TIERS[i % TIERS.len()],
             "score": (i % 1000) as f64 / 7.0,
@@ -302,10 +302,10 @@ fn write_files(rows: usize, csv: &Path, bin: &Path) {
 }
 
 fn psql_path(server: &postgres::PgServer) -> String {
-    if let Some(dir) = server.cluster().map(|c| c.bin_dir().join("psql")) {
-        if dir.is_file() {
-            return dir.display().to_string();
-        }
+    if let Some(dir) = server.cluster().map(|c| c.bin_dir().join("psql"))
+        && dir.is_file()
+    {
+        return dir.display().to_string();
     }
     "psql".to_owned()
 }
@@ -330,7 +330,7 @@ fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     let mid = v.len() / 2;
-    if v.len() % 2 == 0 {
+    if v.len().is_multiple_of(2) {
         (v[mid - 1] + v[mid]) / 2.0
     } else {
         v[mid]

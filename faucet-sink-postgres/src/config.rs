@@ -22,10 +22,15 @@ use crate::sql::Ident;
 #[derive(Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostgresSinkConfig {
-    /// Connection URL, `postgresql://user:password@host:port/database`.
-    /// `sslmode` (`disable`, `prefer`, `require`) is read from its query
-    /// string; TLS uses rustls with the Mozilla root certificates. The
-    /// password never appears in logs or errors.
+    /// Connection URL, `postgresql://user:password@host:port/database`,
+    /// or a libpq `key=value` string. `sslmode` (`disable`, `prefer`,
+    /// `require`, `verify-ca`, `verify-full`; default `prefer`) and
+    /// `sslrootcert` (a PEM file) mean what they mean to libpq: `require`
+    /// encrypts without verifying (verifies the chain when `sslrootcert`
+    /// is given), `verify-ca` verifies the chain, `verify-full` the chain
+    /// and the host name. TLS uses rustls; without `sslrootcert`, the
+    /// Mozilla root certificates. The password never appears in logs or
+    /// errors.
     pub url: String,
     /// Schema of the target table, created if missing. Default: `public`.
     #[serde(default = "default_schema")]
@@ -250,6 +255,12 @@ pub(crate) fn redact_url(raw: &str) -> String {
     }
 }
 
+/// `name` as a quoted identifier, or `placeholder` when unknown.
+fn quoted_or(name: Option<&str>, placeholder: &str) -> String {
+    name.and_then(|n| Ident::new(n).ok())
+        .map_or_else(|| placeholder.to_owned(), |i| i.to_string())
+}
+
 /// Validated settings: names checked, defaults resolved.
 #[derive(Clone)]
 pub(crate) struct Settings {
@@ -274,17 +285,27 @@ pub(crate) struct Settings {
     pub(crate) connect_timeout: std::time::Duration,
     pub(crate) retries: u32,
     pub(crate) retry_backoff: std::time::Duration,
+    /// The connection string for the driver (TLS parameters taken out).
+    pub(crate) connect_url: String,
+    /// What TLS verifies.
+    pub(crate) tls: crate::tls::Tls,
+    /// The connecting role, quoted, for GRANT hints.
+    pub(crate) role: String,
+    /// The database, quoted, for GRANT hints.
+    pub(crate) database: String,
 }
 
 impl Settings {
     /// Checks `config` and resolves its defaults.
     pub(crate) fn new(config: PostgresSinkConfig) -> Result<Self> {
-        let pg: tokio_postgres::Config = config.url.parse().map_err(|e| {
+        let not_url = |e: &dyn fmt::Display| {
             FaucetError::config(
                 "url",
                 format!("not a PostgreSQL URL ({}): {e}", redact_url(&config.url)),
             )
-        })?;
+        };
+        let (connect_url, tls) = crate::tls::split(&config.url).map_err(|e| not_url(&e))?;
+        let pg: tokio_postgres::Config = connect_url.parse().map_err(|e| not_url(&e))?;
         if pg.get_hosts().is_empty() {
             return Err(FaucetError::config("url", "names no host"));
         }
@@ -346,6 +367,10 @@ impl Settings {
             connect_timeout: std::time::Duration::from_secs(config.connect_timeout_secs.max(1)),
             retries: config.retries,
             retry_backoff: std::time::Duration::from_millis(config.retry_backoff_ms),
+            role: quoted_or(pg.get_user(), "<role>"),
+            connect_url,
+            tls,
+            database: quoted_or(pg.get_dbname().or(pg.get_user()), "<database>"),
             url: config.url,
             schema,
             table,

@@ -68,6 +68,7 @@ mod encode;
 mod schema;
 mod sink;
 mod sql;
+mod tls;
 
 pub use config::{NulRule, PostgresSinkConfig, TypeConflict, WriteMode};
 pub use sink::PostgresSink;
@@ -96,6 +97,19 @@ mod tests {
         assert_eq!(boxed.name(), "postgres");
         assert!(boxed.capabilities().atomic_checkpoints);
         assert!(boxed.config_schema().is_some());
+    }
+
+    #[test]
+    fn upsert_and_replace_are_idempotent_and_append_is_not() {
+        let idempotent = |mode: WriteMode| {
+            let mut config = PostgresSinkConfig::new("postgresql://h/db", "t");
+            config.mode = mode;
+            config.key = vec!["id".into()];
+            PostgresSink::new(config).unwrap().capabilities().idempotent
+        };
+        assert!(!idempotent(WriteMode::Append));
+        assert!(idempotent(WriteMode::Upsert));
+        assert!(idempotent(WriteMode::Replace));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 mod support;
 
 use faucet_core::connector::*;
-use faucet_core::{DeliveryGuarantee, Pipeline};
+use faucet_core::{Completion, DeliveryGuarantee, Pipeline};
 use faucet_sink_postgres::PostgresSink;
 use support::*;
 
@@ -17,8 +17,11 @@ async fn creates_the_table_with_inferred_types_and_stores_the_checkpoint() {
     assert_eq!(pipeline.guarantee(), DeliveryGuarantee::ExactlyOnce);
     let report = pipeline.run().await.unwrap();
     assert_eq!(report.progress.records_written, 250);
+    // The run completed: its last checkpoint is the completion marker
+    // around the source's last one.
+    let completion = Completion::from_checkpoint(&report.last_checkpoint.unwrap()).unwrap();
     assert_eq!(
-        report.last_checkpoint.unwrap().as_value(),
+        completion.checkpoint.unwrap().as_value(),
         &json!({"next": 250})
     );
 
@@ -38,9 +41,10 @@ async fn creates_the_table_with_inferred_types_and_stores_the_checkpoint() {
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect();
     assert_eq!(types, expected);
+    let stored = stored_checkpoint(&schema, "people-load").await.unwrap();
     assert_eq!(
-        stored_checkpoint(&schema, "people-load").await,
-        Some(json!({"next": 250}))
+        stored["faucet_completed"]["checkpoint"],
+        json!({"next": 250})
     );
 
     let row = schema
@@ -126,12 +130,10 @@ async fn a_null_final_checkpoint_is_stored_as_given() {
         .run()
         .await
         .unwrap();
-    assert_eq!(
-        stored_checkpoint(&schema, "refresh").await,
-        Some(Value::Null)
-    );
-    let resumed = sink.load_checkpoint("refresh").await.unwrap();
-    assert_eq!(resumed, Some(Checkpoint::new(Value::Null)));
+    // Stored inside the completion marker, as the source gave it.
+    let stored = stored_checkpoint(&schema, "refresh").await.unwrap();
+    assert_eq!(stored["faucet_completed"]["checkpoint"], Value::Null);
+    assert!(Completion::from_checkpoint(&Checkpoint::new(stored)).is_some());
 }
 
 #[tokio::test]
@@ -219,8 +221,12 @@ async fn a_role_without_privileges_gets_a_named_permission_error_and_a_failed_ch
     assert!(failed.contains(&"schema writable"), "{report:?}");
     let err = sink.load_checkpoint("p").await.unwrap_err();
     let message = err.to_string();
+    let grant = format!(
+        "GRANT USAGE, CREATE ON SCHEMA \"{}\" TO \"{role}\"",
+        schema.name()
+    );
     assert!(
-        message.contains("42501") && message.contains("grant"),
+        message.contains("42501") && message.contains(&grant),
         "{message}"
     );
     assert!(!err.is_retryable());

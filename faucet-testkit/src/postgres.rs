@@ -238,6 +238,17 @@ impl PgCluster {
     /// Creates and starts a new cluster on a free port of 127.0.0.1 (see
     /// the [module docs](self)). Blocking; takes a few seconds.
     pub fn start() -> Result<PgCluster, String> {
+        Self::start_configured(None)
+    }
+
+    /// Like [`start`](Self::start), with TLS on (`ssl = on`) using the
+    /// given PEM server certificate (chain) and private key. Plain
+    /// connections stay allowed; `sslmode` decides.
+    pub fn start_with_tls(cert_pem: &str, key_pem: &str) -> Result<PgCluster, String> {
+        Self::start_configured(Some((cert_pem, key_pem)))
+    }
+
+    fn start_configured(tls: Option<(&str, &str)>) -> Result<PgCluster, String> {
         let bin_dir = find_bin_dir()?;
         let run_as = running_as_root().then(|| "postgres".to_owned());
         let dir = tempfile::Builder::new()
@@ -256,6 +267,9 @@ impl PgCluster {
             run(Command::new("chown").arg("-R").arg(user).arg(&cluster.dir))?;
         }
         cluster.initdb()?;
+        if let Some((cert, key)) = tls {
+            cluster.configure_tls(cert, key)?;
+        }
         // Another process may take the free port before the server binds
         // it: try a few.
         let mut last = String::new();
@@ -341,6 +355,32 @@ impl PgCluster {
             .arg(self.data_dir())
             .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C"])
             .arg("--no-sync"))
+    }
+
+    /// Writes the certificate and key into the data directory and turns
+    /// `ssl` on in `postgresql.conf`.
+    fn configure_tls(&self, cert: &str, key: &str) -> Result<(), String> {
+        use std::io::Write;
+        use std::os::unix::fs::PermissionsExt;
+        let data = self.data_dir();
+        let write = |name: &str, text: &str| {
+            let path = data.join(name);
+            std::fs::write(&path, text).map_err(|e| format!("cannot write {name}: {e}"))?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| format!("cannot restrict {name}: {e}"))
+        };
+        write("server.crt", cert)?;
+        write("server.key", key)?;
+        let mut conf = std::fs::OpenOptions::new()
+            .append(true)
+            .open(data.join("postgresql.conf"))
+            .map_err(|e| format!("cannot open postgresql.conf: {e}"))?;
+        conf.write_all(b"\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n")
+            .map_err(|e| format!("cannot write postgresql.conf: {e}"))?;
+        if let Some(user) = &self.run_as {
+            run(Command::new("chown").arg("-R").arg(user).arg(&data))?;
+        }
+        Ok(())
     }
 
     fn pg_ctl_start(&self) -> Result<(), String> {

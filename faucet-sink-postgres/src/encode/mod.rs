@@ -11,7 +11,7 @@ use std::hash::{DefaultHasher, Hasher};
 use bytes::{BufMut, BytesMut};
 use serde_json::{Map, Value};
 
-use crate::config::{NulRule, TypeConflict};
+use crate::config::{NulRule, Settings, TypeConflict};
 use crate::schema::{Fit, PgType, fit, short};
 use crate::sql::Ident;
 pub(crate) use build::{build_layout, column_of, required_columns};
@@ -104,6 +104,24 @@ pub(crate) fn position(page: u64, index: usize) -> String {
     format!("page {page}, record {index}")
 }
 
+/// Refuses a page holding a record that is not a JSON object, unless
+/// `record_column` stores records whole: fields become columns, and a
+/// number, string, array or `null` has none.
+pub(crate) fn check_objects(s: &Settings, records: &[Value], page: u64) -> Result<(), String> {
+    if s.record_column.is_some() {
+        return Ok(());
+    }
+    match records.iter().position(|r| !r.is_object()) {
+        None => Ok(()),
+        Some(index) => Err(format!(
+            "{}: `{}` is not a JSON object, so it has no fields to load as columns; \
+             set `record_column: <column>` to store each record whole in one jsonb column",
+            position(page, index),
+            short(&records[index])
+        )),
+    }
+}
+
 impl Layout {
     /// Encodes `records` into `buf`. `staging` numbers rows and tracks
     /// keys for upsert staging. Errors (type conflicts under `type_conflict: error`, NUL
@@ -174,10 +192,11 @@ impl Layout {
                 });
             }
         };
-        if let Some(fields) = fields {
-            if !self.pending_fields.is_empty() && self.has_pending_fields(fields) {
-                return Ok(Row::NeedsSchemaChange);
-            }
+        if let Some(fields) = fields
+            && !self.pending_fields.is_empty()
+            && self.has_pending_fields(fields)
+        {
+            return Ok(Row::NeedsSchemaChange);
         }
         let mut matched = 0;
         let mut key_hash: Option<DefaultHasher> = None;
@@ -228,10 +247,12 @@ impl Layout {
             }
         }
         // Fewer fields matched than the record has: one may need a column.
-        if let Some(fields) = fields {
-            if self.every_field && matched < fields.len() && self.has_unknown_fields(fields) {
-                return Ok(Row::NeedsSchemaChange);
-            }
+        if let Some(fields) = fields
+            && self.every_field
+            && matched < fields.len()
+            && self.has_unknown_fields(fields)
+        {
+            return Ok(Row::NeedsSchemaChange);
         }
         Ok(Row::Written {
             key_hash: key_hash.map(|h| h.finish()),

@@ -36,7 +36,7 @@ pub(crate) fn write_numeric(text: &str, out: &mut impl BufMut) -> Option<()> {
     let lead = (4 - point.rem_euclid(4)) % 4;
     let mut padded = vec![0u8; lead as usize];
     padded.extend_from_slice(&digits);
-    while padded.len() % 4 != 0 {
+    while !padded.len().is_multiple_of(4) {
         padded.push(0);
     }
     let mut groups: Vec<i16> = padded

@@ -118,6 +118,18 @@ pub(crate) enum Fit {
     No(String),
 }
 
+/// The end of a type-conflict error: the option that resolves it (none
+/// for dead letters, which are already set aside).
+fn resolve(policy: TypeConflict) -> &'static str {
+    match policy {
+        TypeConflict::Error => {
+            "; set `type_conflict: text` or `jsonb` to widen the column, \
+             or `dead_letter` to set such records aside"
+        }
+        _ => "",
+    }
+}
+
 /// How `value` fits a column of type `col` under the conflict policy.
 pub(crate) fn fit(col: PgType, value: &Value, policy: TypeConflict) -> Fit {
     use PgType::*;
@@ -139,13 +151,14 @@ pub(crate) fn fit(col: PgType, value: &Value, policy: TypeConflict) -> Fit {
             }
         }
         (Float4 | Float8 | Numeric, Value::Number(_)) => true,
-        (Text, Value::String(_)) => true,
+        // Objects and arrays go into `text` as their JSON text, as into `jsonb`.
+        (Text, Value::String(_) | Value::Object(_) | Value::Array(_)) => true,
         (Text, _) => policy == TypeConflict::Text,
         (Timestamptz | Timestamp, Value::String(s)) => {
             if parse_timestamp(s).is_some() {
                 true
             } else if policy == TypeConflict::Error || policy == TypeConflict::DeadLetter {
-                return Fit::No(format!("`{}` is not an RFC 3339 timestamp", short(value)));
+                return Fit::No(format!("is not an RFC 3339 timestamp{}", resolve(policy)));
             } else {
                 false
             }
@@ -159,9 +172,9 @@ pub(crate) fn fit(col: PgType, value: &Value, policy: TypeConflict) -> Fit {
         TypeConflict::Text => Fit::Widen(Text),
         TypeConflict::Jsonb => Fit::Widen(Jsonb),
         TypeConflict::Error | TypeConflict::DeadLetter => Fit::No(format!(
-            "value `{}` does not fit a column of type {}",
-            short(value),
-            col.sql()
+            "does not fit a column of type {}{}",
+            col.sql(),
+            resolve(policy)
         )),
     }
 }
@@ -242,6 +255,16 @@ mod tests {
         );
         assert_eq!(fit(PgType::Text, &json!(1), TypeConflict::Text), Fit::Yes);
         assert_eq!(fit(PgType::Jsonb, &json!("x"), strict), Fit::Yes);
+        assert_eq!(fit(PgType::Text, &json!({"a": [1]}), strict), Fit::Yes);
+        assert_eq!(fit(PgType::Text, &json!([1, 2]), strict), Fit::Yes);
+        let Fit::No(reason) = fit(PgType::Bool, &json!("true"), strict) else {
+            panic!("a string does not fit boolean");
+        };
+        assert!(
+            !reason.contains("true"),
+            "the value is printed by the caller: {reason}"
+        );
+        assert!(reason.contains("type_conflict: text"), "{reason}");
     }
 
     #[test]

@@ -7,7 +7,9 @@ use faucet_core::{Checkpoint, FaucetError, Result};
 use serde_json::Value;
 use tokio_postgres::Client;
 
-use super::connect::pg_error;
+use super::connect::{pg_error, pg_error_granting};
+use super::grants;
+use crate::config::Settings;
 use crate::encode::DeadLetter;
 use crate::schema::plan::Column;
 use crate::schema::{Change, PgType};
@@ -24,19 +26,10 @@ pub(crate) async fn read_columns(
          AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
         literal(&table.to_string())
     );
-    let exists = format!(
-        "SELECT to_regclass({}) IS NOT NULL",
-        literal(&table.to_string())
-    );
-    let doing = || format!("reading the columns of {table}");
-    let found: bool = client
-        .query_one(&exists, &[])
-        .await
-        .map_err(|e| pg_error(&doing(), e))?
-        .get(0);
-    if !found {
+    if !table_exists(client, table).await? {
         return Ok(None);
     }
+    let doing = || format!("reading the columns of {table}");
     let rows = client
         .query(&sql, &[])
         .await
@@ -56,6 +49,41 @@ pub(crate) async fn read_columns(
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(Some(columns))
+}
+
+/// Whether `table` exists (a catalog lookup: no privilege needed).
+pub(crate) async fn table_exists(client: &Client, table: &QualifiedName) -> Result<bool> {
+    // Not `to_regclass`: it needs USAGE on the schema.
+    let sql = "SELECT EXISTS (SELECT 1 FROM pg_class c \
+               JOIN pg_namespace n ON n.oid = c.relnamespace \
+               WHERE n.nspname = $1 AND c.relname = $2)";
+    client
+        .query_one(sql, &[&table.schema.name(), &table.table.name()])
+        .await
+        .map(|row| row.get(0))
+        .map_err(|e| pg_error(&format!("looking up {table}"), e))
+}
+
+/// Whether `schema` exists (a catalog lookup: no privilege needed).
+pub(crate) async fn schema_exists(client: &Client, schema: &Ident) -> Result<bool> {
+    client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)",
+            &[&schema.name()],
+        )
+        .await
+        .map(|row| row.get(0))
+        .map_err(|e| pg_error(&format!("looking up schema {schema}"), e))
+}
+
+/// `CREATE SCHEMA` for `schema`, only when it is missing: `IF NOT
+/// EXISTS` alone still needs `CREATE` on the database.
+pub(crate) fn create_schema_sql(schema: &Ident, exists: bool) -> String {
+    if exists {
+        String::new()
+    } else {
+        format!("CREATE SCHEMA IF NOT EXISTS {schema}; ")
+    }
 }
 
 /// Whether `table` has a unique index (without predicate or expressions)
@@ -110,11 +138,7 @@ fn create_sql(table: &QualifiedName, changes: &[Change], key: &[Ident]) -> Resul
     if !key.is_empty() {
         defs.push(format!("PRIMARY KEY ({})", list("", key)));
     }
-    Ok(format!(
-        "CREATE SCHEMA IF NOT EXISTS {}; CREATE TABLE {table} ({})",
-        table.schema,
-        defs.join(", ")
-    ))
+    Ok(format!("CREATE TABLE {table} ({})", defs.join(", ")))
 }
 
 fn column_def(change: &Change) -> String {
@@ -152,18 +176,38 @@ pub(crate) fn alter_sql(table: &impl std::fmt::Display, changes: &[Change]) -> S
     }
 }
 
-/// Creates the schema and the checkpoint table if missing.
-pub(crate) async fn ensure_state_table(client: &Client, state: &QualifiedName) -> Result<()> {
-    let sql = format!(
-        "CREATE SCHEMA IF NOT EXISTS {}; CREATE TABLE IF NOT EXISTS {state} (\
+/// The statement creating the state table.
+pub(crate) fn state_table_sql(state: &QualifiedName) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {state} (\
          pipeline text PRIMARY KEY, checkpoint jsonb, \
-         updated_at timestamptz NOT NULL DEFAULT now())",
-        state.schema
-    );
-    client
-        .batch_execute(&sql)
-        .await
-        .map_err(|e| pg_error(&format!("creating the state table {state}"), e))
+         updated_at timestamptz NOT NULL DEFAULT now())"
+    )
+}
+
+/// Creates the state table (and its schema) when missing. An existing one
+/// is used as it is, so a role that may only write it needs no `CREATE`.
+pub(crate) async fn ensure_state_table(
+    client: &Client,
+    s: &Settings,
+    state: &QualifiedName,
+) -> Result<()> {
+    if table_exists(client, state).await? {
+        return Ok(());
+    }
+    let schema_exists = schema_exists(client, &state.schema).await?;
+    let sql = create_schema_sql(&state.schema, schema_exists) + &state_table_sql(state);
+    let grant = grants::create_state_table(s, state, schema_exists);
+    match client.batch_execute(&sql).await {
+        Ok(()) => Ok(()),
+        // Another run created it at the same moment.
+        Err(_) if table_exists(client, state).await.unwrap_or(false) => Ok(()),
+        Err(e) => Err(pg_error_granting(
+            &format!("creating the state table {state}"),
+            e,
+            &grant,
+        )),
+    }
 }
 
 /// The stored checkpoint of `pipeline` (a stored JSON `null` is
@@ -172,12 +216,12 @@ pub(crate) async fn load_checkpoint(
     client: &Client,
     state: &QualifiedName,
     pipeline: &str,
+    grant: &str,
 ) -> Result<Option<Checkpoint>> {
     let sql = format!("SELECT checkpoint FROM {state} WHERE pipeline = $1");
-    let row = client
-        .query_opt(&sql, &[&pipeline])
-        .await
-        .map_err(|e| pg_error(&format!("reading the checkpoint from {state}"), e))?;
+    let row = client.query_opt(&sql, &[&pipeline]).await.map_err(|e| {
+        pg_error_granting(&format!("reading the checkpoint from {state}"), e, grant)
+    })?;
     Ok(row.map(|r| Checkpoint::new(r.get::<_, Option<Value>>(0).unwrap_or(Value::Null))))
 }
 
@@ -187,6 +231,7 @@ pub(crate) async fn save_checkpoint(
     state: &QualifiedName,
     pipeline: &str,
     checkpoint: &Checkpoint,
+    grant: &str,
 ) -> Result<()> {
     let sql = format!(
         "INSERT INTO {state} (pipeline, checkpoint, updated_at) VALUES ($1, $2, now()) \
@@ -196,7 +241,22 @@ pub(crate) async fn save_checkpoint(
         .execute(&sql, &[&pipeline, checkpoint.as_value()])
         .await
         .map(drop)
-        .map_err(|e| pg_error(&format!("storing the checkpoint in {state}"), e))
+        .map_err(|e| pg_error_granting(&format!("storing the checkpoint in {state}"), e, grant))
+}
+
+/// Deletes the stored checkpoint of `pipeline`.
+pub(crate) async fn clear_checkpoint(
+    client: &Client,
+    state: &QualifiedName,
+    pipeline: &str,
+    grant: &str,
+) -> Result<()> {
+    let sql = format!("DELETE FROM {state} WHERE pipeline = $1");
+    client
+        .execute(&sql, &[&pipeline])
+        .await
+        .map(drop)
+        .map_err(|e| pg_error_granting(&format!("clearing the checkpoint in {state}"), e, grant))
 }
 
 /// Inserts rejected records, with their reasons, into `table` (created if
@@ -275,14 +335,14 @@ pub(crate) async fn swap(
         .map_err(|e| pg_error(&doing, e))?;
     for row in rows {
         let index: String = row.get(0);
-        if let Some(rest) = index.strip_prefix(new.table.name()) {
-            if let Ok(renamed) = Ident::new(&format!("{}{rest}", target.table.name())) {
-                let old = QualifiedName::new(
-                    &target.schema,
-                    &Ident::new(&index).map_err(FaucetError::sink_error)?,
-                );
-                sql.push_str(&format!("ALTER INDEX {old} RENAME TO {renamed};"));
-            }
+        if let Some(rest) = index.strip_prefix(new.table.name())
+            && let Ok(renamed) = Ident::new(&format!("{}{rest}", target.table.name()))
+        {
+            let old = QualifiedName::new(
+                &target.schema,
+                &Ident::new(&index).map_err(FaucetError::sink_error)?,
+            );
+            sql.push_str(&format!("ALTER INDEX {old} RENAME TO {renamed};"));
         }
     }
     sql.push_str("COMMIT");

@@ -2,8 +2,6 @@
 //! errors into [`FaucetError`]s whose retryability is decided here, from
 //! the SQLSTATE.
 
-use std::sync::Arc;
-
 use faucet_core::FaucetError;
 use tokio_postgres::Client;
 use tokio_postgres::error::SqlState;
@@ -14,14 +12,15 @@ use crate::config::{Settings, redact_url};
 pub(crate) async fn connect(settings: &Settings) -> Result<Client, FaucetError> {
     let target = redact_url(&settings.url);
     let mut config: tokio_postgres::Config = settings
-        .url
+        .connect_url
         .parse()
         .map_err(|e| FaucetError::config("url", format!("not a PostgreSQL URL ({target}): {e}")))?;
     config.connect_timeout(settings.connect_timeout);
     if config.get_application_name().is_none() {
         config.application_name("faucet");
     }
-    let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls_config());
+    let tls =
+        tokio_postgres_rustls::MakeRustlsConnect::new(super::verify::client_config(&settings.tls)?);
     let connecting = config.connect(tls);
     let (client, connection) = tokio::time::timeout(settings.connect_timeout * 2, connecting)
         .await
@@ -39,17 +38,6 @@ pub(crate) async fn connect(settings: &Settings) -> Result<Client, FaucetError> 
     Ok(client)
 }
 
-fn tls_config() -> rustls::ClientConfig {
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .expect("ring supports the default TLS versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth()
-}
-
 fn connect_error(target: &str, err: tokio_postgres::Error) -> FaucetError {
     if let Some(db) = err.as_db_error() {
         let code = db.code();
@@ -62,9 +50,15 @@ fn connect_error(target: &str, err: tokio_postgres::Error) -> FaucetError {
         }
         return pg_error(&format!("connecting to {target}"), err);
     }
+    // The driver's message ("error performing TLS handshake") says
+    // little without its cause (e.g. the certificate's complaint).
+    let mut message = err.to_string();
+    if let Some(cause) = std::error::Error::source(&err) {
+        message.push_str(&format!(": {cause}"));
+    }
     FaucetError::Transport {
         target: target.to_owned(),
-        message: err.to_string(),
+        message,
         source: Some(Box::new(err)),
     }
 }
@@ -82,6 +76,16 @@ fn is_transient(code: &str) -> bool {
 /// A sink error for a failed statement, naming what was being done and,
 /// for common permanent failures, what to change.
 pub(crate) fn pg_error(doing: &str, err: tokio_postgres::Error) -> FaucetError {
+    pg_error_granting(doing, err, "")
+}
+
+/// [`pg_error`] for a statement whose permission failure (SQLSTATE 42501)
+/// `grant` resolves: the message then says what to run.
+pub(crate) fn pg_error_granting(
+    doing: &str,
+    err: tokio_postgres::Error,
+    grant: &str,
+) -> FaucetError {
     let Some(db) = err.as_db_error() else {
         // No server answer: the connection broke.
         return FaucetError::Sink {
@@ -91,11 +95,11 @@ pub(crate) fn pg_error(doing: &str, err: tokio_postgres::Error) -> FaucetError {
         };
     };
     let code = db.code().code();
+    let denied = format!(" (to allow it: {grant})");
     let hint = match code {
         "23505" => " (a row with this key exists: use `mode: upsert` to update it)",
-        "42501" => {
-            " (grant the connecting role the privilege, or point the sink at a schema it owns)"
-        }
+        "42501" if !grant.is_empty() => &denied,
+        "42501" => " (the connecting role lacks the privilege named above)",
         "23502" => " (a key or NOT NULL column got no value)",
         _ => "",
     };

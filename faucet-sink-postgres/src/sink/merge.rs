@@ -6,7 +6,7 @@
 use faucet_core::Result;
 use tokio_postgres::Client;
 
-use super::connect::pg_error;
+use super::connect::pg_error_granting;
 use crate::encode::{Layout, Slot};
 use crate::sql::{Ident, QualifiedName, list};
 
@@ -48,12 +48,13 @@ pub(crate) async fn merge(
     target: &QualifiedName,
     layout: &Layout,
     plan: &MergePlan<'_>,
+    grant: &str,
 ) -> Result<()> {
     let sql = merge_sql(target, layout, plan);
     client
         .batch_execute(&sql)
         .await
-        .map_err(|e| pg_error(&format!("merging staged rows into {target}"), e))
+        .map_err(|e| pg_error_granting(&format!("merging staged rows into {target}"), e, grant))
 }
 
 fn merge_sql(target: &QualifiedName, layout: &Layout, plan: &MergePlan<'_>) -> String {

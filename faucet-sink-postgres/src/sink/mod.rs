@@ -2,10 +2,14 @@
 
 mod catalog;
 mod connect;
+mod grants;
+mod lock;
+mod marker;
 pub(crate) mod merge;
 mod replay;
 mod session;
 mod txn;
+mod verify;
 
 use std::fmt;
 
@@ -62,16 +66,31 @@ impl PostgresSink {
         &self.config
     }
 
-    async fn session<'a>(&self, inner: &'a mut Inner, pipeline: &str) -> Result<&'a mut Session> {
+    /// The open session, connecting first if needed; `lock`: a new
+    /// session takes the pipeline's run lock.
+    async fn session<'a>(
+        &self,
+        inner: &'a mut Inner,
+        pipeline: &str,
+        lock: bool,
+    ) -> Result<&'a mut Session> {
         if let Some(why) = &inner.poisoned {
             return Err(FaucetError::sink_error(format!(
                 "an earlier failure rolled back uncommitted rows ({why}); rerun the pipeline to resume from its last checkpoint"
             )));
         }
         if inner.session.is_none() {
-            inner.session = Some(Session::open(&self.settings, pipeline).await?);
+            inner.session = Some(Session::open(&self.settings, pipeline, lock).await?);
         }
         Ok(inner.session.as_mut().expect("just opened"))
+    }
+}
+
+/// Ends the run's session, releasing the pipeline lock at once (a
+/// dropped connection releases it only when the server notices).
+async fn release(inner: &mut Inner) {
+    if let Some(session) = inner.session.take() {
+        session.release().await;
     }
 }
 
@@ -98,7 +117,7 @@ impl Sink for PostgresSink {
 
     async fn commit_page(&self, page: &Page, ctx: &CommitContext) -> Result<PageCommit> {
         let mut inner = self.inner.lock().await;
-        let session = self.session(&mut inner, &ctx.pipeline).await?;
+        let session = self.session(&mut inner, &ctx.pipeline, false).await?;
         let result = session
             .commit_page(
                 &self.settings,
@@ -125,8 +144,9 @@ impl Sink for PostgresSink {
     async fn load_checkpoint(&self, pipeline: &str) -> Result<Option<Checkpoint>> {
         let mut inner = self.inner.lock().await;
         // A new run starts clean.
+        release(&mut inner).await;
         *inner = Inner::default();
-        let session = self.session(&mut inner, pipeline).await?;
+        let session = self.session(&mut inner, pipeline, true).await?;
         let checkpoint = session.load_checkpoint().await?;
         tracing::info!(
             pipeline,
@@ -142,10 +162,24 @@ impl Sink for PostgresSink {
             return Ok(());
         };
         session.rollback().await;
+        let mut result = Ok(());
         if outcome == RunOutcome::Completed && self.settings.mode == WriteMode::Replace {
-            let result = session.swap(&self.settings).await;
-            return poison(&mut inner, result);
+            result = session.swap(&self.settings).await;
         }
+        release(&mut inner).await;
+        poison(&mut inner, result)
+    }
+
+    /// Deletes the pipeline's row from the state table (its table marker
+    /// and the rows stay).
+    async fn clear_checkpoint(&self, pipeline: &str) -> Result<()> {
+        let mut inner = self.inner.lock().await;
+        release(&mut inner).await;
+        *inner = Inner::default();
+        let session = self.session(&mut inner, pipeline, true).await?;
+        session.clear_checkpoint().await?;
+        release(&mut inner).await;
+        tracing::info!(pipeline, "Cleared the stored checkpoint");
         Ok(())
     }
 
@@ -158,10 +192,12 @@ impl Sink for PostgresSink {
     }
 
     fn capabilities(&self) -> SinkCapabilities {
+        // Upsert and replace leave the same table when rows are written
+        // again; append would hold them twice.
         let caps = SinkCapabilities::default().atomic_checkpoints();
         match self.settings.mode {
-            WriteMode::Upsert => caps.idempotent(),
-            _ => caps,
+            WriteMode::Upsert | WriteMode::Replace => caps.idempotent(),
+            WriteMode::Append => caps,
         }
     }
 

@@ -8,7 +8,7 @@ use faucet_core::{FaucetError, Result};
 use futures::SinkExt;
 
 use super::catalog;
-use super::connect::{connect, pg_error};
+use super::connect::pg_error;
 use super::session::{Session, Step};
 use super::txn::{CommitFailure, end_copy};
 use crate::config::Settings;
@@ -92,7 +92,7 @@ impl Session {
                  rerun the pipeline to resume from its stored checkpoint ({err})"
             )));
         }
-        self.client = connect(s).await?;
+        self.reconnect(s).await?;
         let stored = self.load_checkpoint().await?;
         if stored == txn_checkpoint {
             tracing::info!("The lost COMMIT had committed");
@@ -111,7 +111,7 @@ impl Session {
     /// Opens a new connection and redoes the open transaction's steps, so
     /// the server holds exactly what it held before the failure.
     async fn replay(&mut self, s: &Settings) -> Result<()> {
-        self.client = connect(s).await?;
+        self.reconnect(s).await?;
         if let Some(txn) = &mut self.txn {
             txn.copy = None;
             let steps = txn.log.clone();
@@ -139,7 +139,7 @@ impl Session {
                 .batch_execute(&sql)
                 .await
                 .map_err(|e| pg_error("replaying", e)),
-            Step::CopyStart(sql) => self.start_copy(&sql).await,
+            Step::CopyStart(sql) => self.start_copy(&sql, "").await,
             Step::Chunk(chunk) => {
                 let copy = self
                     .txn

@@ -6,12 +6,12 @@
 use std::pin::Pin;
 
 use bytes::Bytes;
-use faucet_core::{Checkpoint, Durability, PageCommit, Result};
+use faucet_core::{Checkpoint, Completion, Durability, PageCommit, Result};
 use tokio_postgres::{Client, CopyInSink};
 
-use super::catalog;
 use super::connect::{connect, pg_error};
 use super::replay::Attempts;
+use super::{catalog, marker};
 use crate::config::{Settings, WriteMode};
 use crate::encode::{DeadLetter, Layout, Staging};
 use crate::schema::plan::Column;
@@ -30,6 +30,15 @@ pub(crate) struct Session {
     pub(super) txn: Option<Txn>,
     /// The last checkpoint known to be stored.
     pub(super) committed: Option<Checkpoint>,
+    /// What to GRANT when the state table refuses a read or write.
+    pub(super) state_grant: String,
+    /// Whether this session holds the pipeline's run lock (taken again
+    /// on every new connection).
+    pub(super) locked: bool,
+    /// The target table (in replace mode, the one swapped out).
+    pub(super) target: QualifiedName,
+    /// The pipeline the target's marker names, as last read or written.
+    pub(super) marker: Option<String>,
 }
 
 /// The open transaction.
@@ -41,6 +50,8 @@ pub(super) struct Txn {
     pub(super) bytes: u64,
     pub(super) staging: Staging,
     pub(super) checkpoint: Option<Checkpoint>,
+    /// Whether this transaction writes the table's marker.
+    pub(super) marks: bool,
     pub(super) dead: Vec<DeadLetter>,
     /// What the transaction did on the server, in order, to replay it on a
     /// new connection after a transient failure. Row chunks are shared
@@ -64,10 +75,14 @@ pub(super) enum Step {
 impl Session {
     /// Connects, creates the state table if missing, prepares the load
     /// table (replace mode) and reads its columns.
-    pub(crate) async fn open(s: &Settings, pipeline: &str) -> Result<Self> {
+    pub(crate) async fn open(s: &Settings, pipeline: &str, lock: bool) -> Result<Self> {
         let client = connect(s).await?;
         let state = QualifiedName::new(&s.state_schema, &s.state_table);
-        catalog::ensure_state_table(&client, &state).await?;
+        if lock {
+            super::lock::acquire(&client, &state, pipeline).await?;
+        }
+        catalog::ensure_state_table(&client, s, &state).await?;
+        let state_grant = super::grants::state_table(s, &state);
         let mut session = Self {
             client,
             pipeline: pipeline.to_owned(),
@@ -78,7 +93,27 @@ impl Session {
             layout: None,
             txn: None,
             committed: None,
+            state_grant,
+            locked: lock,
+            target: QualifiedName::new(&s.schema, &s.table),
+            marker: None,
         };
+        if lock {
+            session.marker = marker::read(
+                &session.client,
+                &session.state,
+                &session.target,
+                &session.state_grant,
+            )
+            .await?;
+            marker::warn_if_foreign(
+                &session.client,
+                &session.target,
+                session.marker.as_deref(),
+                pipeline,
+            )
+            .await;
+        }
         session.committed = session.load_checkpoint().await?;
         if s.mode == WriteMode::Replace {
             session.prepare_replace(s).await?;
@@ -88,13 +123,33 @@ impl Session {
         Ok(session)
     }
 
+    /// Rolls back what is open and releases the pipeline lock.
+    pub(crate) async fn release(mut self) {
+        self.rollback().await;
+        if self.locked {
+            let _ = self
+                .client
+                .batch_execute("SELECT pg_advisory_unlock_all()")
+                .await;
+        }
+    }
+
+    /// Replaces the connection after a failure, taking the run lock again.
+    pub(super) async fn reconnect(&mut self, s: &Settings) -> Result<()> {
+        self.client = connect(s).await?;
+        if self.locked {
+            super::lock::acquire(&self.client, &self.state, &self.pipeline).await?;
+        }
+        Ok(())
+    }
+
     /// A run that does not resume starts a fresh load table; a resumed run
     /// goes on filling the one its checkpoint belongs to.
     async fn prepare_replace(&self, s: &Settings) -> Result<()> {
         let resumes = self
             .committed
             .as_ref()
-            .is_some_and(|c| !c.as_value().is_null());
+            .is_some_and(|c| !c.as_value().is_null() && Completion::from_checkpoint(c).is_none());
         if resumes {
             return Ok(());
         }
@@ -117,7 +172,15 @@ impl Session {
 
     /// The pipeline's stored checkpoint.
     pub(crate) async fn load_checkpoint(&self) -> Result<Option<Checkpoint>> {
-        catalog::load_checkpoint(&self.client, &self.state, &self.pipeline).await
+        catalog::load_checkpoint(&self.client, &self.state, &self.pipeline, &self.state_grant).await
+    }
+
+    /// Deletes the pipeline's stored checkpoint.
+    pub(crate) async fn clear_checkpoint(&mut self) -> Result<()> {
+        catalog::clear_checkpoint(&self.client, &self.state, &self.pipeline, &self.state_grant)
+            .await?;
+        self.committed = None;
+        Ok(())
     }
 
     /// Encodes the page into the open transaction's `COPY` stream, and

@@ -9,13 +9,15 @@ use faucet_core::{FaucetError, Result};
 use futures::SinkExt;
 use tokio_postgres::CopyInSink;
 
-use super::catalog;
-use super::connect::pg_error;
+use super::connect::{pg_error, pg_error_granting};
+use super::grants;
 use super::merge::{self, STAGE};
 use super::session::{Session, Step, Txn};
+use super::{catalog, marker};
 use crate::config::{Settings, WriteMode};
 use crate::encode::{
-    COPY_HEADER, COPY_TRAILER, DeadLetter, Encoded, build_layout, column_of, required_columns,
+    COPY_HEADER, COPY_TRAILER, DeadLetter, Encoded, build_layout, check_objects, column_of,
+    required_columns,
 };
 use crate::schema::plan::PlanInput;
 use crate::schema::plan_changes;
@@ -75,6 +77,8 @@ impl Session {
             // Nothing to write (a page may carry only a checkpoint).
             return Ok((BytesMut::new(), 0, Vec::new()));
         }
+        check_objects(s, records, page)
+            .map_err(|m| FaucetError::sink_error(format!("cannot load into {}: {m}", self.load)))?;
         if self.needs_setup(s) {
             self.change_schema(s, records).await?;
         }
@@ -134,13 +138,28 @@ impl Session {
         if changes.is_empty() && exists {
             return Ok(());
         }
-        let sql = catalog::change_sql(&self.load, exists, &changes, &s.key)?;
+        let (sql, grant) = if exists {
+            (
+                catalog::alter_sql(&self.load, &changes),
+                grants::alter_table(s, &self.load),
+            )
+        } else {
+            let schema_exists = catalog::schema_exists(&self.client, &self.load.schema).await?;
+            let create = catalog::change_sql(&self.load, false, &changes, &s.key)?;
+            let sql = catalog::create_schema_sql(&self.load.schema, schema_exists) + &create;
+            (sql, grants::create_table(s, &self.load, schema_exists))
+        };
         tracing::info!(table = %self.load, statement = %sql, "Changing the table's schema");
-        self.exec_logged(sql, &format!("changing the schema of {}", self.load))
-            .await?;
+        self.exec_logged(
+            sql,
+            &format!("changing the schema of {}", self.load),
+            &grant,
+        )
+        .await?;
         if self.txn.as_ref().is_some_and(|t| t.staged) {
             let sql = catalog::alter_sql(&STAGE, &changes);
-            self.exec_logged(sql, "changing the staging table").await?;
+            self.exec_logged(sql, "changing the staging table", "")
+                .await?;
         }
         self.columns = catalog::read_columns(&self.client, &self.load).await?;
         self.layout = None;
@@ -148,11 +167,11 @@ impl Session {
     }
 
     /// Runs statements in the open transaction and logs them for replay.
-    async fn exec_logged(&mut self, sql: String, doing: &str) -> Result<()> {
+    async fn exec_logged(&mut self, sql: String, doing: &str, grant: &str) -> Result<()> {
         self.client
             .batch_execute(&sql)
             .await
-            .map_err(|e| pg_error(doing, e))?;
+            .map_err(|e| pg_error_granting(doing, e, grant))?;
         self.txn
             .as_mut()
             .expect("a transaction is open")
@@ -170,6 +189,7 @@ impl Session {
             self.exec_logged(
                 merge::create_stage_sql(&self.load),
                 "creating the staging table",
+                &grants::stage(s, &self.load),
             )
             .await?;
             self.txn.as_mut().expect("a transaction is open").staged = true;
@@ -184,7 +204,8 @@ impl Session {
             "COPY {into} ({}) FROM STDIN (FORMAT binary)",
             list("", layout.columns.iter().map(|c| &c.name))
         );
-        self.start_copy(&sql).await?;
+        self.start_copy(&sql, &grants::write_rows(s, &self.load))
+            .await?;
         self.txn
             .as_mut()
             .expect("a transaction is open")
@@ -194,13 +215,13 @@ impl Session {
     }
 
     /// Starts `COPY … FROM STDIN` and sends the binary header.
-    pub(super) async fn start_copy(&mut self, sql: &str) -> Result<()> {
+    pub(super) async fn start_copy(&mut self, sql: &str, grant: &str) -> Result<()> {
         let doing = || format!("starting COPY into {}", self.load);
         let copy = self
             .client
             .copy_in::<_, Bytes>(sql)
             .await
-            .map_err(|e| pg_error(&doing(), e))?;
+            .map_err(|e| pg_error_granting(&doing(), e, grant))?;
         let mut copy = Box::pin(copy);
         copy.send(Bytes::from_static(COPY_HEADER))
             .await
@@ -232,6 +253,9 @@ impl Session {
             return Err(CommitFailure::AtCommit { err, rejected });
         }
         let txn = self.txn.take().expect("a transaction is open");
+        if txn.marks {
+            self.marker = Some(self.pipeline.clone());
+        }
         if txn.checkpoint.is_some() {
             self.committed = txn.checkpoint;
         }
@@ -260,15 +284,37 @@ impl Session {
                 deletes: txn.staging.deletes > 0,
                 on_conflict: catalog::has_unique_index(&self.client, &self.load, &s.key).await?,
             };
-            merge::merge(&self.client, &self.load, layout, &plan).await?;
+            let grant = grants::write_rows(s, &self.load);
+            merge::merge(&self.client, &self.load, layout, &plan, &grant).await?;
         }
         if !txn.dead.is_empty() {
             let table = QualifiedName::new(&s.schema, &s.dead_letter_table);
             tracing::warn!(table = %table, records = txn.dead.len(), "Records rejected");
             catalog::insert_dead_letters(&self.client, &table, &self.pipeline, &txn.dead).await?;
         }
+        let marks = self.locked && txn.rows > 0 && self.marker.as_ref() != Some(&self.pipeline);
+        if marks {
+            let (state, target) = (&self.state, &self.target);
+            marker::write(
+                &self.client,
+                state,
+                target,
+                &self.pipeline,
+                &self.state_grant,
+            )
+            .await?;
+        }
+        self.txn.as_mut().expect("a transaction is open").marks = marks;
+        let txn = self.txn.as_ref().expect("a transaction is open");
         if let Some(checkpoint) = &txn.checkpoint {
-            catalog::save_checkpoint(&self.client, &self.state, &self.pipeline, checkpoint).await?;
+            catalog::save_checkpoint(
+                &self.client,
+                &self.state,
+                &self.pipeline,
+                checkpoint,
+                &self.state_grant,
+            )
+            .await?;
         }
         Ok(())
     }

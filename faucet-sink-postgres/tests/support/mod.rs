@@ -125,3 +125,33 @@ pub async fn stored_checkpoint(schema: &TestSchema, pipeline: &str) -> Option<Va
         .unwrap()
         .map(|r| r.get::<_, Option<Value>>(0).unwrap_or(Value::Null))
 }
+
+/// A login role of its own (no privileges), and the URL connecting as it.
+/// `drop_role` removes it with everything it owns.
+pub struct TestRole {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestRole {
+    pub async fn create(schema: &TestSchema, tag: &str) -> Self {
+        let name = format!("faucet_{tag}_{}", &schema.name()["faucet_test_".len()..]);
+        schema
+            .client()
+            .batch_execute(&format!("CREATE ROLE {name} LOGIN"))
+            .await
+            .unwrap();
+        let mut url = url::Url::parse(postgres::server().url()).unwrap();
+        url.set_username(&name).unwrap();
+        url.set_password(None).unwrap();
+        Self {
+            name,
+            url: url.to_string(),
+        }
+    }
+
+    pub async fn drop_role(self, schema: &TestSchema) {
+        let sql = format!("DROP OWNED BY {0}; DROP ROLE {0}", self.name);
+        schema.client().batch_execute(&sql).await.unwrap();
+    }
+}
