@@ -72,18 +72,23 @@ pub(crate) fn split(conn: &str) -> Result<(String, Tls), String> {
     };
     let trimmed = conn.trim_start();
     if trimmed.starts_with("postgres://") || trimmed.starts_with("postgresql://") {
-        let mut url = url::Url::parse(trimmed).map_err(|e| e.to_string())?;
+        // The query is taken apart by hand, not with a form decoder: the
+        // driver percent-decodes values but reads `+` literally, so the
+        // pairs kept are passed on byte for byte.
+        url::Url::parse(trimmed).map_err(|e| e.to_string())?;
+        let (base, query) = trimmed.split_once('?').unwrap_or((trimmed, ""));
         let mut kept = Vec::new();
-        for (k, v) in url.query_pairs() {
-            match k.as_ref() {
-                "sslmode" => tls.mode = parse_mode(&v)?,
-                "sslrootcert" => tls.root_cert = Some(PathBuf::from(v.as_ref())),
-                _ => kept.push((k.into_owned(), v.into_owned())),
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let value = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
+            match key {
+                "sslmode" => tls.mode = parse_mode(&value)?,
+                "sslrootcert" => tls.root_cert = Some(PathBuf::from(value.as_ref())),
+                _ => kept.push(pair.to_owned()),
             }
         }
-        kept.push(("sslmode".to_owned(), driver_mode(tls.mode).to_owned()));
-        url.query_pairs_mut().clear().extend_pairs(kept);
-        return Ok((url.to_string(), tls));
+        kept.push(format!("sslmode={}", driver_mode(tls.mode)));
+        return Ok((format!("{base}?{}", kept.join("&")), tls));
     }
     let mut kept = Vec::new();
     for (key, raw, value) in pairs(conn)? {
@@ -175,6 +180,11 @@ mod tests {
             ("postgres://db/w?sslmode=prefer", SslMode::Prefer)
         );
         assert!(split("postgres://db/w?sslmode=sometimes").is_err());
+        // Other parameters pass byte for byte: `%20` stays encoded for the
+        // driver to decode, and nothing becomes a `+`.
+        let options = "options=-c%20search_path%3Draw";
+        let (url, _) = split(&format!("postgres://db/w?{options}&sslmode=disable")).unwrap();
+        assert_eq!(url, format!("postgres://db/w?{options}&sslmode=disable"));
     }
 
     #[test]
