@@ -45,24 +45,54 @@ fn assert_refused_as_completed(exit: &Exit, pipeline: &str) {
     );
 }
 
+/// One test's REST → PostgreSQL pipeline: the fixture, the schema and
+/// table it loads, and the file.
+struct PgCase {
+    server: faucet_testkit::fixture::FixtureServer,
+    schema: faucet_testkit::postgres::TestSchema,
+    table: String,
+    file: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl PgCase {
+    async fn new(name: &str, mode: PgMode, batch_rows: u64, latency_ms: u64) -> Self {
+        let server = fixture(RECORDS, PAGE, latency_ms).await;
+        let pg = faucet_testkit::postgres::server();
+        let schema = pg.fresh_schema().await;
+        let table = format!("\"{}\".\"events\"", schema.name());
+        let dir = workdir();
+        let sink = pipeline::postgres_sink(pg.url(), schema.name(), "events", mode, batch_rows);
+        let file = write_pipeline(
+            dir.path(),
+            &pipeline::pipeline(name, rest(&server.url()), sink),
+        );
+        Self {
+            server,
+            schema,
+            table,
+            file,
+            _dir: dir,
+        }
+    }
+
+    async fn digest(&self) -> faucet_bench::dataset::Digest {
+        verify::pg_digest(self.schema.client(), &self.table)
+            .await
+            .unwrap()
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_completed_append_into_postgres_is_not_appended_again() {
-    let server = fixture(RECORDS, PAGE, 0).await;
-    let pg = faucet_testkit::postgres::server();
-    let schema = pg.fresh_schema().await;
-    let table = format!("\"{}\".\"events\"", schema.name());
-    let dir = workdir();
-    let sink = pipeline::postgres_sink(pg.url(), schema.name(), "events", PgMode::Append, 500);
-    let file = write_pipeline(
-        dir.path(),
-        &pipeline::pipeline("rerun-pg", rest(&server.url()), sink),
-    );
-    assert_ok(&run_with(&file, &[]).await, "the first run");
-    let digest = || async { verify::pg_digest(schema.client(), &table).await.unwrap() };
+    let case = PgCase::new("rerun-pg", PgMode::Append, 500, 0).await;
+    let (server, file) = (&case.server, &case.file);
+    assert_ok(&run_with(file, &[]).await, "the first run");
+    let digest = || case.digest();
     assert_exactly_once(&digest().await, RECORDS, "after the first run");
 
     let requests = server.request_count();
-    assert_refused_as_completed(&run_with(&file, &[]).await, "rerun-pg");
+    assert_refused_as_completed(&run_with(file, &[]).await, "rerun-pg");
     assert_eq!(
         server.request_count(),
         requests,
@@ -70,7 +100,7 @@ async fn a_completed_append_into_postgres_is_not_appended_again() {
     );
     assert_exactly_once(&digest().await, RECORDS, "after a refused rerun");
 
-    assert_ok(&run_with(&file, &["--restart"]).await, "the restarted run");
+    assert_ok(&run_with(file, &["--restart"]).await, "the restarted run");
     let twice = digest().await;
     assert_eq!(
         twice.count,
@@ -82,21 +112,10 @@ async fn a_completed_append_into_postgres_is_not_appended_again() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_completed_upsert_into_postgres_repeats_harmlessly() {
-    let server = fixture(RECORDS, PAGE, 0).await;
-    let pg = faucet_testkit::postgres::server();
-    let schema = pg.fresh_schema().await;
-    let table = format!("\"{}\".\"events\"", schema.name());
-    let dir = workdir();
-    let sink = pipeline::postgres_sink(pg.url(), schema.name(), "events", PgMode::Upsert, 500);
-    let file = write_pipeline(
-        dir.path(),
-        &pipeline::pipeline("rerun-upsert", rest(&server.url()), sink),
-    );
+    let case = PgCase::new("rerun-upsert", PgMode::Upsert, 500, 0).await;
     for run in ["the first run", "the rerun"] {
-        let exit = run_with(&file, &[]).await;
-        assert_ok(&exit, run);
-        let got = verify::pg_digest(schema.client(), &table).await.unwrap();
-        assert_exactly_once(&got, RECORDS, run);
+        assert_ok(&run_with(&case.file, &[]).await, run);
+        assert_exactly_once(&case.digest().await, RECORDS, run);
     }
 }
 
@@ -159,18 +178,9 @@ async fn second_run_fails_fast(file: &Path, started: impl Fn() -> bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_runs_of_one_postgres_pipeline_cannot_both_write() {
     // 20 pages of 100 ms: the first run takes about 2 s.
-    let server = fixture(RECORDS, PAGE, 100).await;
-    let pg = faucet_testkit::postgres::server();
-    let schema = pg.fresh_schema().await;
-    let table = format!("\"{}\".\"events\"", schema.name());
-    let dir = workdir();
-    let sink = pipeline::postgres_sink(pg.url(), schema.name(), "events", PgMode::Append, 100);
-    let file = write_pipeline(
-        dir.path(),
-        &pipeline::pipeline("twice-pg", rest(&server.url()), sink),
-    );
-    second_run_fails_fast(&file, || server.request_count() >= 2).await;
-    let got = verify::pg_digest(schema.client(), &table).await.unwrap();
+    let case = PgCase::new("twice-pg", PgMode::Append, 100, 100).await;
+    second_run_fails_fast(&case.file, || case.server.request_count() >= 2).await;
+    let got = case.digest().await;
     assert_exactly_once(&got, RECORDS, "after two concurrent runs");
 }
 
