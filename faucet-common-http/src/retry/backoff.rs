@@ -46,11 +46,36 @@ mod tests {
             max_backoff_ms: 1000,
             ..RetryConfig::default()
         };
-        for _ in 0..50 {
-            assert!(backoff(&config, 1) <= Duration::from_millis(100));
-            assert!(backoff(&config, 3) <= Duration::from_millis(400));
-            assert!(backoff(&config, 30) <= Duration::from_millis(1000));
+        // Ceilings: retry 1 = 100 ms (initial), retry 3 = 100 × 2² = 400 ms,
+        // retry 30 = min(1000, 100 × 2²⁹) = 1000 ms (the cap).
+        let samples = |retry| {
+            (0..400)
+                .map(|_| backoff(&config, retry))
+                .collect::<Vec<_>>()
+        };
+        for (retry, ceiling) in [(1, 100), (3, 400), (30, 1000)] {
+            let max = samples(retry).into_iter().max().unwrap();
+            assert!(max <= Duration::from_millis(ceiling), "{retry}: {max:?}");
         }
+        // Growth: retry 3 draws uniformly from 0..=400 ms, so one draw above
+        // retry 1's 100 ms ceiling has probability 3/4; missing in 400 draws
+        // has probability (1/4)^400. Likewise retry 30 draws from 0..=1000 ms,
+        // so some draw exceeds retry 3's 400 ms ceiling (p = 0.6 each) and
+        // some reaches within 5% of the cap (p ≈ 0.05 each; miss ≈ 1e-9).
+        let max3 = samples(3).into_iter().max().unwrap();
+        assert!(
+            max3 > Duration::from_millis(100),
+            "retry 3 never grew: {max3:?}"
+        );
+        let max30 = samples(30).into_iter().max().unwrap();
+        assert!(
+            max30 > Duration::from_millis(400),
+            "retry 30 never grew: {max30:?}"
+        );
+        assert!(
+            max30 >= Duration::from_millis(950),
+            "cap not reached: {max30:?}"
+        );
     }
 
     #[test]
