@@ -107,35 +107,50 @@ fn odd_value(rng: &mut StdRng) -> Value {
     choices.choose(rng).expect("choices").clone()
 }
 
-/// Mutates one key of `config`; returns the key names an error about it
-/// must mention (any one of them).
-fn mutate(config: &mut Value, rng: &mut StdRng) -> Vec<String> {
+/// What an error about a mutation must say: any one of these groups, all
+/// of whose strings appear in the output. A group is the mutated key's full
+/// dotted path, or — for a key that is now missing — its parent's path and
+/// the key's name in backticks (serde reports a missing field at the
+/// object that lacks it; a rule of a sibling names the key it needs).
+type Expected = Vec<Vec<String>>;
+
+/// Mutates one key of `config`; returns what an error about it must name.
+fn mutate(config: &mut Value, rng: &mut StdRng) -> Expected {
     let mut paths = Vec::new();
     key_paths(config, "", &mut paths);
     let path = paths.choose(rng).expect("keys").clone();
+    let parent_path = path.rsplit_once('.').map_or("", |(p, _)| p).to_owned();
+    let at = |key: &str| {
+        if parent_path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{parent_path}.{key}")
+        }
+    };
+    // "missing field `key`", or a rule of another key that needs it
+    // ("`method: post`").
+    let missing = |key: &str| vec![parent_path.clone(), format!("`{key}")];
     let (parent, key) = parent_mut(config, &path);
     match rng.random_range(0..4) {
         0 => {
             parent.remove(&key);
+            vec![vec![path.clone()], missing(&key)]
         }
         1 => {
             parent.insert(key.clone(), odd_value(rng));
+            vec![vec![path.clone()]]
         }
         2 => {
             parent.insert("zz_unknown".into(), json!(1));
-            return vec!["zz_unknown".into()];
+            vec![vec![at("zz_unknown")]]
         }
         _ => {
             let value = parent.remove(&key).expect("key exists");
-            let typo = format!("{}x", key);
+            let typo = format!("{key}x");
             parent.insert(typo.clone(), value);
-            return vec![typo, key];
+            vec![vec![at(&typo)], vec![path.clone()], missing(&key)]
         }
     }
-    let mut names = vec![key];
-    // An error may name the section or the parent that became invalid.
-    names.extend(path.split('.').map(str::to_owned));
-    names
 }
 
 fn validate(file: &Path) -> Exit {
@@ -161,11 +176,11 @@ fn mutated_pipeline_files_never_panic_and_every_error_names_a_path() {
     let (mut rejected, mut accepted) = (0, 0);
     for i in 0..120 {
         let mut config = bases[i % bases.len()].clone();
-        let names = mutate(&mut config, &mut rng);
+        let expected = mutate(&mut config, &mut rng);
         let exit = validate(&write_pipeline(dir.path(), &config));
         assert!(
             !exit.panicked() && !exit.timed_out,
-            "mutation {i} ({names:?}): {}\n{config:.2000}",
+            "mutation {i} ({expected:?}): {}\n{config:.2000}",
             exit.describe()
         );
         if exit.success() {
@@ -180,9 +195,13 @@ fn mutated_pipeline_files_never_panic_and_every_error_names_a_path() {
             exit.describe()
         );
         let output = format!("{}{}", exit.stdout, exit.stderr);
+        let named = expected
+            .iter()
+            .any(|group| group.iter().all(|s| output.contains(s.as_str())));
         assert!(
-            names.iter().any(|n| output.contains(n.as_str())),
-            "mutation {i}: the error names none of {names:?}:\n{output}\nconfig: {config:.2000}"
+            named,
+            "mutation {i}: the error names the mutated key's full path in none of the \
+             ways {expected:?}:\n{output}\nconfig: {config:.2000}"
         );
     }
     eprintln!("{rejected} mutations rejected with a path, {accepted} still valid");

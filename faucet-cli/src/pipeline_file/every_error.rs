@@ -35,7 +35,10 @@ pub(crate) fn build_all<T>(
                 return None;
             }
         };
-        let (path, aside) = narrow(&config, &path, &message);
+        let (mut path, mut aside) = narrow(&config, &path, &message);
+        if let Some(culprit) = by_removal(&config, &path, &message, &build) {
+            (path, aside) = (culprit.clone(), culprit);
+        }
         if found.contains(&path) {
             return None;
         }
@@ -56,12 +59,14 @@ fn narrow(config: &Value, path: &str, message: &str) -> (String, String) {
         // Set the mapping missing it aside (it may be optional).
         return (child(path, field), path.to_owned());
     }
-    if let (Some(field), Some(Value::Object(map))) =
-        (between(message, "unknown field `", "`"), node)
-        && map.contains_key(field)
-    {
-        let at = child(path, field);
-        return (at.clone(), at);
+    if let (Some(field), Some(node)) = (between(message, "unknown field `", "`"), node) {
+        // Inside a tagged union serde names the union, not the mapping
+        // that holds the key: look for the one key of that name below.
+        let mut hits = Vec::new();
+        find_key(node, path.to_owned(), field, &mut hits);
+        if let [only] = hits.as_slice() {
+            return (only.clone(), only.clone());
+        }
     }
     if let (Some(literal), Some(node @ (Value::Object(_) | Value::Array(_)))) =
         (literal(message), node)
@@ -73,6 +78,66 @@ fn narrow(config: &Value, path: &str, message: &str) -> (String, String) {
         }
     }
     (path.to_owned(), path.to_owned())
+}
+
+/// When serde names a mapping but not which of its values is wrong (a
+/// value inside a tagged union that the message does not quote, such as
+/// `invalid type: map`), finds the one value whose removal changes that
+/// error, descending as far as it stays unique. When several do (removing
+/// the union's tag changes it too), the one of the type the message names
+/// is taken.
+fn by_removal<T>(
+    config: &Value,
+    path: &str,
+    message: &str,
+    build: &impl Fn(Value) -> Result<T, FaucetError>,
+) -> Option<String> {
+    let Value::Object(map) = config.pointer(&pointer(path))? else {
+        return None;
+    };
+    let changes = |key: &String| {
+        let mut trial = config.clone();
+        remove(&mut trial, &child(path, key))
+            && !matches!(build(trial), Err(FaucetError::Config { path: p, message: m })
+                if p == path && m == message)
+    };
+    let mut culprits: Vec<(&String, &Value)> = map.iter().filter(|(k, _)| changes(k)).collect();
+    if culprits.len() > 1 {
+        culprits.retain(|(_, v)| holds_named_type(message, v));
+    }
+    let [(key, _)] = culprits.as_slice() else {
+        return None;
+    };
+    let culprit = child(path, key);
+    Some(by_removal(config, &culprit, message, build).unwrap_or(culprit))
+}
+
+/// Whether `value` is, or holds, a value of the type an `invalid type: …`
+/// message names.
+fn holds_named_type(message: &str, value: &Value) -> bool {
+    of_named_type(message, value)
+        || match value {
+            Value::Object(map) => map.values().any(|v| holds_named_type(message, v)),
+            Value::Array(items) => items.iter().any(|v| holds_named_type(message, v)),
+            _ => false,
+        }
+}
+
+/// Whether `value` is of the type an `invalid type: …` message names.
+fn of_named_type(message: &str, value: &Value) -> bool {
+    let named = between(message, "invalid type: ", ",")
+        .or_else(|| between(message, "invalid value: ", ","));
+    let Some(named) = named else {
+        return false;
+    };
+    match value {
+        Value::Object(_) => named == "map",
+        Value::Array(_) => named == "sequence",
+        Value::Null => named == "null" || named == "unit value",
+        Value::Bool(_) => named.starts_with("boolean"),
+        Value::Number(_) => named.starts_with("integer") || named.starts_with("floating"),
+        Value::String(_) => named.starts_with("string"),
+    }
 }
 
 /// The value an error message quotes: `string "ten"`, `integer `5``,
@@ -102,8 +167,37 @@ fn find(node: &Value, path: String, literal: &Value, hits: &mut Vec<String>) {
             .iter()
             .enumerate()
             .for_each(|(i, v)| find(v, format!("{path}[{i}]"), literal, hits)),
-        leaf if leaf == literal => hits.push(path),
+        leaf if same_literal(leaf, literal) => hits.push(path),
         _ => {}
+    }
+}
+
+/// Paths under `path` of every mapping key named `key`.
+fn find_key(node: &Value, path: String, key: &str, hits: &mut Vec<String>) {
+    match node {
+        Value::Object(map) => map.iter().for_each(|(k, v)| {
+            let at = child(&path, k);
+            if k == key {
+                hits.push(at.clone());
+            }
+            find_key(v, at, key, hits);
+        }),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .for_each(|(i, v)| find_key(v, format!("{path}[{i}]"), key, hits)),
+        _ => {}
+    }
+}
+
+/// Whether `leaf` is the value a message quotes; serde escapes strings as
+/// Rust does (`"\0nul"`).
+fn same_literal(leaf: &Value, literal: &Value) -> bool {
+    match (leaf, literal) {
+        (Value::String(leaf), Value::String(quoted)) => {
+            leaf == quoted || leaf.escape_debug().to_string() == *quoted
+        }
+        _ => leaf == literal,
     }
 }
 
@@ -158,6 +252,18 @@ mod tests {
         let msg = "unknown field `tokn`, expected `token`";
         let tokn = String::from("auth.tokn");
         assert_eq!(narrow(&config, "auth", msg), (tokn.clone(), tokn));
+        assert!(of_named_type(
+            "invalid type: map, expected a string",
+            &json!({})
+        ));
+        assert!(!of_named_type(
+            "invalid type: map, expected a string",
+            &json!("x")
+        ));
+        let nested = json!({"pagination": {"kind": "page", "stop": {"total_pathx": "t"}}});
+        let msg = "unknown field `total_pathx`, expected one of `total_path`";
+        let at = String::from("pagination.stop.total_pathx");
+        assert_eq!(narrow(&nested, "pagination", msg), (at.clone(), at));
         let msg = "missing field `token`";
         let token = String::from("auth.token");
         assert_eq!(narrow(&config, "auth", msg), (token, "auth".into()));
