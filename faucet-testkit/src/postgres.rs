@@ -45,7 +45,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use rand::Rng;
+use rand::RngExt;
 use tokio_postgres::{Client, NoTls};
 
 /// Environment variable naming a PostgreSQL server to use instead of

@@ -10,7 +10,7 @@ use faucet_bench::verify;
 use faucet_testkit::fixture::{Fault, FaultRule};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use serde_json::{Value, json};
 
 use crate::support::*;

@@ -19,7 +19,7 @@ use faucet_bench::verify;
 use faucet_testkit::fixture::FixtureServer;
 use faucet_testkit::postgres::PgCluster;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 use crate::support::*;
 
