@@ -66,14 +66,15 @@ async fn demo_loads_into_postgres_when_given_a_url() {
         .client()
         .query_one(
             &format!(
-                "SELECT count(DISTINCT id) FROM \"{}\".faucet_demo",
+                "SELECT count(*), count(DISTINCT id) FROM \"{}\".faucet_demo",
                 schema.name()
             ),
             &[],
         )
         .await
         .unwrap();
-    assert_eq!(row.get::<_, i64>(0), 1_500);
+    // Every record once: as many rows as distinct ids, and all 1,500.
+    assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (1_500, 1_500));
     let demo = dir.path().join("faucet-demo");
     let file = std::fs::read_to_string(demo.join("pipeline.yaml")).unwrap();
     assert!(file.contains("url: ${DATABASE_URL}"), "{file}");

@@ -55,18 +55,27 @@ async fn interrupt(
     out: &std::path::Path,
     min_lines: usize,
     signals: usize,
-) -> (Option<i32>, String) {
+) -> Interrupted {
     interrupt_with(file, out, min_lines, &vec!["INT"; signals]).await
 }
 
+/// How an interrupted run ended.
+struct Interrupted {
+    code: Option<i32>,
+    log: String,
+    /// From the last signal sent to the process's exit.
+    after_signals: Duration,
+}
+
 /// Starts `faucet run`, waits for `min_lines` in `out`, sends `signals`
-/// (e.g. `INT`, `TERM`), and returns the exit code and stderr.
+/// (e.g. `INT`, `TERM`), and returns the exit code, stderr and how long
+/// the process took to exit after the last signal.
 async fn interrupt_with(
     file: &std::path::Path,
     out: &std::path::Path,
     min_lines: usize,
     signals: &[&str],
-) -> (Option<i32>, String) {
+) -> Interrupted {
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("faucet"))
         .arg("run")
         .arg(file)
@@ -79,10 +88,15 @@ async fn interrupt_with(
     for signal in signals {
         send_signal(child.id(), signal);
     }
+    let signalled = std::time::Instant::now();
     let result = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
         .unwrap();
-    (result.status.code(), stderr(&result))
+    Interrupted {
+        code: result.status.code(),
+        log: stderr(&result),
+        after_signals: signalled.elapsed(),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -97,7 +111,7 @@ async fn sigint_stops_at_a_page_boundary_and_a_rerun_resumes_exactly_once() {
         &rest_to_jsonl(&server.url(), 100, &out),
     );
 
-    let (code, log) = interrupt(&file, &out, 300, 1).await;
+    let Interrupted { code, log, .. } = interrupt(&file, &out, 300, 1).await;
     assert_eq!(code, Some(130), "{log}");
     assert!(log.contains("Interrupted"), "{log}");
     let partial = jsonl_ids(&out);
@@ -134,8 +148,19 @@ async fn a_second_sigint_exits_at_once_and_a_rerun_is_still_exactly_once() {
         &rest_to_jsonl(&server.url(), 50, &out),
     );
 
-    let (code, log) = interrupt(&file, &out, 100, 2).await;
+    let Interrupted {
+        code,
+        log,
+        after_signals,
+    } = interrupt(&file, &out, 100, 2).await;
     assert_eq!(code, Some(130), "{log}");
+    // "At once": the rest of the run is ~98 pages of 30 ms (about 3 s);
+    // the second signal must end it well before, whatever page is in
+    // flight (one page is 30 ms; 1 s allows for a loaded machine).
+    assert!(
+        after_signals < Duration::from_secs(1),
+        "exited {after_signals:?} after the second signal"
+    );
     assert!(
         jsonl_ids(&out).len() < 5_000,
         "the run finished before the signals"
@@ -332,7 +357,7 @@ async fn sigterm_stops_like_ctrl_c() {
         "term.yaml",
         &rest_to_jsonl(&server.url(), 50, &out),
     );
-    let (code, log) = interrupt_with(&file, &out, 100, &["TERM"]).await;
+    let Interrupted { code, log, .. } = interrupt_with(&file, &out, 100, &["TERM"]).await;
     assert_eq!(code, Some(130), "{log}");
     assert!(log.contains("Interrupted pipeline `term`"), "{log}");
     let partial = jsonl_ids(&out);
