@@ -96,13 +96,18 @@ pub(crate) fn load(
 }
 
 /// YAML (or JSON) text as JSON, with anchors, aliases and `<<` merge keys
-/// resolved.
+/// resolved, by serde-saphyr (pure Rust on a YAML 1.2 parser that passes
+/// the YAML test suite; serde_yaml_ng, used before, rests on the archived
+/// unsafe-libyaml).
 fn parse_yaml(raw: &str) -> Result<Value, String> {
-    let mut yaml: serde_yaml_ng::Value =
-        serde_yaml_ng::from_str(raw).map_err(|e| format!("not valid YAML: {e}"))?;
-    yaml.apply_merge()
-        .map_err(|e| format!("bad `<<` merge: {e}"))?;
-    serde_json::to_value(yaml).map_err(|e| format!("not representable as JSON: {e}"))
+    // The parser's message quotes the offending lines; only its first line
+    // (position and reason) is kept, so a literal secret nearby is never
+    // echoed.
+    serde_saphyr::from_str::<Value>(raw).map_err(|e| {
+        let text = e.to_string();
+        let first = text.lines().next().unwrap_or_default();
+        format!("not valid YAML: {}", first.trim_start_matches("error: "))
+    })
 }
 
 /// Each message with the line and column of its path in `raw`, when
@@ -209,5 +214,11 @@ mod tests {
             err.contains("not valid YAML") && err.contains("line"),
             "{err}"
         );
+        // The offending text is not quoted back: it may hold a secret.
+        let err = load_text("sink: {type: jsonl}\nsource: {token: s3cr3t, [\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(!err.contains("s3cr3t"), "{err}");
     }
 }

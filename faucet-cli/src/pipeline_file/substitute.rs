@@ -180,7 +180,7 @@ impl<'a> Substituter<'a> {
 
 /// A number or boolean when `text` reads as one in YAML, else a string.
 fn typed_scalar(text: String) -> Value {
-    match serde_yaml_ng::from_str::<Value>(&text) {
+    match serde_saphyr::from_str::<Value>(&text) {
         Ok(v @ (Value::Number(_) | Value::Bool(_))) => v,
         _ => Value::String(text),
     }
