@@ -3,6 +3,8 @@
 # tests (PostgreSQL tests start their own throwaway server when none is
 # configured; see faucet-testkit), docs, benchmarks compiled, and packaging.
 set -euo pipefail
+# CI builds once from scratch: incremental caches only cost disk there.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
