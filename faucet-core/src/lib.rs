@@ -35,7 +35,7 @@
 //! #[async_trait]
 //! impl Source for Greetings {
 //!     async fn fetch(&self, _ctx: &SourceContext) -> Result<Vec<Record>> {
-//!         Ok(vec![json!({"hello": "world"}), json!({"hello": "faucet"})])
+//!         Ok(vec![json!({"hello": "world"}).into(), json!({"hello": "faucet"}).into()])
 //!     }
 //! }
 //!
@@ -70,7 +70,7 @@
 //! #[async_trait]
 //! impl Source for One {
 //!     async fn fetch(&self, _ctx: &SourceContext) -> Result<Vec<Record>> {
-//!         Ok(vec![json!(1)])
+//!         Ok(vec![json!(1).into()])
 //!     }
 //! }
 //!
@@ -94,8 +94,10 @@
 
 mod check;
 mod error;
+mod outcome;
 mod page;
 mod pipeline;
+pub mod record;
 mod registry;
 mod retries;
 pub mod schema;
@@ -111,11 +113,13 @@ pub use check::{
     CheckItem, CheckReport, CheckStatus, SinkCapabilities, SourceCapabilities, StreamInfo,
 };
 pub use error::{BoxError, FaucetError, Result};
-pub use page::{Checkpoint, Page, Record};
+pub use outcome::RunOutcome;
+pub use page::{Checkpoint, Page};
 pub use pipeline::{
     Completion, DEFAULT_CHANNEL_DEPTH, DEFAULT_PIPELINE_NAME, DeliveryGuarantee, ErrorSummary,
-    NoopObserver, Observer, Pipeline, Progress, Resume, RunOutcome, RunReport,
+    NoopObserver, Observer, Pipeline, Progress, Resume, RunReport,
 };
+pub use record::Record;
 pub use registry::{ConnectorInfo, ConnectorKind, Registry, parse_config};
 pub use retries::RetryCounter;
 pub use sink::{CommitContext, Durability, PageCommit, Sink};
@@ -123,6 +127,7 @@ pub use source::{PageStream, Source, SourceContext, collect_records};
 pub use state::{FileStateStore, MemoryStateStore, StateStore, write_file_atomically};
 
 pub use async_trait::async_trait;
+pub use bytes;
 pub use futures;
 pub use schemars;
 pub use serde;
@@ -146,7 +151,7 @@ pub use tokio_util::sync::CancellationToken;
 ///         for (key, value) in header.iter().zip(line.split(',')) {
 ///             record.insert((*key).to_owned(), Value::from(value));
 ///         }
-///         Value::Object(record)
+///         Value::Object(record).into()
 ///     }
 /// }
 ///
@@ -200,14 +205,17 @@ pub mod connector {
         CheckReport, CheckStatus, SinkCapabilities, SourceCapabilities, StreamInfo,
     };
     pub use crate::error::{FaucetError, Result};
-    pub use crate::page::{Checkpoint, Page, Record};
-    pub use crate::pipeline::{Completion, RunOutcome};
+    pub use crate::outcome::RunOutcome;
+    pub use crate::page::{Checkpoint, Page};
+    pub use crate::pipeline::Completion;
+    pub use crate::record::{Fields, NestedRef, NumberRef, Record, ValueRef};
     pub use crate::registry::parse_config;
     pub use crate::retries::RetryCounter;
     pub use crate::sink::{CommitContext, Durability, PageCommit, Sink};
     pub use crate::source::{PageStream, Source, SourceContext, collect_records};
     pub use crate::state::write_file_atomically;
     pub use async_trait::async_trait;
+    pub use bytes::Bytes;
     pub use futures::stream::{self, StreamExt};
     pub use schemars::JsonSchema;
     pub use serde::{Deserialize, Serialize};

@@ -3,8 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// One record: a JSON value, usually an object.
-pub type Record = Value;
+use crate::record::Record;
 
 /// The position after which a source can resume: a cursor, an offset, a
 /// next link, the largest replication key seen, or any JSON the source
@@ -48,21 +47,16 @@ impl std::fmt::Display for Checkpoint {
 
 /// A batch of records as a source produced it, with the checkpoint that is
 /// valid once these records (and every page before them) are durable.
+///
+/// Fields are private so the representation can change without breaking
+/// connectors: build pages with [`Page::new`] and the `with_*` methods,
+/// read them with the accessors.
 #[derive(Debug, Clone, Default, PartialEq)]
-#[non_exhaustive]
 pub struct Page {
-    /// The records, in source order.
-    pub records: Vec<Record>,
-    /// Where to resume once this page is durable; `None` when the source
-    /// cannot resume from here.
-    pub checkpoint: Option<Checkpoint>,
-    /// Bytes the source read to produce this page (for reports); 0 when
-    /// unknown.
-    pub bytes: u64,
-    /// How many records the source says the whole stream holds (a total in
-    /// the body, `X-Total-Count`, `Content-Range`), when it says; progress
-    /// displays use it to show what is left.
-    pub expected_total: Option<u64>,
+    records: Vec<Record>,
+    checkpoint: Option<Checkpoint>,
+    bytes: u64,
+    expected_total: Option<u64>,
 }
 
 impl Page {
@@ -76,6 +70,12 @@ impl Page {
         }
     }
 
+    /// A page of records made from JSON values (what tests and simple
+    /// sources build).
+    pub fn from_values(values: impl IntoIterator<Item = Value>) -> Self {
+        Self::new(values.into_iter().map(Record::from_value).collect())
+    }
+
     /// Sets the checkpoint that holds once this page is durable.
     #[must_use]
     pub fn with_checkpoint(mut self, checkpoint: impl Into<Checkpoint>) -> Self {
@@ -83,7 +83,16 @@ impl Page {
         self
     }
 
-    /// Sets how many records the source says the whole stream holds.
+    /// Sets or clears the checkpoint.
+    #[must_use]
+    pub fn with_checkpoint_opt(mut self, checkpoint: Option<Checkpoint>) -> Self {
+        self.checkpoint = checkpoint;
+        self
+    }
+
+    /// Sets how many records the source says the whole stream holds (a
+    /// total in the body, `X-Total-Count`, `Content-Range`); progress
+    /// displays use it to show what is left.
     #[must_use]
     pub fn with_expected_total(mut self, total: u64) -> Self {
         self.expected_total = Some(total);
@@ -95,6 +104,44 @@ impl Page {
     pub fn with_bytes(mut self, bytes: u64) -> Self {
         self.bytes = bytes;
         self
+    }
+
+    /// The records, in source order.
+    pub fn records(&self) -> &[Record] {
+        &self.records
+    }
+
+    /// The records, to change in place (a transform, a limit).
+    pub fn records_mut(&mut self) -> &mut Vec<Record> {
+        &mut self.records
+    }
+
+    /// Takes the records out, leaving the page's other parts.
+    pub fn into_records(self) -> Vec<Record> {
+        self.records
+    }
+
+    /// Where to resume once this page is durable; `None` when the source
+    /// cannot resume from here.
+    pub fn checkpoint(&self) -> Option<&Checkpoint> {
+        self.checkpoint.as_ref()
+    }
+
+    /// Takes the checkpoint out of the page.
+    pub fn take_checkpoint(&mut self) -> Option<Checkpoint> {
+        self.checkpoint.take()
+    }
+
+    /// Bytes the source read to produce this page (for reports); 0 when
+    /// unknown.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// How many records the source says the whole stream holds, when it
+    /// says.
+    pub fn expected_total(&self) -> Option<u64> {
+        self.expected_total
     }
 
     /// Number of records in the page.

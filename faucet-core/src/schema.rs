@@ -1,6 +1,7 @@
 //! JSON Schema helpers: checking that config schemas are documented, and
 //! inferring a record schema from sample records (for `discover`).
 
+use crate::record::{Record, ValueRef};
 use serde_json::{Map, Value, json};
 
 /// Paths of every property (and enum variant) in a JSON Schema that has no
@@ -88,12 +89,37 @@ pub fn describe_kind_tags(schema: &mut schemars::Schema) {
 /// properties with their types (several when they vary), nested objects
 /// and arrays, and `format: date-time` for strings that all look like
 /// RFC 3339 timestamps.
-pub fn infer_schema(records: &[Value]) -> Value {
+///
+/// A record a tree cannot hold (a number beyond `f64`) is described from
+/// its fields: such a number is an `integer` or a `number` by its text.
+pub fn infer_schema(records: &[Record]) -> Value {
     let mut schema = Value::Null;
     for record in records {
-        schema = merge(schema, &describe(record));
+        let described = match record.value() {
+            Ok(value) => describe(value),
+            Err(_) => describe_fields(record),
+        };
+        schema = merge(schema, &described);
     }
     if schema.is_null() { json!({}) } else { schema }
+}
+
+fn describe_fields(record: &Record) -> Value {
+    let Some(fields) = record.fields() else {
+        return json!({});
+    };
+    let mut properties = Map::new();
+    for (key, value) in fields.flatten() {
+        let schema = match &value {
+            ValueRef::Number(n) if n.is_integer() => json!({ "type": "integer" }),
+            ValueRef::Number(_) => json!({ "type": "number" }),
+            other => other
+                .to_value()
+                .map_or_else(|_| json!({}), |v| describe(&v)),
+        };
+        properties.insert(key.into_owned(), schema);
+    }
+    json!({ "type": "object", "properties": properties })
 }
 
 fn describe(value: &Value) -> Value {
@@ -215,6 +241,7 @@ mod tests {
             json!({"id": 1, "amount": 2, "at": "2024-01-02T03:04:05Z", "tags": ["a"], "o": {"x": true}}),
             json!({"id": 2, "amount": 2.5, "at": "2024-01-02T03:04:05.123+02:00", "extra": null}),
         ];
+        let records: Vec<Record> = records.into_iter().map(Record::from).collect();
         let schema = infer_schema(&records);
         let props = &schema["properties"];
         assert_eq!(props["id"]["type"], "integer");

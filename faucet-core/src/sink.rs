@@ -6,8 +6,9 @@ use async_trait::async_trait;
 
 use crate::check::{CheckReport, SinkCapabilities};
 use crate::error::{FaucetError, Result};
-use crate::page::{Checkpoint, Page, Record};
-use crate::pipeline::RunOutcome;
+use crate::outcome::RunOutcome;
+use crate::page::{Checkpoint, Page};
+use crate::record::Record;
 
 /// What a sink is told with each page.
 #[derive(Debug, Clone, Default)]
@@ -121,7 +122,7 @@ pub trait Sink: Send + Sync {
     /// [`flush`](Sink::flush), and [`Durability::Rows`].
     async fn commit_page(&self, page: &Page, ctx: &CommitContext) -> Result<PageCommit> {
         let _ = ctx;
-        let written = self.write_batch(&page.records).await?;
+        let written = self.write_batch(page.records()).await?;
         self.flush().await?;
         Ok(PageCommit::new(written, Durability::Rows))
     }

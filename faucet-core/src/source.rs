@@ -9,7 +9,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::check::{CheckReport, SourceCapabilities, StreamInfo};
 use crate::error::{FaucetError, Result};
-use crate::page::{Checkpoint, Page, Record};
+use crate::page::{Checkpoint, Page};
+use crate::record::Record;
 use crate::retries::RetryCounter;
 
 /// A stream of pages, in order, as [`Source::stream_pages`] returns it.
@@ -93,7 +94,7 @@ impl SourceContext {
 /// #[async_trait]
 /// impl Source for Numbers {
 ///     async fn fetch(&self, _ctx: &SourceContext) -> Result<Vec<Record>> {
-///         Ok((1..=3).map(|n| json!({ "n": n })).collect())
+///         Ok((1..=3).map(|n| json!({ "n": n }).into()).collect())
 ///     }
 /// }
 /// # #[tokio::main(flavor = "current_thread")]
@@ -162,7 +163,7 @@ pub trait Source: Send + Sync {
 pub async fn collect_records(mut pages: PageStream<'_>) -> Result<Vec<Record>> {
     let mut records = Vec::new();
     while let Some(page) = pages.next().await {
-        records.extend(page?.records);
+        records.extend(page?.into_records());
     }
     Ok(records)
 }

@@ -245,12 +245,12 @@ impl Sink for JsonlSink {
     async fn commit_page(&self, page: &Page, ctx: &CommitContext) -> Result<PageCommit> {
         if self.config.is_stdout() {
             let _ = ctx;
-            let written = self.write_batch(&page.records).await?;
+            let written = self.write_batch(page.records()).await?;
             return Ok(PageCommit::new(written, Durability::Rows));
         }
-        let bytes = encode(&page.records)?;
-        let n = page.records.len();
-        let checkpoint = page.checkpoint.clone();
+        let bytes = encode(page.records())?;
+        let n = page.records().len();
+        let checkpoint = page.checkpoint().cloned();
         let committed = self
             .with_output(move |out, config| {
                 let has_checkpoint = checkpoint.is_some();

@@ -26,8 +26,11 @@ fn sink(path: &Path, commit_records: usize) -> JsonlSink {
 async fn passes_the_conformance_kit() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out.jsonl");
-    let report =
-        conformance::check_sink(|| sink(&path, 10), || async { Ok(read_lines(&path)) }).await;
+    let report = conformance::check_sink(
+        || sink(&path, 10),
+        || async { Ok(read_lines(&path).into_iter().map(Record::from).collect()) },
+    )
+    .await;
     report.assert_no_warnings();
     for check in [
         "object safe",
@@ -116,7 +119,7 @@ async fn a_page_without_records_stores_its_checkpoint() {
     let path = dir.path().join("out.jsonl");
     let first = sink(&path, 1);
     assert_eq!(first.load_checkpoint("p").await.unwrap(), None);
-    let page = Page::new(vec![json!({"id": 1})]).with_checkpoint(json!({"at": 1}));
+    let page = Page::new(vec![json!({"id": 1}).into()]).with_checkpoint(json!({"at": 1}));
     first
         .commit_page(&page, &CommitContext::new("p", 0))
         .await

@@ -179,7 +179,7 @@ async fn writer_rate(rows: usize, url: &str) -> f64 {
     let writer = BinaryCopyInWriter::new(sink, &types);
     let mut writer = std::pin::pin!(writer);
     for page in &pages {
-        for r in &page.records {
+        for r in page.records() {
             let created = chrono::DateTime::parse_from_rfc3339(r["created_at"].as_str().unwrap())
                 .unwrap()
                 .with_timezone(&chrono::Utc);
@@ -246,7 +246,8 @@ fn pages(rows: usize) -> Vec<Page> {
         .step_by(PAGE)
         .map(|start| {
             let end = (start + PAGE).min(rows);
-            Page::new((start..end).map(record).collect()).with_checkpoint(json!({"next": end}))
+            Page::new((start..end).map(record).map(Into::into).collect())
+                .with_checkpoint(json!({"next": end}))
         })
         .collect()
 }

@@ -21,7 +21,7 @@ async fn passes_the_conformance_kit() {
             .map_err(|e| FaucetError::sink_error(e.to_string()))?;
         Ok(rows
             .iter()
-            .map(|r| json!({"id": r.get::<_, i64>(0), "page": r.get::<_, i64>(1)}))
+            .map(|r| json!({"id": r.get::<_, i64>(0), "page": r.get::<_, i64>(1)}).into())
             .collect())
     };
     let report =

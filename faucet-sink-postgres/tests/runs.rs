@@ -29,7 +29,9 @@ impl Source for GatedSource {
                 if n == 1 {
                     drop(self.gate.acquire().await.unwrap());
                 }
-                let records = (n * 10..n * 10 + 10).map(|i| json!({"id": i})).collect();
+                let records = (n * 10..n * 10 + 10)
+                    .map(|i| json!({"id": i}).into())
+                    .collect();
                 Ok(Page::new(records).with_checkpoint(json!({"next": n + 1})))
             })
             .boxed()

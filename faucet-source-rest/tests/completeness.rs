@@ -368,8 +368,8 @@ async fn a_total_given_on_the_first_page_only_is_remembered_reconciled_and_annou
     let (mut records, mut totals) = (Vec::new(), Vec::new());
     while let Some(page) = pages.next().await {
         let page = page.unwrap();
-        totals.push(page.expected_total);
-        records.extend(page.records);
+        totals.push(page.expected_total());
+        records.extend(page.records().iter().map(|r| r.to_value().unwrap()));
     }
     assert_exactly(&records, 1..=45);
     assert!(!totals.is_empty());

@@ -118,7 +118,10 @@ impl Collect {
 #[async_trait]
 impl Sink for Collect {
     async fn write_batch(&self, records: &[Record]) -> Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(records);
+        self.0
+            .lock()
+            .unwrap()
+            .extend(records.iter().map(|r| r.to_value().unwrap()));
         Ok(records.len())
     }
 }

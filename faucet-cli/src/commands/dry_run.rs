@@ -24,22 +24,24 @@ pub(crate) async fn run(
             return Ok(Exit::Ok);
         }
     };
-    let shown = limit.map_or(page.records.len(), |l| page.records.len().min(l as usize));
+    let shown = limit.map_or(page.records().len(), |l| {
+        page.records().len().min(l as usize)
+    });
     let mut lines = String::new();
-    for record in &page.records[..shown] {
+    for record in &page.records()[..shown] {
         lines.push_str(&serde_json::to_string(record)?);
         lines.push('\n');
     }
     crate::stdout::write(&secrets::redact(&lines))?;
     let checkpoint = page
-        .checkpoint
+        .checkpoint()
         .map_or_else(|| "none".to_owned(), |c| c.to_string());
     eprintln!(
         "{}",
         secrets::redact(&format!(
             "Dry run of `{}`: read 1 page ({} records, showing {shown}; next checkpoint {checkpoint}) from `{}`; nothing written to `{}`.",
             file.name,
-            page.records.len(),
+            page.records().len(),
             file.source.kind,
             file.sink.kind,
         ))

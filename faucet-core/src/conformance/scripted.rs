@@ -7,7 +7,8 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 
 use crate::error::{FaucetError, Result};
-use crate::page::{Page, Record};
+use crate::page::Page;
+use crate::record::Record;
 use crate::source::{PageStream, Source, SourceContext};
 
 /// The configuration a [`ScriptedSource`] reports as its schema.
@@ -68,6 +69,7 @@ impl ScriptedSource {
         let first = page * self.per_page + 1;
         (first..first + self.per_page)
             .map(|id| json!({ "id": id, "page": page }))
+            .map(Into::into)
             .collect()
     }
 

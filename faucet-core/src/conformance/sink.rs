@@ -8,8 +8,9 @@ use serde_json::json;
 
 use super::{ConformanceReport, ScriptedSource, check_config_schema, names};
 use crate::error::Result;
-use crate::page::{Checkpoint, Page, Record};
+use crate::page::{Checkpoint, Page};
 use crate::pipeline::{Completion, Pipeline, Resume, RunReport};
+use crate::record::Record;
 use crate::sink::{CommitContext, Sink};
 
 /// The pipeline name the kit runs under.

@@ -6,7 +6,8 @@ use futures::{FutureExt, StreamExt};
 
 use super::{ConformanceReport, check_config_schema, names};
 use crate::error::{FaucetError, Result};
-use crate::page::{Checkpoint, Page, Record};
+use crate::page::{Checkpoint, Page};
+use crate::record::Record;
 use crate::source::{Source, SourceContext};
 
 /// Options of [`check_source_with`]: what the caller knows about the
@@ -95,9 +96,7 @@ pub async fn check_source_with<S: Source + ?Sized + 'static>(
             return report;
         }
     };
-    let with_records: Vec<usize> = (0..pages.len())
-        .filter(|&i| !pages[i].records.is_empty())
-        .collect();
+    let with_records: Vec<usize> = (0..pages.len()).filter(|&i| !pages[i].is_empty()).collect();
     if with_records.is_empty() {
         if checks.allow_empty {
             report.skip(names::YIELDS, "the stream is declared as possibly empty");
@@ -145,7 +144,7 @@ async fn check_resume(
     let candidates: Vec<usize> = with_records
         .iter()
         .copied()
-        .filter(|&i| pages[i].checkpoint.is_some())
+        .filter(|&i| pages[i].checkpoint().is_some())
         .collect();
     let Some(&at) = candidates.get(candidates.len().saturating_sub(1) / 2) else {
         return Err(
@@ -154,16 +153,16 @@ async fn check_resume(
                 .to_owned(),
         );
     };
-    let checkpoint = pages[at].checkpoint.clone();
+    let checkpoint = pages[at].checkpoint().cloned();
     let expected: Vec<Record> = pages[at + 1..]
         .iter()
-        .flat_map(|p| p.records.iter().cloned())
+        .flat_map(|p| p.records().iter().cloned())
         .collect();
     let resumed: Vec<Record> = read_pages(source, checkpoint.clone())
         .await
         .map_err(|e| e.to_string())?
         .into_iter()
-        .flat_map(|p| p.records)
+        .flat_map(|p| p.into_records())
         .collect();
     if resumed == expected {
         return Ok(());

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use super::*;
 use crate::check::{CheckStatus, SinkCapabilities, SourceCapabilities};
 use crate::error::{FaucetError, Result};
-use crate::page::{Checkpoint, Page, Record};
+use crate::page::{Checkpoint, Page};
+use crate::record::Record;
 use crate::sink::{CommitContext, Durability, PageCommit, Sink};
 use crate::source::{PageStream, Source, SourceContext};
 
@@ -70,6 +71,7 @@ impl Source for Paged {
         let pages = (next..self.pages.len()).map(move |i| {
             let records = (0..self.pages[i])
                 .map(|r| json!({"page": i, "r": r}))
+                .map(Into::into)
                 .collect();
             let page = Page::new(records);
             Ok(if self.checkpoints {
@@ -91,7 +93,7 @@ struct Hello;
 #[async_trait::async_trait]
 impl Source for Hello {
     async fn fetch(&self, _ctx: &SourceContext) -> Result<Vec<Record>> {
-        Ok(vec![json!({"hello": "world"})])
+        Ok(vec![json!({"hello": "world"}).into()])
     }
 }
 
@@ -278,22 +280,22 @@ impl Sink for MemorySink {
 
     async fn commit_page(&self, page: &Page, ctx: &CommitContext) -> Result<PageCommit> {
         if self.fault == Fault::DropsLastRecord {
-            let written = self.write_batch(&page.records).await?;
+            let written = self.write_batch(page.records()).await?;
             let _ = ctx;
             return Ok(PageCommit::new(written, Durability::Rows));
         }
         if self.fault == Fault::CommitsOnlyAtFinish {
             let mut stored = self.stored.lock().unwrap();
-            stored.pending.extend_from_slice(&page.records);
-            if page.checkpoint.is_some() {
-                stored.pending_checkpoint = page.checkpoint.clone();
+            stored.pending.extend_from_slice(page.records());
+            if page.checkpoint().is_some() {
+                stored.pending_checkpoint = page.checkpoint().cloned();
             }
-            return Ok(PageCommit::new(page.records.len(), Durability::Buffered));
+            return Ok(PageCommit::new(page.records().len(), Durability::Buffered));
         }
-        let written = self.write_batch(&page.records).await?;
-        let skip = self.fault == Fault::SkipsEmptyPages && page.records.is_empty();
-        if page.checkpoint.is_some() && !skip {
-            self.stored.lock().unwrap().checkpoint = page.checkpoint.clone();
+        let written = self.write_batch(page.records()).await?;
+        let skip = self.fault == Fault::SkipsEmptyPages && page.records().is_empty();
+        if page.checkpoint().is_some() && !skip {
+            self.stored.lock().unwrap().checkpoint = page.checkpoint().cloned();
         }
         Ok(PageCommit::new(written, Durability::RowsAndCheckpoint))
     }
@@ -459,7 +461,7 @@ struct Undocumented;
 #[async_trait::async_trait]
 impl Source for Undocumented {
     async fn fetch(&self, _ctx: &SourceContext) -> Result<Vec<Record>> {
-        Ok(vec![json!(1)])
+        Ok(vec![json!(1).into()])
     }
 
     fn config_schema(&self) -> Option<schemars::Schema> {

@@ -9,7 +9,7 @@ mod run;
 
 pub use completion::Completion;
 pub use observer::{NoopObserver, Observer};
-pub use report::{DeliveryGuarantee, ErrorSummary, Progress, Resume, RunOutcome, RunReport};
+pub use report::{DeliveryGuarantee, ErrorSummary, Progress, Resume, RunReport};
 
 use std::sync::Arc;
 

@@ -7,24 +7,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::error::FaucetError;
+use crate::outcome::RunOutcome;
 use crate::page::Checkpoint;
-
-/// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum RunOutcome {
-    /// The source was read to its end and everything is durable.
-    Completed,
-    /// The run was cancelled; it stopped at a page boundary after making
-    /// every page it wrote durable.
-    Cancelled,
-    /// The configured record limit was reached.
-    LimitReached,
-    /// The run failed; pages before the failure that became durable stay
-    /// so, and their checkpoint is saved.
-    Failed,
-}
 
 /// The delivery guarantee a run gives, from the source's and sink's
 /// capabilities and the presence of a state store.

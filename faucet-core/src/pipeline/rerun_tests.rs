@@ -108,6 +108,7 @@ impl Source for Growing {
             .into_iter()
             .filter(|id| *id > since)
             .map(|id| json!({ "id": id }))
+            .map(Into::into)
             .collect())
     }
 
@@ -217,7 +218,7 @@ async fn retries_a_source_counts_reach_the_report() {
             ctx.retries().record("429");
             ctx.retries().record("429");
             ctx.retries().record("malformed_body");
-            Ok(vec![json!({ "id": 1 })])
+            Ok(vec![json!({ "id": 1 }).into()])
         }
     }
     let sink = RecordingSink::default();
@@ -236,7 +237,7 @@ async fn the_largest_announced_total_reaches_the_progress() {
         }
         fn stream_pages<'a>(&'a self, _ctx: SourceContext) -> PageStream<'a> {
             let pages = [
-                Page::new(vec![json!({})]).with_expected_total(50),
+                Page::new(vec![json!({}).into()]).with_expected_total(50),
                 Page::new(vec![]),
             ];
             Box::pin(futures::stream::iter(pages.map(Ok)))

@@ -7,9 +7,10 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::completion::Completion;
-use super::report::{DeliveryGuarantee, ErrorSummary, Progress, Resume, RunOutcome, RunReport};
+use super::report::{DeliveryGuarantee, ErrorSummary, Progress, Resume, RunReport};
 use super::{NoopObserver, Observer, Pipeline, cut, resume};
 use crate::error::{FaucetError, Result};
+use crate::outcome::RunOutcome;
 use crate::page::{Checkpoint, Page};
 use crate::retries::RetryCounter;
 use crate::sink::{CommitContext, Durability, Sink};
@@ -164,8 +165,8 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
     /// Drops records that a run stopped inside this page already delivered.
     fn drop_delivered(&mut self, page: &mut Page) {
         if self.skip > 0 {
-            let n = self.skip.min(page.records.len() as u64);
-            page.records.drain(..n as usize);
+            let n = self.skip.min(page.len() as u64);
+            page.records_mut().drain(..n as usize);
             self.skip -= n;
         }
     }
@@ -179,30 +180,31 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
             return false;
         };
         let remaining = limit.saturating_sub(self.progress.records_read);
-        if (page.records.len() as u64) < remaining {
+        if (page.len() as u64) < remaining {
             return false;
         }
-        if (page.records.len() as u64) > remaining {
-            page.records.truncate(remaining as usize);
-            page.checkpoint = self
+        if (page.len() as u64) > remaining {
+            page.records_mut().truncate(remaining as usize);
+            let checkpoint = self
                 .base
                 .as_ref()
                 .map(|(before, delivered)| cut::join(before.as_ref(), delivered + remaining));
+            *page = std::mem::take(page).with_checkpoint_opt(checkpoint);
         }
         true
     }
 
     async fn commit(&mut self, page: Page) -> Result<()> {
-        self.progress.records_read += page.records.len() as u64;
-        self.progress.bytes += page.bytes;
-        if let Some(total) = page.expected_total {
+        self.progress.records_read += page.len() as u64;
+        self.progress.bytes += page.bytes();
+        if let Some(total) = page.expected_total() {
             let known = self.progress.expected_total.unwrap_or(0);
             self.progress.expected_total = Some(known.max(total));
         }
-        if let Some(checkpoint) = &page.checkpoint {
+        if let Some(checkpoint) = page.checkpoint() {
             self.source_position = Some(checkpoint.clone());
         }
-        self.base = page.checkpoint.as_ref().map(|c| (Some(c.clone()), 0));
+        self.base = page.checkpoint().map(|c| (Some(c.clone()), 0));
         self.commit_page(page).await?;
         self.progress.pages += 1;
         self.progress.elapsed = self.started.elapsed();
@@ -212,7 +214,7 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
 
     /// Hands `page` to the sink and moves the durable checkpoint and the
     /// committed count as far as the sink's answer allows.
-    async fn commit_page(&mut self, page: Page) -> Result<()> {
+    async fn commit_page(&mut self, mut page: Page) -> Result<()> {
         let p = self.pipeline;
         let ctx = CommitContext::new(p.name.clone(), self.progress.pages);
         let commit = p.sink.commit_page(&page, &ctx).await?;
@@ -222,7 +224,7 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
             Durability::Buffered => self.pending_records += written,
             _ => self.commit_pending(written),
         }
-        match (commit.durability, page.checkpoint) {
+        match (commit.durability, page.take_checkpoint()) {
             (Durability::Rows, Some(checkpoint)) => {
                 if let Some(store) = &p.state {
                     store.save(&p.name, &checkpoint).await?;

@@ -46,7 +46,7 @@ impl Sink for RecordingSink {
                 ctx.page_index
             )));
         }
-        let written = self.write_batch(&page.records).await?;
+        let written = self.write_batch(page.records()).await?;
         let durability = if self.buffered {
             Durability::Buffered
         } else {
@@ -281,7 +281,10 @@ impl Source for VecSource {
 
 #[tokio::test]
 async fn a_minimal_vec_source_runs_as_one_page_without_resume() {
-    let records: Vec<Record> = (1..=1000).map(|id| json!({ "id": id })).collect();
+    let records: Vec<Record> = (1..=1000)
+        .map(|id| json!({ "id": id }))
+        .map(Into::into)
+        .collect();
     let source: Box<dyn Source> = Box::new(VecSource(records.clone()));
     let sink: Arc<dyn Sink> = Arc::new(RecordingSink::default());
     let pipeline = Pipeline::new(source, Arc::clone(&sink))

@@ -12,7 +12,7 @@ use faucet_testkit::postgres::{self, TestSchema};
 /// `{"next": <index of the next record>}`, and a run resumes there.
 /// `fail_after` pages, the source fails (the sink stays healthy).
 pub struct PagedSource {
-    pub records: Vec<Value>,
+    pub records: Vec<Record>,
     pub page_size: usize,
     pub fail_after: Option<usize>,
     /// Checkpoint of the last page: `Some(null)` means "start over".
@@ -22,7 +22,7 @@ pub struct PagedSource {
 impl PagedSource {
     pub fn new(records: Vec<Value>, page_size: usize) -> Self {
         Self {
-            records,
+            records: records.into_iter().map(Record::from).collect(),
             page_size,
             fail_after: None,
             final_checkpoint: None,

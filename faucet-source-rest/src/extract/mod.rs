@@ -131,22 +131,23 @@ pub(crate) fn decode(
         page.cursor = records.last().and_then(|r| as_text(field.get(r)));
     }
     page.received = records.len();
-    page.records = match &spec.replication_key {
+    let records = match &spec.replication_key {
         Some(key) => filter_by_key(records, key, threshold, url, &mut page.max_key)
             .map_err(BodyError::Records)?,
         None => records,
     };
+    page.records = records.into_iter().map(Record::from_value).collect();
     Ok(page)
 }
 
 /// Keeps records newer than `threshold` and tracks the largest key.
 fn filter_by_key(
-    records: Vec<Record>,
+    records: Vec<Value>,
     key: &JsonPath,
     threshold: Option<&Threshold>,
     url: &str,
     max: &mut Option<Value>,
-) -> Result<Vec<Record>, FaucetError> {
+) -> Result<Vec<Value>, FaucetError> {
     let mut kept = Vec::with_capacity(records.len());
     for (i, record) in records.into_iter().enumerate() {
         if !record.is_object() {

@@ -2,7 +2,6 @@
 //! and the values read beside them (cursors, counts, header totals).
 
 use faucet_common_http::header::HeaderMap;
-use faucet_core::Record;
 use serde_json::Value;
 
 use super::JsonPath;
@@ -26,7 +25,7 @@ impl Default for RecordsSpec {
 }
 
 /// Moves the records out of `doc`, or says why the body is not a page.
-pub(crate) fn take_records(spec: &RecordsSpec, doc: &mut Value) -> Result<Vec<Record>, String> {
+pub(crate) fn take_records(spec: &RecordsSpec, doc: &mut Value) -> Result<Vec<Value>, String> {
     match spec {
         RecordsSpec::Array(path) if path.is_root() => match doc.take() {
             Value::Array(items) => Ok(items),

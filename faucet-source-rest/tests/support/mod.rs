@@ -46,9 +46,10 @@ pub async fn run(source: &RestSource, resume: Option<Checkpoint>) -> Result<Run>
     };
     while let Some(page) = pages.next().await {
         let page = page?;
-        out.page_sizes.push(page.records.len());
-        out.records.extend(page.records);
-        out.checkpoints.push(page.checkpoint);
+        out.page_sizes.push(page.records().len());
+        out.records
+            .extend(page.records().iter().map(|r| r.to_value().expect("a tree")));
+        out.checkpoints.push(page.checkpoint().cloned());
     }
     Ok(out)
 }
@@ -84,9 +85,10 @@ pub async fn run_counted(
     while let Some(page) = pages.next().await {
         match page {
             Ok(page) => {
-                out.page_sizes.push(page.records.len());
-                out.records.extend(page.records);
-                out.checkpoints.push(page.checkpoint);
+                out.page_sizes.push(page.records().len());
+                out.records
+                    .extend(page.records().iter().map(|r| r.to_value().expect("a tree")));
+                out.checkpoints.push(page.checkpoint().cloned());
             }
             Err(err) => return (Err(err), counter.snapshot()),
         }

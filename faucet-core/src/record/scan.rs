@@ -1,0 +1,118 @@
+//! Walking JSON text that serde_json has already validated: where a value
+//! or a string ends, and the text without insignificant whitespace.
+//!
+//! Every function here assumes valid JSON (a [`Record`](super::Record)'s
+//! text is checked when the record is made), so none of them re-checks
+//! grammar; on text that is not JSON they stop early rather than panic.
+
+/// The index of the first byte at or after `at` that is not whitespace.
+pub(crate) fn skip_ws(text: &[u8], mut at: usize) -> usize {
+    while let Some(b' ' | b'\t' | b'\n' | b'\r') = text.get(at) {
+        at += 1;
+    }
+    at
+}
+
+/// The index just after the string that opens at `at` (a `"`).
+pub(crate) fn string_end(text: &[u8], at: usize) -> usize {
+    let mut i = at + 1;
+    while let Some(found) = memchr::memchr2(b'"', b'\\', &text[i.min(text.len())..]) {
+        i += found;
+        if text[i] == b'\\' {
+            i += 2;
+        } else {
+            return i + 1;
+        }
+    }
+    text.len()
+}
+
+/// The index just after the value that starts at `at`.
+pub(crate) fn value_end(text: &[u8], at: usize) -> usize {
+    match text.get(at) {
+        Some(b'"') => string_end(text, at),
+        Some(b'{' | b'[') => {
+            let mut depth = 0usize;
+            let mut i = at;
+            while i < text.len() {
+                match text[i] {
+                    b'"' => {
+                        i = string_end(text, i);
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return i + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            text.len()
+        }
+        _ => {
+            let mut i = at;
+            while let Some(b) = text.get(i) {
+                if matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                    break;
+                }
+                i += 1;
+            }
+            i
+        }
+    }
+}
+
+/// Whether the text holds a line break, which JSON allows only between
+/// tokens (inside strings they are escaped): such text is not one line.
+pub(crate) fn has_line_break(text: &[u8]) -> bool {
+    memchr::memchr2(b'\n', b'\r', text).is_some()
+}
+
+/// Appends `text` to `out` without whitespace outside strings.
+pub(crate) fn minify(text: &[u8], out: &mut impl bytes::BufMut) {
+    let mut i = 0;
+    let mut run = 0;
+    while i < text.len() {
+        match text[i] {
+            b'"' => i = string_end(text, i),
+            b' ' | b'\t' | b'\n' | b'\r' => {
+                out.put_slice(&text[run..i]);
+                i = skip_ws(text, i);
+                run = i;
+            }
+            _ => i += 1,
+        }
+    }
+    out.put_slice(&text[run..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_end_where_json_says() {
+        let text = br#"{"a": "x\"}", "b": [1, {"c": "]"}], "d": -1.5e3}"#;
+        assert_eq!(value_end(text, 0), text.len());
+        assert_eq!(value_end(br#""a\\" ,"#, 0), 5);
+        assert_eq!(value_end(b"-1.5e3,", 0), 6);
+        assert_eq!(value_end(b"true}", 0), 4);
+        assert_eq!(value_end(b"[[], [[]]] ", 0), 10);
+    }
+
+    #[test]
+    fn minify_keeps_strings_whole() {
+        let mut out = Vec::new();
+        minify(
+            b"{\n  \"a b\": [ 1,\t2 ],\r\n  \"c\": \" \\\" x \"\n}",
+            &mut out,
+        );
+        assert_eq!(out, br#"{"a b":[1,2],"c":" \" x "}"#);
+        assert!(has_line_break(b"{\n}"));
+        assert!(!has_line_break(br#"{"a":"\n"}"#));
+    }
+}

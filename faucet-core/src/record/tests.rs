@@ -1,0 +1,189 @@
+use bytes::Bytes;
+use serde_json::json;
+
+use super::*;
+
+fn text(json: &str) -> Record {
+    Record::from_json(Bytes::copy_from_slice(json.as_bytes())).unwrap()
+}
+
+fn fields(record: &Record) -> Vec<(String, String)> {
+    record
+        .fields()
+        .unwrap()
+        .map(|f| {
+            let (k, v) = f.unwrap();
+            let mut out = Vec::new();
+            v.write_json(&mut out);
+            (k.into_owned(), String::from_utf8(out).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn text_records_keep_their_bytes() {
+    let body = r#"{"id":1,"price":12345678901234567890.123456789012345678,"big":1e400}"#;
+    let record = text(body);
+    let mut out = Vec::new();
+    record.write_json(&mut out);
+    assert_eq!(out, body.as_bytes());
+    assert_eq!(record.to_json_bytes(), body.as_bytes());
+    assert_eq!(record.raw_json(), Some(body.as_bytes()));
+    // A tree cannot hold 1e400: the tree view says so instead of rounding.
+    let err = record.value().unwrap_err().to_string();
+    assert!(err.contains("cannot be read as a serde_json tree"), "{err}");
+    assert_eq!(record["id"], Value::Null);
+    let ValueRef::Number(n) = record.field("price").unwrap().unwrap() else {
+        panic!("a number")
+    };
+    assert_eq!(n.as_str(), "12345678901234567890.123456789012345678");
+    assert!(!n.is_integer());
+    let ValueRef::Number(n) = record.field("big").unwrap().unwrap() else {
+        panic!("a number")
+    };
+    assert_eq!(n.as_f64(), None, "1e400 is beyond f64, never infinity");
+}
+
+#[test]
+fn pretty_text_is_written_on_one_line() {
+    let record = text("{\n  \"a\": [1, 2],\n  \"b\": \"x  y\\n\"\n}\n");
+    let mut out = Vec::new();
+    record.write_json(&mut out);
+    assert_eq!(out, br#"{"a":[1,2],"b":"x  y\n"}"#);
+    assert_eq!(record, json!({"a": [1, 2], "b": "x  y\n"}));
+}
+
+#[test]
+fn fields_are_visited_in_order_with_nested_text_kept() {
+    let record = text(
+        r#" { "z" : {"k": [1, {"x": "}"}]}, "a\"b": "q\u00e9\ud83d\ude00", "n": null, "t": true, "d": 1, "d": 2 } "#,
+    );
+    assert_eq!(
+        fields(&record),
+        [
+            ("z".into(), r#"{"k": [1, {"x": "}"}]}"#.into()),
+            ("a\"b".into(), "\"qé😀\"".into()),
+            ("n".into(), "null".into()),
+            ("t".into(), "true".into()),
+            ("d".into(), "1".into()),
+            ("d".into(), "2".into()),
+        ]
+    );
+    // The last of a repeated key wins, as in a tree.
+    assert_eq!(record.field("d").unwrap().unwrap().to_value().unwrap(), 2);
+    assert_eq!(record["d"], 2);
+    assert_eq!(record.field("missing").unwrap(), None);
+}
+
+#[test]
+fn plain_fields_are_borrowed() {
+    let record = text(r#"{"name":"ada","n":-0}"#);
+    let mut iter = record.fields().unwrap();
+    let (key, value) = iter.next().unwrap().unwrap();
+    assert!(matches!(key, std::borrow::Cow::Borrowed("name")));
+    assert!(matches!(
+        value,
+        ValueRef::String(std::borrow::Cow::Borrowed("ada"))
+    ));
+    let (_, value) = iter.next().unwrap().unwrap();
+    let ValueRef::Number(n) = value else { panic!() };
+    assert_eq!(n.as_str(), "-0", "-0 keeps its sign as text");
+    assert!(iter.next().is_none());
+}
+
+#[test]
+fn tree_records_give_the_same_views() {
+    let record = Record::from(json!({"a": 1, "b": {"c": [true]}, "s": "x"}));
+    assert_eq!(record.raw_json(), None);
+    assert_eq!(
+        fields(&record),
+        [
+            ("a".into(), "1".into()),
+            ("b".into(), r#"{"c":[true]}"#.into()),
+            ("s".into(), r#""x""#.into()),
+        ]
+    );
+    assert_eq!(
+        record.to_json_bytes(),
+        br#"{"a":1,"b":{"c":[true]},"s":"x"}"#[..]
+    );
+    assert_eq!(record, text(r#"{"a": 1, "b": {"c": [true]}, "s": "x"}"#));
+}
+
+#[test]
+fn non_objects_have_no_fields() {
+    for json in ["[1,2]", "3", "\"s\"", "null"] {
+        let record = text(json);
+        assert!(!record.is_object());
+        assert!(record.fields().is_none());
+        assert_eq!(record.field("a").unwrap(), None);
+    }
+    assert!(text("{}").fields().unwrap().next().is_none());
+}
+
+#[test]
+fn invalid_text_is_refused_when_made() {
+    for bad in ["{", "{\"a\":}", "[1,]", "", "1 2", "{\"a\":\"\u{0001}\"}"] {
+        assert!(
+            Record::from_json(Bytes::copy_from_slice(bad.as_bytes())).is_err(),
+            "{bad:?}"
+        );
+    }
+    // Deep nesting stays text (the scanner does not recurse); a tree of
+    // it is refused with a clear error instead of a stack overflow.
+    let deep = "[".repeat(10_000) + &"]".repeat(10_000);
+    let record = Record::from_json(deep.clone()).unwrap();
+    assert_eq!(record.to_json_bytes(), deep.as_bytes());
+    let err = record.value().unwrap_err().to_string();
+    assert!(err.contains("recursion limit"), "{err}");
+}
+
+#[test]
+fn a_lone_surrogate_is_an_error_in_the_view_not_a_panic() {
+    let record = text(r#"{"s":"\ud800"}"#);
+    assert!(record.fields().unwrap().next().unwrap().is_err());
+    assert!(record.value().is_err());
+}
+
+#[test]
+fn raw_values_share_the_page_body() {
+    let body = Bytes::from_static(br#"{"data":[{"id":1},{"id":2}]}"#);
+    #[derive(serde::Deserialize)]
+    struct Page<'a> {
+        #[serde(borrow)]
+        data: Vec<&'a RawValue>,
+    }
+    let page: Page<'_> = serde_json::from_slice(&body).unwrap();
+    let records: Vec<Record> = page
+        .data
+        .iter()
+        .map(|r| Record::from_raw(&body, r))
+        .collect();
+    assert_eq!(records, [json!({"id": 1}), json!({"id": 2})]);
+    let first = records[0].raw_json().unwrap();
+    assert!(body.as_ptr_range().contains(&first.as_ptr()));
+    // A value from elsewhere is copied.
+    let other: &RawValue = serde_json::from_str("[3]").unwrap();
+    assert_eq!(Record::from_raw(&body, other), json!([3]));
+}
+
+#[test]
+fn serialize_writes_the_text_as_is() {
+    let record = text(r#"{"n":1.000000000000000000001}"#);
+    assert_eq!(
+        serde_json::to_string(&vec![record]).unwrap(),
+        r#"[{"n":1.000000000000000000001}]"#
+    );
+    let back: Record = serde_json::from_str(r#"{"a":[1]}"#).unwrap();
+    assert_eq!(back, json!({"a": [1]}));
+}
+
+#[test]
+fn long_strings_pass_through() {
+    let long = "é".repeat(600_000);
+    let record = text(&json!({ "s": long }).to_string());
+    assert_eq!(
+        record.field("s").unwrap().unwrap().as_str(),
+        Some(long.as_str())
+    );
+}
