@@ -1,6 +1,7 @@
 //! The `Sink` implementation: the only part of the crate that does I/O.
 
 mod catalog;
+mod commit;
 mod connect;
 mod grants;
 mod lock;
@@ -8,8 +9,10 @@ mod marker;
 pub(crate) mod merge;
 mod replay;
 mod session;
+mod table;
 mod txn;
 mod verify;
+mod writer;
 
 use std::fmt;
 
@@ -17,7 +20,7 @@ use faucet_core::connector::*;
 use tokio::sync::Mutex;
 
 use crate::config::{PostgresSinkConfig, Settings, WriteMode, redact_url};
-use session::Session;
+use writer::Writer;
 
 /// Loads records into a PostgreSQL table with binary `COPY`, committing
 /// rows and the pipeline's checkpoint in one transaction.
@@ -33,7 +36,8 @@ pub struct PostgresSink {
 
 #[derive(Default)]
 struct Inner {
-    session: Option<Session>,
+    /// The run's connections (`Writer`), once connected.
+    session: Option<Writer>,
     /// Why the sink refuses to go on: an earlier failure rolled back rows
     /// the pipeline was told are buffered.
     poisoned: Option<String>,
@@ -73,14 +77,14 @@ impl PostgresSink {
         inner: &'a mut Inner,
         pipeline: &str,
         lock: bool,
-    ) -> Result<&'a mut Session> {
+    ) -> Result<&'a mut Writer> {
         if let Some(why) = &inner.poisoned {
             return Err(FaucetError::sink_error(format!(
                 "an earlier failure rolled back uncommitted rows ({why}); rerun the pipeline to resume from its last checkpoint"
             )));
         }
         if inner.session.is_none() {
-            inner.session = Some(Session::open(&self.settings, pipeline, lock).await?);
+            inner.session = Some(Writer::open(&self.settings, pipeline, lock).await?);
         }
         Ok(inner.session.as_mut().expect("just opened"))
     }
@@ -165,7 +169,7 @@ impl Sink for PostgresSink {
         session.rollback().await;
         let mut result = Ok(());
         if outcome == RunOutcome::Completed && self.settings.mode == WriteMode::Replace {
-            result = session.swap(&self.settings).await;
+            result = session.swap().await;
         }
         release(&mut inner).await;
         poison(&mut inner, result)

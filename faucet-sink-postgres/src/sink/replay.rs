@@ -1,6 +1,8 @@
 //! Transient failures (connection lost, serialization failure, deadlock,
 //! server shutdown): reconnect, replay the open transaction's log, go on.
-//! Retries are bounded by `retries`, with exponential backoff.
+//! Retries are bounded by `retries`, with exponential backoff. The layer
+//! above a lane's transaction (`txn.rs`, `commit.rs`) and its connection
+//! (`session.rs`).
 
 use std::time::Duration;
 
@@ -8,20 +10,21 @@ use faucet_core::{FaucetError, Result};
 use futures::SinkExt;
 
 use super::catalog;
+use super::commit::CommitFailure;
 use super::connect::pg_error;
-use super::session::{Session, Step};
-use super::txn::{CommitFailure, end_copy};
+use super::table::Table;
+use super::txn::{Lane, Step, end_copy};
 use crate::config::Settings;
 
 /// The retry budget of one operation.
-pub(super) struct Attempts {
+struct Attempts {
     used: u32,
     max: u32,
     base: Duration,
 }
 
 impl Attempts {
-    pub(super) fn new(s: &Settings) -> Self {
+    fn new(s: &Settings) -> Self {
         Self {
             used: 0,
             max: s.retries,
@@ -40,12 +43,52 @@ impl Attempts {
     }
 }
 
-impl Session {
-    /// After `err`: if it is transient and the budget allows, reconnect and
-    /// replay the open transaction; otherwise return `err`.
-    pub(super) async fn recover(
+impl Lane {
+    /// Writes one page into the open transaction, retrying transient
+    /// failures.
+    pub(crate) async fn write_page_retrying(
         &mut self,
         s: &Settings,
+        table: &mut Table,
+        records: &[serde_json::Value],
+        page: u64,
+    ) -> Result<()> {
+        let mut attempts = Attempts::new(s);
+        loop {
+            let mark = self.txn.as_ref().map_or(0, |t| t.log.len());
+            match self.write_page(s, table, records, page).await {
+                Ok(()) => return Ok(()),
+                Err(err) => {
+                    // Forget this page's steps: the page is written again
+                    // after the earlier ones are replayed.
+                    if let Some(txn) = &mut self.txn {
+                        txn.log.truncate(mark);
+                    }
+                    self.recover(s, table, err, &mut attempts).await?;
+                }
+            }
+        }
+    }
+
+    /// Commits the open transaction (rows, merge, rejected records and the
+    /// latest checkpoint together), retrying transient failures.
+    pub(crate) async fn commit(&mut self, s: &Settings, table: &mut Table) -> Result<()> {
+        let mut attempts = Attempts::new(s);
+        while self.txn.is_some() {
+            if let Err(failure) = self.try_commit(s, table).await {
+                self.recover_commit(s, table, failure, &mut attempts)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// After `err`: if it is transient and the budget allows, reconnect and
+    /// replay the open transaction; otherwise return `err`.
+    async fn recover(
+        &mut self,
+        s: &Settings,
+        table: &mut Table,
         mut err: FaucetError,
         attempts: &mut Attempts,
     ) -> Result<()> {
@@ -54,7 +97,7 @@ impl Session {
                 return Err(err);
             }
             tracing::warn!(error = %err, attempt = attempts.used, "Transient failure; replaying the open transaction on a new connection");
-            match self.replay(s).await {
+            match self.replay(s, table).await {
                 Ok(()) => return Ok(()),
                 Err(next) => err = next,
             }
@@ -65,9 +108,10 @@ impl Session {
     /// committed: the stored checkpoint tells, when the transaction carried
     /// a new one; if it cannot tell, the run stops (a rerun resumes from
     /// the stored checkpoint, exactly once).
-    pub(super) async fn recover_commit(
+    async fn recover_commit(
         &mut self,
         s: &Settings,
+        table: &mut Table,
         failure: CommitFailure,
         attempts: &mut Attempts,
     ) -> Result<()> {
@@ -77,7 +121,7 @@ impl Session {
                 err,
                 rejected: true,
             } => {
-                return self.recover(s, err, attempts).await;
+                return self.recover(s, table, err, attempts).await;
             }
             CommitFailure::AtCommit {
                 err,
@@ -85,61 +129,56 @@ impl Session {
             } => err,
         };
         let txn_checkpoint = self.txn.as_ref().and_then(|t| t.checkpoint.clone());
-        let telling = txn_checkpoint.is_some() && txn_checkpoint != self.committed;
+        let telling = txn_checkpoint.is_some() && txn_checkpoint != table.committed;
         if !telling || !err.is_retryable() || !attempts.wait().await {
             return Err(FaucetError::sink_error(format!(
                 "the connection was lost during COMMIT and whether it committed cannot be told; \
                  rerun the pipeline to resume from its stored checkpoint ({err})"
             )));
         }
-        self.reconnect(s).await?;
-        let stored = self.load_checkpoint().await?;
+        self.session.reconnect(s).await?;
+        let stored = self.session.load_checkpoint().await?;
         if stored == txn_checkpoint {
             tracing::info!("The lost COMMIT had committed");
             self.txn = None;
-            self.committed = stored;
+            table.committed = stored;
             return Ok(());
         }
-        if stored != self.committed {
+        if stored != table.committed {
             return Err(FaucetError::sink_error(
                 "the stored checkpoint changed under the sink: is another run writing the same pipeline?",
             ));
         }
-        self.recover(s, err, attempts).await
+        self.recover(s, table, err, attempts).await
     }
 
     /// Opens a new connection and redoes the open transaction's steps, so
     /// the server holds exactly what it held before the failure.
-    async fn replay(&mut self, s: &Settings) -> Result<()> {
-        self.reconnect(s).await?;
+    async fn replay(&mut self, s: &Settings, table: &mut Table) -> Result<()> {
+        self.session.reconnect(s).await?;
         if let Some(txn) = &mut self.txn {
             txn.copy = None;
             let steps = txn.log.clone();
-            self.client
-                .batch_execute("BEGIN")
-                .await
-                .map_err(|e| pg_error("starting a transaction", e))?;
+            self.session
+                .execute("BEGIN", "starting a transaction")
+                .await?;
             for step in steps {
-                self.replay_step(step).await?;
+                self.replay_step(step, table).await?;
             }
             // End a COPY left open: the next page starts a new one.
-            self.finish_copy().await?;
+            self.finish_copy(table).await?;
             let replayed = self.txn.as_ref().map_or(0, |t| t.rows);
-            tracing::info!(table = %self.load, rows = replayed, "Replayed the open transaction");
+            tracing::info!(table = %table.load, rows = replayed, "Replayed the open transaction");
         }
-        self.columns = catalog::read_columns(&self.client, &self.load).await?;
-        self.layout = None;
+        table.columns = catalog::read_columns(&self.session.client, &table.load).await?;
+        table.layout = None;
         Ok(())
     }
 
-    async fn replay_step(&mut self, step: Step) -> Result<()> {
+    async fn replay_step(&mut self, step: Step, table: &Table) -> Result<()> {
         match step {
-            Step::Sql(sql) => self
-                .client
-                .batch_execute(&sql)
-                .await
-                .map_err(|e| pg_error("replaying", e)),
-            Step::CopyStart(sql) => self.start_copy(&sql, "").await,
+            Step::Sql(sql) => self.session.execute(&sql, "replaying").await,
+            Step::CopyStart(sql) => self.start_copy(&sql, table, "").await,
             Step::Chunk(chunk) => {
                 let copy = self
                     .txn

@@ -1,65 +1,107 @@
-//! Inside the open transaction: encoding a page (changing the table first
-//! when it needs it), streaming it into `COPY`, and the commit. Every
-//! action that changes server state is logged for replay.
+//! A connection's open transaction: encoding a page (changing the table
+//! first when it needs it) and streaming it into `COPY`. Every action
+//! that changes server state is logged, so that `replay.rs` can redo the
+//! transaction on a new connection.
 
 use std::pin::Pin;
 
 use bytes::{Bytes, BytesMut};
-use faucet_core::{FaucetError, Result};
+use faucet_core::{Checkpoint, FaucetError, Result};
 use futures::SinkExt;
 use tokio_postgres::CopyInSink;
 
+use super::catalog;
 use super::connect::{pg_error, pg_error_granting};
 use super::grants;
 use super::merge::{self, STAGE};
-use super::session::{Session, Step, Txn};
-use super::{catalog, marker};
+use super::session::Session;
+use super::table::Table;
 use crate::config::{Settings, WriteMode};
 use crate::encode::{
-    COPY_HEADER, COPY_TRAILER, DeadLetter, Encoded, build_layout, check_objects, column_of,
+    COPY_HEADER, COPY_TRAILER, DeadLetter, Encoded, Staging, check_objects, column_of,
     required_columns,
 };
 use crate::schema::plan::PlanInput;
 use crate::schema::plan_changes;
-use crate::sql::{Ident, QualifiedName, list};
+use crate::sql::list;
 
-/// How a commit failed.
-pub(super) enum CommitFailure {
-    /// Before `COMMIT` was sent: the transaction is certainly not committed.
-    Before(FaucetError),
-    /// `COMMIT` itself failed. `rejected`: the server answered with an
-    /// error, so nothing was committed; otherwise the outcome is unknown.
-    AtCommit { err: FaucetError, rejected: bool },
+/// A connection and the transaction open on it, if any.
+pub(crate) struct Lane {
+    pub(crate) session: Session,
+    pub(crate) txn: Option<Txn>,
 }
 
-impl Session {
+/// The open transaction.
+#[derive(Default)]
+pub(crate) struct Txn {
+    pub(crate) copy: Option<Pin<Box<CopyInSink<Bytes>>>>,
+    pub(crate) staged: bool,
+    pub(crate) rows: u64,
+    pub(crate) bytes: u64,
+    pub(crate) staging: Staging,
+    pub(crate) checkpoint: Option<Checkpoint>,
+    /// Whether this transaction changed the table's schema.
+    pub(crate) changed_schema: bool,
+    /// Whether this transaction writes the table's marker.
+    pub(crate) marks: bool,
+    pub(crate) dead: Vec<DeadLetter>,
+    /// What the transaction did on the server, in order, to replay it on a
+    /// new connection after a transient failure. Row chunks are shared
+    /// `Bytes`, so keeping them costs no copy; at most `batch_bytes`.
+    pub(crate) log: Vec<Step>,
+}
+
+/// One replayable action of a transaction.
+#[derive(Clone)]
+pub(crate) enum Step {
+    /// Statements run with `batch_execute` (DDL, staging table).
+    Sql(String),
+    /// `COPY … FROM STDIN` started (and its header sent).
+    CopyStart(String),
+    /// Encoded rows sent to the open `COPY`.
+    Chunk(Bytes),
+    /// The `COPY` finished.
+    CopyEnd,
+}
+
+impl Lane {
+    /// A lane on `session`, with no transaction open.
+    pub(crate) fn new(session: Session) -> Self {
+        Self { session, txn: None }
+    }
+
+    /// The open transaction.
+    pub(crate) fn open_txn(&mut self) -> &mut Txn {
+        self.txn.as_mut().expect("a transaction is open")
+    }
+
     /// Writes one page into the open transaction (opening one if needed).
-    pub(super) async fn write_page(
+    pub(crate) async fn write_page(
         &mut self,
         s: &Settings,
+        table: &mut Table,
         records: &[serde_json::Value],
         page: u64,
     ) -> Result<()> {
         if self.txn.is_none() {
-            self.client
-                .batch_execute("BEGIN")
-                .await
-                .map_err(|e| pg_error("starting a transaction", e))?;
+            self.session
+                .execute("BEGIN", "starting a transaction")
+                .await?;
             self.txn = Some(Txn::default());
         }
-        let (buf, rows, dead) = self.encode(s, records, page).await?;
+        let (buf, rows, dead) = self.encode(s, table, records, page).await?;
         let bytes = buf.len() as u64;
         if rows > 0 {
-            self.open_copy(s).await?;
+            self.open_copy(s, table).await?;
             let chunk = buf.freeze();
-            let txn = self.txn.as_mut().expect("a transaction is open");
+            let txn = self.open_txn();
             let copy = txn.copy.as_mut().expect("a COPY is open");
             copy.send(chunk.clone())
                 .await
-                .map_err(|e| pg_error(&format!("streaming rows into {}", self.load), e))?;
+                .map_err(|e| pg_error(&format!("streaming rows into {}", table.load), e))?;
             txn.log.push(Step::Chunk(chunk));
         }
-        let txn = self.txn.as_mut().expect("a transaction is open");
+        let txn = self.open_txn();
         txn.rows += rows;
         txn.bytes += bytes;
         txn.dead.extend(dead);
@@ -70,6 +112,7 @@ impl Session {
     async fn encode(
         &mut self,
         s: &Settings,
+        table: &mut Table,
         records: &[serde_json::Value],
         page: u64,
     ) -> Result<(BytesMut, u64, Vec<DeadLetter>)> {
@@ -77,147 +120,126 @@ impl Session {
             // Nothing to write (a page may carry only a checkpoint).
             return Ok((BytesMut::new(), 0, Vec::new()));
         }
-        check_objects(s, records, page)
-            .map_err(|m| FaucetError::sink_error(format!("cannot load into {}: {m}", self.load)))?;
-        if self.needs_setup(s) {
-            self.change_schema(s, records).await?;
+        check_objects(s, records, page).map_err(|m| {
+            FaucetError::sink_error(format!("cannot load into {}: {m}", table.load))
+        })?;
+        if table.needs_setup(s) {
+            self.change_schema(s, table, records).await?;
         }
         let mut buf = BytesMut::with_capacity(records.len() * 160 + 64);
         for _attempt in 0..4 {
-            self.ensure_layout(s)?;
-            let layout = self.layout.as_ref().expect("just built");
+            let layout = table.layout(s)?;
             let txn = self.txn.as_mut().expect("a transaction is open");
             buf.clear();
             match layout.encode(records, page, &mut txn.staging, &mut buf) {
                 Err(message) => return Err(FaucetError::sink_error(message)),
                 Ok(Encoded::Rows { rows, dead }) => return Ok((buf, rows, dead)),
-                Ok(Encoded::NeedsSchemaChange) => self.change_schema(s, records).await?,
+                Ok(Encoded::NeedsSchemaChange) => self.change_schema(s, table, records).await?,
             }
         }
         Err(FaucetError::sink_error(format!(
             "page {page} still does not fit {} after changing its schema",
-            self.load
+            table.load
         )))
-    }
-
-    fn needs_setup(&self, s: &Settings) -> bool {
-        match &self.columns {
-            None => true,
-            Some(cols) => required_columns(s)
-                .iter()
-                .any(|(name, ..)| !cols.iter().any(|c| &c.name == name)),
-        }
-    }
-
-    pub(super) fn ensure_layout(&mut self, s: &Settings) -> Result<()> {
-        if self.layout.is_none() {
-            let columns = self.columns.as_deref().unwrap_or_default();
-            let layout = build_layout(s, &self.load.to_string(), columns, &self.run_id)
-                .map_err(FaucetError::sink_error)?;
-            self.layout = Some(layout);
-        }
-        Ok(())
     }
 
     /// Adds and widens columns for `records`, inside the open transaction
     /// (the `COPY` in progress is finished first; the next page starts a
     /// new one with the new columns).
-    async fn change_schema(&mut self, s: &Settings, records: &[serde_json::Value]) -> Result<()> {
-        self.finish_copy().await?;
-        let exists = self.columns.is_some();
-        let table = self.columns.clone().unwrap_or_default();
+    async fn change_schema(
+        &mut self,
+        s: &Settings,
+        table: &mut Table,
+        records: &[serde_json::Value],
+    ) -> Result<()> {
+        self.finish_copy(table).await?;
+        let load = table.load.clone();
+        let exists = table.columns.is_some();
+        let columns = table.columns.clone().unwrap_or_default();
         let required = required_columns(s);
         let input = PlanInput {
-            table: &table,
+            table: &columns,
             required: &required,
             timestamps: s.timestamps,
             policy: s.type_conflict,
         };
         let changes = plan_changes(&input, records, &|field| column_of(s, field))
-            .map_err(|m| FaucetError::sink_error(format!("table {}: {m}", self.load)))?;
+            .map_err(|m| FaucetError::sink_error(format!("table {load}: {m}")))?;
         if changes.is_empty() && exists {
             return Ok(());
         }
         let (sql, grant) = if exists {
             (
-                catalog::alter_sql(&self.load, &changes),
-                grants::alter_table(s, &self.load),
+                catalog::alter_sql(&load, &changes),
+                grants::alter_table(s, &load),
             )
         } else {
-            let schema_exists = catalog::schema_exists(&self.client, &self.load.schema).await?;
-            let create = catalog::change_sql(&self.load, false, &changes, &s.key)?;
-            let sql = catalog::create_schema_sql(&self.load.schema, schema_exists) + &create;
-            (sql, grants::create_table(s, &self.load, schema_exists))
+            let client = &self.session.client;
+            let schema_exists = catalog::schema_exists(client, &load.schema).await?;
+            let create = catalog::change_sql(&load, false, &changes, &s.key)?;
+            let sql = catalog::create_schema_sql(&load.schema, schema_exists) + &create;
+            (sql, grants::create_table(s, &load, schema_exists))
         };
-        tracing::info!(table = %self.load, statement = %sql, "Changing the table's schema");
-        self.exec_logged(
-            sql,
-            &format!("changing the schema of {}", self.load),
-            &grant,
-        )
-        .await?;
+        tracing::info!(table = %load, statement = %sql, "Changing the table's schema");
+        let doing = format!("changing the schema of {load}");
+        self.exec_logged(sql, &doing, &grant).await?;
         if self.txn.as_ref().is_some_and(|t| t.staged) {
             let sql = catalog::alter_sql(&STAGE, &changes);
             self.exec_logged(sql, "changing the staging table", "")
                 .await?;
         }
-        self.columns = catalog::read_columns(&self.client, &self.load).await?;
-        self.layout = None;
+        self.open_txn().changed_schema = true;
+        table.columns = catalog::read_columns(&self.session.client, &load).await?;
+        table.layout = None;
         Ok(())
     }
 
     /// Runs statements in the open transaction and logs them for replay.
     async fn exec_logged(&mut self, sql: String, doing: &str, grant: &str) -> Result<()> {
-        self.client
+        self.session
+            .client
             .batch_execute(&sql)
             .await
             .map_err(|e| pg_error_granting(doing, e, grant))?;
-        self.txn
-            .as_mut()
-            .expect("a transaction is open")
-            .log
-            .push(Step::Sql(sql));
+        self.open_txn().log.push(Step::Sql(sql));
         Ok(())
     }
 
-    async fn open_copy(&mut self, s: &Settings) -> Result<()> {
+    async fn open_copy(&mut self, s: &Settings, table: &mut Table) -> Result<()> {
         if self.txn.as_ref().is_some_and(|t| t.copy.is_some()) {
             return Ok(());
         }
         let upsert = s.mode == WriteMode::Upsert;
         if upsert && !self.txn.as_ref().is_some_and(|t| t.staged) {
             self.exec_logged(
-                merge::create_stage_sql(&self.load),
+                merge::create_stage_sql(&table.load),
                 "creating the staging table",
-                &grants::stage(s, &self.load),
+                &grants::stage(s, &table.load),
             )
             .await?;
-            self.txn.as_mut().expect("a transaction is open").staged = true;
+            self.open_txn().staged = true;
         }
-        let layout = self.layout.as_ref().expect("encoded with a layout");
         let into = if upsert {
             STAGE.to_owned()
         } else {
-            self.load.to_string()
+            table.load.to_string()
         };
+        let layout = table.layout(s)?;
         let sql = format!(
             "COPY {into} ({}) FROM STDIN (FORMAT binary)",
             list("", layout.columns.iter().map(|c| &c.name))
         );
-        self.start_copy(&sql, &grants::write_rows(s, &self.load))
-            .await?;
-        self.txn
-            .as_mut()
-            .expect("a transaction is open")
-            .log
-            .push(Step::CopyStart(sql));
+        let grant = grants::write_rows(s, &table.load);
+        self.start_copy(&sql, table, &grant).await?;
+        self.open_txn().log.push(Step::CopyStart(sql));
         Ok(())
     }
 
     /// Starts `COPY … FROM STDIN` and sends the binary header.
-    pub(super) async fn start_copy(&mut self, sql: &str, grant: &str) -> Result<()> {
-        let doing = || format!("starting COPY into {}", self.load);
+    pub(crate) async fn start_copy(&mut self, sql: &str, table: &Table, grant: &str) -> Result<()> {
+        let doing = || format!("starting COPY into {}", table.load);
         let copy = self
+            .session
             .client
             .copy_in::<_, Bytes>(sql)
             .await
@@ -226,102 +248,30 @@ impl Session {
         copy.send(Bytes::from_static(COPY_HEADER))
             .await
             .map_err(|e| pg_error(&doing(), e))?;
-        self.txn.as_mut().expect("a transaction is open").copy = Some(copy);
+        self.open_txn().copy = Some(copy);
         Ok(())
     }
 
     /// Ends the `COPY` in progress, if any.
-    pub(super) async fn finish_copy(&mut self) -> Result<()> {
+    pub(crate) async fn finish_copy(&mut self, table: &Table) -> Result<()> {
         let Some(copy) = self.txn.as_mut().and_then(|t| t.copy.take()) else {
             return Ok(());
         };
-        end_copy(copy, &format!("finishing COPY into {}", self.load)).await?;
-        self.txn
-            .as_mut()
-            .expect("a transaction is open")
-            .log
-            .push(Step::CopyEnd);
+        end_copy(copy, &format!("finishing COPY into {}", table.load)).await?;
+        self.open_txn().log.push(Step::CopyEnd);
         Ok(())
     }
 
-    /// One attempt at committing the open transaction.
-    pub(super) async fn try_commit(&mut self, s: &Settings) -> Result<(), CommitFailure> {
-        self.before_commit(s).await.map_err(CommitFailure::Before)?;
-        if let Err(e) = self.client.batch_execute("COMMIT").await {
-            let rejected = e.as_db_error().is_some();
-            let err = pg_error(&format!("committing rows into {}", self.load), e);
-            return Err(CommitFailure::AtCommit { err, rejected });
+    /// Rolls back what is open (the run failed or was abandoned).
+    pub(crate) async fn rollback(&mut self) {
+        if self.txn.take().is_some() {
+            let _ = self.session.client.batch_execute("ROLLBACK").await;
         }
-        let txn = self.txn.take().expect("a transaction is open");
-        if txn.marks {
-            self.marker = Some(self.pipeline.clone());
-        }
-        if txn.checkpoint.is_some() {
-            self.committed = txn.checkpoint;
-        }
-        tracing::debug!(table = %self.load, rows = txn.rows, "Committed");
-        Ok(())
-    }
-
-    /// Everything the commit does before `COMMIT`: end the `COPY`, merge,
-    /// rejected records, checkpoint.
-    async fn before_commit(&mut self, s: &Settings) -> Result<()> {
-        self.finish_copy().await?;
-        self.ensure_layout(s)?;
-        let txn = self.txn.as_ref().expect("a transaction is open");
-        if txn.staged {
-            let layout = self.layout.as_ref().expect("just built");
-            let metadata: Vec<Ident> = s
-                .loaded_at_column
-                .iter()
-                .chain(&s.run_id_column)
-                .cloned()
-                .collect();
-            let plan = merge::MergePlan {
-                key: &s.key,
-                metadata: &metadata,
-                dedupe: txn.staging.duplicates,
-                deletes: txn.staging.deletes > 0,
-                on_conflict: catalog::has_unique_index(&self.client, &self.load, &s.key).await?,
-            };
-            let grant = grants::write_rows(s, &self.load);
-            merge::merge(&self.client, &self.load, layout, &plan, &grant).await?;
-        }
-        if !txn.dead.is_empty() {
-            let table = QualifiedName::new(&s.schema, &s.dead_letter_table);
-            tracing::warn!(table = %table, records = txn.dead.len(), "Records rejected");
-            catalog::insert_dead_letters(&self.client, &table, &self.pipeline, &txn.dead).await?;
-        }
-        let marks = self.locked && txn.rows > 0 && self.marker.as_ref() != Some(&self.pipeline);
-        if marks {
-            let (state, target) = (&self.state, &self.target);
-            marker::write(
-                &self.client,
-                state,
-                target,
-                &self.pipeline,
-                &self.state_grant,
-            )
-            .await?;
-        }
-        self.txn.as_mut().expect("a transaction is open").marks = marks;
-        let txn = self.txn.as_ref().expect("a transaction is open");
-        if let Some(checkpoint) = &txn.checkpoint {
-            catalog::save_checkpoint(
-                &self.client,
-                &self.state,
-                &self.pipeline,
-                checkpoint,
-                &self.state_grant,
-            )
-            .await?;
-        }
-        Ok(())
     }
 }
 
 /// Sends the binary COPY trailer and waits for the server to take the rows.
-pub(super) async fn end_copy(mut copy: Pin<Box<CopyInSink<Bytes>>>, doing: &str) -> Result<()> {
+pub(crate) async fn end_copy(mut copy: Pin<Box<CopyInSink<Bytes>>>, doing: &str) -> Result<()> {
     copy.send(Bytes::from_static(COPY_TRAILER))
         .await
         .map_err(|e| pg_error(doing, e))?;
