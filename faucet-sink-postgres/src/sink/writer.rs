@@ -85,6 +85,9 @@ impl Writer {
             // Learn of a failed merge before writing more on top of it.
             self.join().await?;
         }
+        if self.overlap && self.spare.is_none() && self.merging.is_none() {
+            self.open_spare(s).await;
+        }
         let active = &mut self.active;
         active
             .write_page_retrying(s, &mut self.table, records, page)
@@ -99,7 +102,11 @@ impl Writer {
         }
         let background = txn.staged && !txn.changed_schema;
         self.join().await?;
-        if self.overlap && background && self.hand_off(s).await {
+        if self.overlap
+            && background
+            && let Some(next) = self.spare.take()
+        {
+            self.hand_off(s, next);
             return Ok(PageCommit::new(written, Durability::Buffered));
         }
         self.active.commit(s, &mut self.table).await?;
@@ -112,21 +119,25 @@ impl Writer {
         self.active.commit(s, &mut self.table).await
     }
 
+    /// Opens the second connection, before the main one starts a `COPY`
+    /// (handing over the lock takes a statement on the main one). Without
+    /// it, upserts merge and copy in turn.
+    async fn open_spare(&mut self, s: &Settings) {
+        if self.active.txn.is_some() {
+            return;
+        }
+        match self.active.session.second(s).await {
+            Ok(session) => self.spare = Some(Lane::new(session)),
+            Err(err) => {
+                tracing::warn!(error = %err, "Cannot open a second connection; upserts merge and copy in turn");
+                self.overlap = false;
+            }
+        }
+    }
+
     /// Starts committing the active lane's batch on its own task and
-    /// makes the other connection active; `false` (the batch is still
-    /// active) when no second connection can be opened.
-    async fn hand_off(&mut self, s: &Settings) -> bool {
-        let next = match self.spare.take() {
-            Some(lane) => lane,
-            None => match self.active.session.second(s).await {
-                Ok(session) => Lane::new(session),
-                Err(err) => {
-                    tracing::warn!(error = %err, "Cannot open a second connection; upserts merge and copy in turn");
-                    self.overlap = false;
-                    return false;
-                }
-            },
-        };
+    /// makes `next` active.
+    fn hand_off(&mut self, s: &Settings, next: Lane) {
         let mut lane = std::mem::replace(&mut self.active, next);
         let mut table = self.table.clone();
         let s = s.clone();
@@ -134,7 +145,6 @@ impl Writer {
             let result = lane.commit(&s, &mut table).await;
             (lane, table, result)
         })));
-        true
     }
 
     /// Waits for the merging batch; its error is the run's.
