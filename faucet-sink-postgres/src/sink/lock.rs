@@ -8,9 +8,9 @@
 //! hands `second` over when it opens the other connection. So another run
 //! can only start while neither key is held by this one; and a connection
 //! that holds only `second` checks, whenever it (re)connects, that `first`
-//! is still held by its own run's main connection, so a connection left
-//! over from a run whose main connection died cannot commit beside the
-//! run that took over.
+//! is held by its own run's main connection or by nobody, so a connection
+//! left over from a run whose connections all died cannot commit beside
+//! the run that took over (which holds `first` from its start on).
 
 use std::time::Duration;
 
@@ -65,34 +65,48 @@ impl Keys {
 }
 
 /// Takes the keys `role` names, or fails at once with
-/// [`FaucetError::AlreadyRunning`] naming who holds them. `Role::Second`
-/// also checks that `main_pid` (the run's main connection) holds the
-/// first key.
+/// [`FaucetError::AlreadyRunning`] naming who holds them.
+///
+/// `Role::Second` also checks that `main_pid` (the run's main connection)
+/// holds the first key. If no connection holds it (the main one died
+/// too), this run still owns the pipeline, since it holds the second
+/// key: `Ok(true)` tells the caller to check that the stored checkpoint
+/// did not move while neither key was held.
 pub(crate) async fn acquire(
     client: &Client,
     keys: Keys,
     role: Role,
     pipeline: &str,
     main_pid: i32,
-) -> Result<()> {
+) -> Result<bool> {
     match role {
-        Role::None => Ok(()),
+        Role::None => {}
         Role::Both => {
             take(client, keys.first, pipeline).await?;
-            take(client, keys.second, pipeline).await
+            take(client, keys.second, pipeline).await?;
         }
-        Role::First => take(client, keys.first, pipeline).await,
+        Role::First => take(client, keys.first, pipeline).await?,
         Role::Second => {
             take(client, keys.second, pipeline).await?;
             if holds(client, keys.first, main_pid, pipeline).await? {
-                return Ok(());
+                return Ok(false);
             }
-            Err(FaucetError::AlreadyRunning {
+            if try_lock(client, keys.first, pipeline).await? {
+                // Free: leave it to the main connection's reconnect.
+                let sql = "SELECT pg_advisory_unlock($1)";
+                client
+                    .query_one(sql, &[&keys.first])
+                    .await
+                    .map_err(|e| pg_error(&format!("locking pipeline `{pipeline}`"), e))?;
+                return Ok(true);
+            }
+            return Err(FaucetError::AlreadyRunning {
                 pipeline: pipeline.to_owned(),
                 holder: holder(client, keys.first).await,
-            })
+            });
         }
     }
+    Ok(false)
 }
 
 /// Lets the main connection's second key go, for the second connection.
@@ -105,17 +119,11 @@ pub(crate) async fn hand_over(client: &Client, keys: Keys, pipeline: &str) -> Re
 }
 
 async fn take(client: &Client, key: i64, pipeline: &str) -> Result<()> {
-    let doing = format!("locking pipeline `{pipeline}`");
     // A run that was just killed holds the lock until its server process
     // notices the closed connection (milliseconds): ask a few times within
     // GRACE before calling the pipeline busy.
     for attempt in 0..=GRACE_TRIES {
-        let locked: bool = client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
-            .await
-            .map_err(|e| pg_error(&doing, e))?
-            .get(0);
-        if locked {
+        if try_lock(client, key, pipeline).await? {
             return Ok(());
         }
         if attempt < GRACE_TRIES {
@@ -126,6 +134,14 @@ async fn take(client: &Client, key: i64, pipeline: &str) -> Result<()> {
         pipeline: pipeline.to_owned(),
         holder: holder(client, key).await,
     })
+}
+
+async fn try_lock(client: &Client, key: i64, pipeline: &str) -> Result<bool> {
+    client
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+        .await
+        .map(|row| row.get(0))
+        .map_err(|e| pg_error(&format!("locking pipeline `{pipeline}`"), e))
 }
 
 /// The catalog condition matching the advisory lock `$1`.

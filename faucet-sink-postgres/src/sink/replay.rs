@@ -144,18 +144,27 @@ impl Lane {
             table.committed = stored;
             return Ok(());
         }
-        if stored != table.committed {
-            return Err(FaucetError::sink_error(
-                "the stored checkpoint changed under the sink: is another run writing the same pipeline?",
-            ));
-        }
+        self.check_checkpoint(table).await?;
         self.recover(s, table, err, attempts).await
+    }
+
+    /// Fails when the stored checkpoint is not the last one this run
+    /// committed (another run wrote the pipeline meanwhile).
+    async fn check_checkpoint(&self, table: &Table) -> Result<()> {
+        if self.session.load_checkpoint().await? == table.committed {
+            return Ok(());
+        }
+        Err(FaucetError::sink_error(
+            "the stored checkpoint changed under the sink: is another run writing the same pipeline?",
+        ))
     }
 
     /// Opens a new connection and redoes the open transaction's steps, so
     /// the server holds exactly what it held before the failure.
     async fn replay(&mut self, s: &Settings, table: &mut Table) -> Result<()> {
-        self.session.reconnect(s).await?;
+        if self.session.reconnect(s).await? {
+            self.check_checkpoint(table).await?;
+        }
         if let Some(txn) = &mut self.txn {
             txn.copy = None;
             let steps = txn.log.clone();

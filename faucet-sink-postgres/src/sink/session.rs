@@ -77,14 +77,17 @@ impl Session {
     }
 
     /// Replaces the connection after a failure, taking the lock again.
-    pub(crate) async fn reconnect(&mut self, s: &Settings) -> Result<()> {
+    /// `Ok(true)`: the run held no lock key for a moment (every connection
+    /// of it was lost), so the caller checks that the stored checkpoint
+    /// is still the one it knows.
+    pub(crate) async fn reconnect(&mut self, s: &Settings) -> Result<bool> {
         self.client = connect(s).await?;
         self.take_lock().await
     }
 
-    async fn take_lock(&mut self) -> Result<()> {
+    async fn take_lock(&mut self) -> Result<bool> {
         let Some(keys) = self.keys else {
-            return Ok(());
+            return Ok(false);
         };
         if matches!(self.role, Role::Both | Role::First) {
             let pid: i32 = self
