@@ -16,6 +16,15 @@ use support::*;
 
 const PAGE: usize = 50;
 
+/// The target table, with `{trigger_body}` run before each row is
+/// inserted.
+const TABLE_SQL: &str = "CREATE TABLE {table} (id bigint PRIMARY KEY, first_name text, \
+     country text, amount double precision, created_at timestamptz, active boolean, \
+     attributes jsonb);
+     CREATE FUNCTION injected() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN {trigger_body} RETURN NEW; END $$;
+     CREATE TRIGGER injected BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION injected();";
+
 /// An upsert config for `table` (100 rows a batch: two pages), with an
 /// application name of its own to find its server processes by; the
 /// table exists with `trigger_body` run before each row is inserted.
@@ -30,13 +39,9 @@ async fn upsert_setup(table: &str, trigger_body: &str) -> (TestSchema, PostgresS
     config.key = vec!["id".into()];
     config.batch_rows = 100;
     config.retry_backoff_ms = 10;
-    let sql = format!(
-        "CREATE TABLE {table} (id bigint PRIMARY KEY, first_name text, country text, \
-           amount double precision, created_at timestamptz, active boolean, attributes jsonb);
-         CREATE FUNCTION injected() RETURNS trigger LANGUAGE plpgsql AS $$
-           BEGIN {trigger_body} RETURN NEW; END $$;
-         CREATE TRIGGER injected BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION injected();"
-    );
+    let sql = TABLE_SQL
+        .replace("{table}", table)
+        .replace("{trigger_body}", trigger_body);
     schema.client().batch_execute(&sql).await.unwrap();
     (schema, config, app)
 }
@@ -329,4 +334,57 @@ async fn a_second_run_is_refused_while_either_connection_of_the_first_lives() {
     commit(&first, &records, 3).await.unwrap();
     first.flush().await.unwrap();
     assert_once(&schema, "locked", 200).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_restarting_while_a_batch_merges_loses_nothing() {
+    // Both connections die at once, the second one in the middle of
+    // merging batch 1: each reconnects and replays its batch.
+    let cluster = std::sync::Arc::new(
+        tokio::task::spawn_blocking(faucet_testkit::postgres::PgCluster::start)
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
+    let mut config = PostgresSinkConfig::new(cluster.url(), "restarted");
+    config.mode = WriteMode::Upsert;
+    config.key = vec!["id".into()];
+    config.batch_rows = 100;
+    config.retries = 6;
+    config.retry_backoff_ms = 100;
+    let client = faucet_testkit::postgres::connect(&cluster.url()).await;
+    let sql = TABLE_SQL.replace("{table}", "restarted").replace(
+        "{trigger_body}",
+        "IF NEW.id = 150 THEN PERFORM pg_sleep(1); END IF;",
+    );
+    client.batch_execute(&sql).await.unwrap();
+    let records = people(500);
+    let sink = PostgresSink::new(config).unwrap();
+    assert_eq!(sink.load_checkpoint("o").await.unwrap(), None);
+    for n in 0..5 {
+        commit(&sink, &records, n).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let crash = cluster.clone();
+    tokio::task::spawn_blocking(move || {
+        crash.stop_immediate().unwrap();
+        crash.restart().unwrap();
+    })
+    .await
+    .unwrap();
+    for n in 5..10 {
+        commit(&sink, &records, n).await.unwrap();
+    }
+    sink.flush().await.unwrap();
+    let client = faucet_testkit::postgres::connect(&cluster.url()).await;
+    let row = client
+        .query_one(
+            "SELECT count(*), count(DISTINCT id), \
+             (SELECT checkpoint FROM faucet_state WHERE pipeline = 'o') FROM restarted",
+            &[],
+        )
+        .await
+        .unwrap();
+    let got: (i64, i64, Option<Value>) = (row.get(0), row.get(1), row.get(2));
+    assert_eq!(got, (500, 500, Some(json!({"next": 500}))));
 }
