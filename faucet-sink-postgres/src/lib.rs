@@ -26,6 +26,12 @@
 //!   last-wins dedupe, then `DELETE`/`UPDATE`/`INSERT` that skips unchanged
 //!   rows and needs no unique constraint) and `replace` (load a new table,
 //!   swap it in when the run completes).
+//! - **Upserts overlap.** While PostgreSQL merges one batch from staging
+//!   into the target, the next batch streams into a second connection
+//!   with its own staging table. Batches still commit one after the
+//!   other, in page order, each with its checkpoint; if a merge fails,
+//!   the batch behind it rolls back. The run's lock is two advisory keys,
+//!   one per connection, so no second run starts while either lives.
 //! - **Transient failures replay.** The open transaction's steps (DDL,
 //!   `COPY` starts, the encoded row chunks, shared rather than copied) are
 //!   kept, at most `batch_bytes`; a lost connection, serialization failure,

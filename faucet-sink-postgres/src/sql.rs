@@ -97,6 +97,15 @@ pub(crate) fn list<'a>(prefix: &str, idents: impl IntoIterator<Item = &'a Ident>
         .join(", ")
 }
 
+/// The statement creating the state table.
+pub(crate) fn state_table_sql(state: &QualifiedName) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {state} (\
+         pipeline text PRIMARY KEY, checkpoint jsonb, \
+         updated_at timestamptz NOT NULL DEFAULT now())"
+    )
+}
+
 /// A string literal, quotes doubled (for catalog lookups by name).
 pub(crate) fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))

@@ -189,6 +189,17 @@ async fn a_failed_merge_rolls_back_the_batch_streaming_behind_it() {
         .batch_execute("DROP TRIGGER injected ON failed")
         .await
         .unwrap();
+    rerun_resumes_at_200(&schema, config, records, "failed").await;
+}
+
+/// A new run resumes after row 200 and loads the rest, each row once.
+async fn rerun_resumes_at_200(
+    schema: &TestSchema,
+    config: PostgresSinkConfig,
+    records: Vec<Value>,
+    table: &str,
+) {
+    let n = records.len() as i64;
     let sink = PostgresSink::new(config).unwrap();
     let report = Pipeline::new(PagedSource::new(records, PAGE), &sink)
         .with_name("o")
@@ -199,7 +210,7 @@ async fn a_failed_merge_rolls_back_the_batch_streaming_behind_it() {
         report.resumed_from.unwrap().as_value(),
         &json!({"next": 200})
     );
-    assert_once(&schema, "failed", 600).await;
+    assert_once(schema, table, n).await;
 }
 
 /// Drives `records` through the sink page by page while another task
@@ -290,18 +301,7 @@ async fn without_retries_a_terminated_merge_stops_the_run_and_a_rerun_resumes() 
         Some(json!({"next": 200}))
     );
     assert_once(&schema, "terminated", 200).await;
-
-    let sink = PostgresSink::new(config).unwrap();
-    let report = Pipeline::new(PagedSource::new(records, PAGE), &sink)
-        .with_name("o")
-        .run()
-        .await
-        .unwrap();
-    assert_eq!(
-        report.resumed_from.unwrap().as_value(),
-        &json!({"next": 200})
-    );
-    assert_once(&schema, "terminated", 500).await;
+    rerun_resumes_at_200(&schema, config, records, "terminated").await;
 }
 
 #[tokio::test]

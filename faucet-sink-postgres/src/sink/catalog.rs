@@ -13,7 +13,7 @@ use crate::config::Settings;
 use crate::encode::DeadLetter;
 use crate::schema::plan::Column;
 use crate::schema::{Change, PgType};
-use crate::sql::{Ident, QualifiedName, list, literal};
+use crate::sql::{Ident, QualifiedName, list, literal, state_table_sql};
 
 /// A table's columns as the catalog has them; `None` if it does not exist.
 pub(crate) async fn read_columns(
@@ -174,15 +174,6 @@ pub(crate) fn alter_sql(table: &impl std::fmt::Display, changes: &[Change]) -> S
     } else {
         format!("ALTER TABLE {table} {}", steps.join(", "))
     }
-}
-
-/// The statement creating the state table.
-pub(crate) fn state_table_sql(state: &QualifiedName) -> String {
-    format!(
-        "CREATE TABLE IF NOT EXISTS {state} (\
-         pipeline text PRIMARY KEY, checkpoint jsonb, \
-         updated_at timestamptz NOT NULL DEFAULT now())"
-    )
 }
 
 /// Creates the state table (and its schema) when missing. An existing one

@@ -68,7 +68,7 @@ pub(crate) fn create_state_table(
     format!(
         "{}; or create it beforehand: {} and {}",
         create_table(s, state, schema_exists),
-        super::catalog::state_table_sql(state),
+        crate::sql::state_table_sql(state),
         state_table(s, state)
     )
 }
