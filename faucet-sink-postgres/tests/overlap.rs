@@ -213,6 +213,36 @@ async fn rerun_resumes_at_200(
     assert_once(schema, table, n).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schema_change_waits_for_the_merge_in_flight() {
+    // Batch 1 merges slowly; a page of batch 2 brings a new field.
+    let body = "IF NEW.id = 100 THEN PERFORM pg_sleep(0.5); END IF;";
+    let (schema, config, _) = upsert_setup("widened", body).await;
+    let mut records = people(400);
+    for (i, r) in records.iter_mut().enumerate().skip(250) {
+        r["extra"] = json!(i);
+    }
+    let sink = PostgresSink::new(config).unwrap();
+    sink.load_checkpoint("o").await.unwrap();
+    let run = async {
+        for n in 0..8 {
+            commit(&sink, &records, n).await.unwrap();
+        }
+        sink.flush().await.unwrap();
+    };
+    tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .expect("the run went on");
+    assert_once(&schema, "widened", 400).await;
+    let extra: i64 = schema
+        .client()
+        .query_one("SELECT sum(extra)::int8 FROM widened", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(extra, (250..400).sum::<i64>());
+}
+
 /// Drives `records` through the sink page by page while another task
 /// ends the server process that merges (the one sleeping in the
 /// trigger); returns the first error.

@@ -45,19 +45,20 @@ impl Attempts {
 
 impl Lane {
     /// Writes one page into the open transaction, retrying transient
-    /// failures.
+    /// failures (`false`: as [`Lane::write_page`]).
     pub(crate) async fn write_page_retrying(
         &mut self,
         s: &Settings,
         table: &mut Table,
         records: &[serde_json::Value],
         page: u64,
-    ) -> Result<()> {
+        frozen: bool,
+    ) -> Result<bool> {
         let mut attempts = Attempts::new(s);
         loop {
             let mark = self.txn.as_ref().map_or(0, |t| t.log.len());
-            match self.write_page(s, table, records, page).await {
-                Ok(()) => return Ok(()),
+            match self.write_page(s, table, records, page, frozen).await {
+                Ok(written) => return Ok(written),
                 Err(err) => {
                     // Forget this page's steps: the page is written again
                     // after the earlier ones are replayed.

@@ -76,20 +76,27 @@ impl Lane {
     }
 
     /// Writes one page into the open transaction (opening one if needed).
+    /// `false`: the page needs a schema change and `frozen` forbids one
+    /// (another connection is merging: its locks on the table would make
+    /// the change wait, and a replay of that merge wait on the change);
+    /// nothing of the page was sent.
     pub(crate) async fn write_page(
         &mut self,
         s: &Settings,
         table: &mut Table,
         records: &[serde_json::Value],
         page: u64,
-    ) -> Result<()> {
+        frozen: bool,
+    ) -> Result<bool> {
         if self.txn.is_none() {
             self.session
                 .execute("BEGIN", "starting a transaction")
                 .await?;
             self.txn = Some(Txn::default());
         }
-        let (buf, rows, dead) = self.encode(s, table, records, page).await?;
+        let Some((buf, rows, dead)) = self.encode(s, table, records, page, frozen).await? else {
+            return Ok(false);
+        };
         let bytes = buf.len() as u64;
         if rows > 0 {
             self.open_copy(s, table).await?;
@@ -105,25 +112,30 @@ impl Lane {
         txn.rows += rows;
         txn.bytes += bytes;
         txn.dead.extend(dead);
-        Ok(())
+        Ok(true)
     }
 
-    /// Encodes a page, changing the table first when the records need it.
+    /// Encodes a page, changing the table first when the records need it
+    /// (`None` when they do and `frozen`).
     async fn encode(
         &mut self,
         s: &Settings,
         table: &mut Table,
         records: &[serde_json::Value],
         page: u64,
-    ) -> Result<(BytesMut, u64, Vec<DeadLetter>)> {
+        frozen: bool,
+    ) -> Result<Option<(BytesMut, u64, Vec<DeadLetter>)>> {
         if records.is_empty() {
             // Nothing to write (a page may carry only a checkpoint).
-            return Ok((BytesMut::new(), 0, Vec::new()));
+            return Ok(Some((BytesMut::new(), 0, Vec::new())));
         }
         check_objects(s, records, page).map_err(|m| {
             FaucetError::sink_error(format!("cannot load into {}: {m}", table.load))
         })?;
         if table.needs_setup(s) {
+            if frozen {
+                return Ok(None);
+            }
             self.change_schema(s, table, records).await?;
         }
         let mut buf = BytesMut::with_capacity(records.len() * 160 + 64);
@@ -133,7 +145,8 @@ impl Lane {
             buf.clear();
             match layout.encode(records, page, &mut txn.staging, &mut buf) {
                 Err(message) => return Err(FaucetError::sink_error(message)),
-                Ok(Encoded::Rows { rows, dead }) => return Ok((buf, rows, dead)),
+                Ok(Encoded::Rows { rows, dead }) => return Ok(Some((buf, rows, dead))),
+                Ok(Encoded::NeedsSchemaChange) if frozen => return Ok(None),
                 Ok(Encoded::NeedsSchemaChange) => self.change_schema(s, table, records).await?,
             }
         }

@@ -9,7 +9,9 @@
 //! are stored in page order, each with its own rows. A failed merge is
 //! returned by the next call, and the sink then drops everything open:
 //! the next batch's rows and checkpoint are rolled back with their
-//! connection.
+//! connection. A page that needs a schema change waits for the merge in
+//! flight (DDL would wait on its locks, and a replay of it on the DDL),
+//! and its batch commits in the foreground.
 
 use faucet_core::{Checkpoint, Completion, Durability, FaucetError, PageCommit, Result};
 use tokio::task::JoinHandle;
@@ -88,11 +90,21 @@ impl Writer {
         if self.overlap && self.spare.is_none() && self.merging.is_none() {
             self.open_spare(s).await;
         }
-        let active = &mut self.active;
-        active
-            .write_page_retrying(s, &mut self.table, records, page)
-            .await?;
-        let txn = active.open_txn();
+        let frozen = self.merging.is_some();
+        let table = &mut self.table;
+        if !self
+            .active
+            .write_page_retrying(s, table, records, page, frozen)
+            .await?
+        {
+            // A schema change waits for the merge in flight.
+            self.join().await?;
+            let table = &mut self.table;
+            self.active
+                .write_page_retrying(s, table, records, page, false)
+                .await?;
+        }
+        let txn = self.active.open_txn();
         if let Some(c) = checkpoint {
             txn.checkpoint = Some(c.clone());
         }
