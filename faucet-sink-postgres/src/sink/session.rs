@@ -12,7 +12,7 @@ use tokio_postgres::Client;
 use super::catalog;
 use super::connect::{connect, pg_error};
 use super::lock::{self, Keys, Role};
-use crate::config::Settings;
+use crate::config::{Settings, WriteMode};
 use crate::sql::QualifiedName;
 
 /// A connection with the run's identity.
@@ -35,7 +35,7 @@ impl Session {
     /// Connects the run's main connection, taking the pipeline's lock when
     /// `lock`, and creates the state table if missing.
     pub(crate) async fn open(s: &Settings, pipeline: &str, lock: bool) -> Result<Self> {
-        let client = connect(s).await?;
+        let client = open_connection(s).await?;
         let state = QualifiedName::new(&s.state_schema, &s.state_table);
         let keys = match lock {
             true => Some(Keys::of(&client, &state, pipeline).await?),
@@ -59,7 +59,7 @@ impl Session {
     /// second lock key.
     pub(crate) async fn second(&mut self, s: &Settings) -> Result<Self> {
         let mut other = Self {
-            client: connect(s).await?,
+            client: open_connection(s).await?,
             pipeline: self.pipeline.clone(),
             state: self.state.clone(),
             state_grant: self.state_grant.clone(),
@@ -81,7 +81,7 @@ impl Session {
     /// of it was lost), so the caller checks that the stored checkpoint
     /// is still the one it knows.
     pub(crate) async fn reconnect(&mut self, s: &Settings) -> Result<bool> {
-        self.client = connect(s).await?;
+        self.client = open_connection(s).await?;
         self.take_lock().await
     }
 
@@ -135,4 +135,20 @@ impl Session {
         catalog::clear_checkpoint(&self.client, &self.state, &self.pipeline, &self.state_grant)
             .await
     }
+}
+
+/// Connects. In upsert mode the session's temporary buffers are made
+/// big enough for a batch's staging table (PostgreSQL's 8 MB default
+/// would write most of it to disk); they are taken only as used.
+async fn open_connection(s: &Settings) -> Result<Client> {
+    let client = connect(s).await?;
+    if s.mode == WriteMode::Upsert {
+        let kib = (s.batch_bytes.saturating_mul(2) / 1024).clamp(8 * 1024, 1024 * 1024);
+        let sql = format!("SET temp_buffers = '{kib}kB'");
+        client
+            .batch_execute(&sql)
+            .await
+            .map_err(|e| pg_error("sizing the staging table's buffers", e))?;
+    }
+    Ok(client)
 }
