@@ -72,6 +72,7 @@ pub(crate) fn started(resume: &Resume) -> String {
         Resume::Fresh => "from the start (no checkpoint stored)".to_owned(),
         Resume::Resumed { after } => format!("resumed after checkpoint {after}"),
         Resume::Restarted => "from the start, as asked (--restart)".to_owned(),
+        Resume::NotStarted => "did not start; nothing was read".to_owned(),
         Resume::StartedOver { completed_at_unix } => format!(
             "started over: the last run completed at {}, and the sink is idempotent",
             utc(*completed_at_unix)

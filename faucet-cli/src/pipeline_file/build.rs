@@ -4,7 +4,8 @@ use faucet_core::{FaucetError, Registry, Sink, Source};
 use serde_json::Value;
 
 use super::every_error::build_all;
-use super::sections::{Sections, join};
+use super::paths::{join, pointer};
+use super::sections::Sections;
 use super::substitute::Retyped;
 
 /// A pipeline file's source and sink, built (no I/O done yet).
@@ -94,24 +95,5 @@ fn retrying<T>(
             Some(slot) => *slot = Value::String(typed[i].text.clone()),
             None => return Err(err),
         }
-    }
-}
-
-/// `.auth.token` or `.key[1]` as a JSON pointer (`/auth/token`, `/key/1`).
-pub(crate) fn pointer(path: &str) -> String {
-    path.replace('[', ".")
-        .replace(']', "")
-        .split('.')
-        .filter(|part| !part.is_empty())
-        .map(|part| format!("/{}", part.replace('~', "~0").replace('/', "~1")))
-        .collect()
-}
-
-/// An error as `(path in the file, message)`: a config error's path under
-/// `section`, anything else at `section` itself.
-pub(crate) fn located(section: &str, err: FaucetError) -> (String, String) {
-    match err {
-        FaucetError::Config { path, message } => (join(section, &path), message),
-        other => (section.to_owned(), other.to_string()),
     }
 }

@@ -10,8 +10,7 @@
 use faucet_core::FaucetError;
 use serde_json::Value;
 
-use super::build::{located, pointer};
-use super::sections::join;
+use super::paths::{join, located, pointer};
 
 /// At most this many errors per connector.
 const MAX_ERRORS: usize = 20;

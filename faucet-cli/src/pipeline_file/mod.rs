@@ -25,6 +25,7 @@ mod every_error;
 mod file_schema;
 mod load;
 mod locate;
+mod paths;
 mod placeholders;
 mod sections;
 mod spec;

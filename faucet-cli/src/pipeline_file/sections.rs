@@ -3,7 +3,7 @@
 use faucet_core::parse_config;
 use serde_json::{Map, Value};
 
-use super::build::located;
+use super::paths::{join, located};
 use super::spec::{ConnectorSpec, Settings, StateSpec};
 
 const TOP_LEVEL_KEYS: [&str; 5] = ["name", "source", "sink", "state", "settings"];
@@ -91,13 +91,4 @@ fn connector(
     ConnectorSpec::from_value(value)
         .map_err(|(path, message)| errors.push((join(key, &path), message)))
         .ok()
-}
-
-/// `prefix.path`, or `prefix` alone.
-pub(crate) fn join(prefix: &str, path: &str) -> String {
-    match path {
-        "" => prefix.to_owned(),
-        p if p.starts_with('[') => format!("{prefix}{p}"),
-        p => format!("{prefix}.{p}"),
-    }
 }

@@ -125,6 +125,10 @@ pub enum Resume {
         /// When the previous run completed (seconds since the Unix epoch).
         completed_at_unix: u64,
     },
+    /// The run did not start (its checkpoint could not be read, the
+    /// pipeline is already running, or it completed and cannot be read
+    /// again without duplicates): nothing was read.
+    NotStarted,
     /// The last run completed, and the incremental source continued after
     /// its final checkpoint: only new records are read.
     Continued {
@@ -141,6 +145,7 @@ impl std::fmt::Display for Resume {
             Self::Fresh => f.write_str("started fresh (no checkpoint stored)"),
             Self::Resumed { after } => write!(f, "resumed after checkpoint {after}"),
             Self::Restarted => f.write_str("restarted from the beginning, as asked"),
+            Self::NotStarted => f.write_str("did not start"),
             Self::StartedOver { .. } => {
                 f.write_str("started over: the last run completed and the sink is idempotent")
             }

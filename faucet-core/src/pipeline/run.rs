@@ -130,7 +130,7 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
     ) -> (RunReport, Option<FaucetError>) {
         let report = self.report(
             None,
-            Resume::Fresh,
+            Resume::NotStarted,
             guarantee,
             RunOutcome::Failed,
             Some(&err),
