@@ -289,7 +289,7 @@ impl FaucetError {
     /// sink errors that were marked retryable where they arose.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Http { status, .. } => matches!(status, 408 | 429 | 500 | 502 | 503 | 504),
+            Self::Http { status, .. } => Self::is_retryable_status(*status),
             Self::RateLimited { .. } | Self::Transport { .. } => true,
             Self::Source { retryable, .. } | Self::Sink { retryable, .. } => *retryable,
             _ => false,
@@ -298,6 +298,12 @@ impl FaucetError {
 }
 
 impl FaucetError {
+    /// The HTTP statuses worth retrying, decided here once for every
+    /// connector: 408, 429, 500, 502, 503 and 504.
+    pub fn is_retryable_status(status: u16) -> bool {
+        matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
+    }
+
     /// A short, stable name of the variant (`config`, `http`, `decode`, …),
     /// for reports and metrics.
     pub fn kind(&self) -> &'static str {

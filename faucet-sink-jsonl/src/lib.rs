@@ -38,7 +38,7 @@
 //! #[async_trait]
 //! impl Source for Two {
 //!     async fn fetch(&self, _: &SourceContext) -> Result<Vec<Record>> {
-//!         Ok(vec![json!({"id": 1}), json!({"id": 2})])
+//!         Ok(vec![json!({"id": 1}).into(), json!({"id": 2}).into()])
 //!     }
 //! }
 //!

@@ -45,7 +45,7 @@
 //! #[async_trait]
 //! impl Source for Users {
 //!     async fn fetch(&self, _ctx: &SourceContext) -> Result<Vec<Record>> {
-//!         Ok(vec![json!({"id": 1, "name": "Ada"}), json!({"id": 2, "name": "Grace"})])
+//!         Ok(vec![json!({"id": 1, "name": "Ada"}).into(), json!({"id": 2, "name": "Grace"}).into()])
 //!     }
 //! }
 //!
