@@ -155,6 +155,20 @@ pub enum FaucetError {
         holder: String,
     },
 
+    /// A transform failed on a record (under `on_error: fail`, or by
+    /// panicking). Names the transform as `transforms[i] (name)` and the
+    /// record by its position in the run, never by its content.
+    #[error("{stage} failed at {position}: {source}")]
+    Transform {
+        /// `transforms[2] (filter)`.
+        stage: String,
+        /// `page 4, record 17`: the page of this run and the record's
+        /// index in what the source gave.
+        position: String,
+        /// What the transform said.
+        source: Box<FaucetError>,
+    },
+
     /// Any other error, kept with its chain.
     #[error(transparent)]
     Custom(BoxError),
@@ -321,6 +335,7 @@ impl FaucetError {
             Self::Cancelled => "cancelled",
             Self::Completed { .. } => "completed",
             Self::AlreadyRunning { .. } => "already_running",
+            Self::Transform { .. } => "transform",
             Self::Custom(_) => "custom",
         }
     }

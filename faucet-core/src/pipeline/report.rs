@@ -42,11 +42,15 @@ impl std::fmt::Display for DeliveryGuarantee {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Progress {
-    /// Records received from the source.
+    /// Records received from the source (before any transform).
     pub records_read: u64,
     /// Records handed to the sink and accepted by it; some may not be
-    /// committed yet (see `records_committed`).
+    /// committed yet (see `records_committed`). Transforms that filter or
+    /// split records make this differ from `records_read`.
     pub records_written: u64,
+    /// Records dropped because a transform failed on them under
+    /// `on_error: skip`.
+    pub records_skipped: u64,
     /// Records known to be durable: committed by the sink, or written by a
     /// sink that commits every page. The figure to trust after a failure.
     pub records_committed: u64,
