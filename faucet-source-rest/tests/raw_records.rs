@@ -52,7 +52,11 @@ async fn one_page(body: &str, records: Value) -> Vec<Record> {
         content_type: "application/json".into(),
         body: body.into(),
     }));
-    received(&source(&api, json!({"path": "/records/page", "records": records}))).await
+    received(&source(
+        &api,
+        json!({"path": "/records/page", "records": records}),
+    ))
+    .await
 }
 
 #[tokio::test]
@@ -132,8 +136,14 @@ async fn nested_and_negative_paths_agree_with_the_tree_route() {
         let treed = one_page(body, json!(tree)).await;
         assert!(!scanned.is_empty(), "{simple}");
         assert_eq!(scanned, treed, "{simple} against {tree}");
-        assert!(scanned.iter().all(|r| r.raw_json().is_some()), "{simple}: text");
-        assert!(treed.iter().all(|r| r.raw_json().is_none()), "{tree}: trees");
+        assert!(
+            scanned.iter().all(|r| r.raw_json().is_some()),
+            "{simple}: text"
+        );
+        assert!(
+            treed.iter().all(|r| r.raw_json().is_none()),
+            "{tree}: trees"
+        );
     }
     let one = r#"{"result": {"id": 9, "tags": ["a"]}, "next": null}"#;
     let single = one_page(one, json!({"single": true, "path": "$.result"})).await;

@@ -349,7 +349,9 @@ impl<'de> Visitor<'de> for Descend<'_, '_, 'de> {
         }
         let mut i = 0;
         loop {
-            let mut matching = children.iter().filter(|(s, _)| s.selects_item(i, usize::MAX));
+            let mut matching = children
+                .iter()
+                .filter(|(s, _)| s.selects_item(i, usize::MAX));
             let (first, second) = (matching.next(), matching.next());
             let more = match (first, second) {
                 (None, _) => seq.next_element::<IgnoredAny>()?.is_some(),
@@ -362,7 +364,10 @@ impl<'de> Visitor<'de> for Descend<'_, '_, 'de> {
                     .is_some(),
                 (Some(_), Some(_)) => match seq.next_element::<&'de RawValue>()? {
                     Some(raw) => {
-                        for (_, node) in children.iter().filter(|(s, _)| s.selects_item(i, usize::MAX)) {
+                        for (_, node) in children
+                            .iter()
+                            .filter(|(s, _)| s.selects_item(i, usize::MAX))
+                        {
                             let mut at = At {
                                 node,
                                 out: self.out,

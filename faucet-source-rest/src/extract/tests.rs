@@ -59,7 +59,11 @@ fn on_tree(spec: &DecodeSpec) -> DecodeSpec {
 
 /// Decodes `body` by both routes, asserts they agree, and returns what
 /// the scan route gave.
-fn both(body: &[u8], spec: &DecodeSpec, threshold: Option<&Threshold>) -> Result<Decoded, BodyError> {
+fn both(
+    body: &[u8],
+    spec: &DecodeSpec,
+    threshold: Option<&Threshold>,
+) -> Result<Decoded, BodyError> {
     let body = Bytes::copy_from_slice(body);
     let scanned = decode(&body, "u", None, spec, threshold);
     let tree = decode(&body, "u", None, &on_tree(spec), threshold);
@@ -183,7 +187,8 @@ fn single(records: &str) -> RecordsSpec {
 fn the_scan_agrees_with_the_tree_on_every_shape() {
     let page = br#"{"data": [{"id": 1, "t": "2024-01-01T00:00:00Z"}, {"id": 2, "t": "2024-01-02T00:00:00Z"}],
         "meta": {"next": "abc", "total": "2", "pages": 1}, "has_more": true}"#;
-    let pretty = serde_json::to_vec_pretty(&serde_json::from_slice::<Value>(page).unwrap()).unwrap();
+    let pretty =
+        serde_json::to_vec_pretty(&serde_json::from_slice::<Value>(page).unwrap()).unwrap();
     let none = ["", "", "", "", "", "", ""];
     let cases: Vec<(DecodeSpec, Vec<u8>)> = vec![
         (
@@ -254,7 +259,10 @@ fn the_scan_agrees_with_the_tree_on_every_shape() {
         inclusive: false,
     };
     let kept = both(page, &cases[0].0, Some(&threshold)).unwrap();
-    assert_eq!(kept.records, vec![json!({"id": 2, "t": "2024-01-02T00:00:00Z"})]);
+    assert_eq!(
+        kept.records,
+        vec![json!({"id": 2, "t": "2024-01-02T00:00:00Z"})]
+    );
     assert_eq!(kept.max_key, Some(json!("2024-01-02T00:00:00Z")));
     assert_eq!((kept.received, kept.cursor.as_deref()), (2, Some("2")));
 }
@@ -312,13 +320,19 @@ fn records_are_slices_of_the_body_with_every_digit() {
     let range = body.as_ptr_range();
     let texts: Vec<&[u8]> = page.records.iter().map(|r| r.raw_json().unwrap()).collect();
     for text in &texts {
-        assert!(range.contains(&text.as_ptr()), "a slice of the body, not a copy");
+        assert!(
+            range.contains(&text.as_ptr()),
+            "a slice of the body, not a copy"
+        );
     }
     assert_eq!(
         texts[0],
         br#"{"n": 12345678901234567890123456789012345678, "d": -0.12345678901234567890123456789012345678, "e": 1e400, "z": -0}"#
     );
-    assert_eq!(texts[1], br#"{"s": "\ud83d\ude00 \u00e9", "lone": "\ud800"}"#);
+    assert_eq!(
+        texts[1],
+        br#"{"s": "\ud83d\ude00 \u00e9", "lone": "\ud800"}"#
+    );
     // A tree cannot hold these: the tree route refuses the page, and a
     // stage that asks a record for its tree gets an error, not a guess.
     let refused = reason(decode(&body, "u", None, &on_tree(&spec), None));
