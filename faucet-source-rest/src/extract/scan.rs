@@ -184,7 +184,7 @@ impl<'a> At<'_, '_, 'a> {
 
     /// Takes what this node wants from `raw`, then walks `raw` again for
     /// the paths below it.
-    fn from_raw(self, raw: &'a RawValue) -> serde_json::Result<()> {
+    fn walk_text(self, raw: &'a RawValue) -> serde_json::Result<()> {
         let node = self.node;
         for slot in &node.slots {
             self.out.slots[*slot] = Some(raw);
@@ -220,7 +220,7 @@ impl<'de> DeserializeSeed<'de> for At<'_, '_, 'de> {
         let node = self.node;
         if !node.streams() {
             let raw = <&RawValue as de::Deserialize>::deserialize(d)?;
-            return self.from_raw(raw).map_err(de::Error::custom);
+            return self.walk_text(raw).map_err(de::Error::custom);
         }
         if node.records == Some(Take::Items) {
             let keys = self.root.then_some(&mut self.out.keys);
@@ -343,7 +343,7 @@ impl<'de> Visitor<'de> for Descend<'_, '_, 'de> {
                     root: false,
                 };
                 at.clear();
-                at.from_raw(items[i]).map_err(de::Error::custom)?;
+                at.walk_text(items[i]).map_err(de::Error::custom)?;
             }
             return Ok(());
         }
@@ -374,7 +374,7 @@ impl<'de> Visitor<'de> for Descend<'_, '_, 'de> {
                                 root: false,
                             };
                             at.clear();
-                            at.from_raw(raw).map_err(de::Error::custom)?;
+                            at.walk_text(raw).map_err(de::Error::custom)?;
                         }
                         true
                     }
