@@ -23,8 +23,10 @@
 //! beyond 2^64, `1e400`), keys keep their order, and a sink that writes
 //! JSON writes the API's own bytes. The replication key and a cursor taken
 //! from the last record are read through the record's borrowing field
-//! view. Paths that need the full language (wildcards, filters,
-//! descendants) take the tree route instead: the body is parsed to a
+//! view. `records: "$.data[*]"` (a simple path, then `[*]`) is scanned the
+//! same way while `data` is an array. Paths that need the full language
+//! (other wildcards, slices, filters, descendants) take the tree route
+//! instead: the body is parsed to a
 //! `serde_json::Value`, the records are moved out of it as trees, which is
 //! slower and cannot hold a number beyond `f64` (such a page is refused as
 //! malformed). Both routes give the same records and signals for every

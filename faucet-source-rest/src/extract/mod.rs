@@ -119,8 +119,12 @@ pub(crate) fn decode(
     threshold: Option<&Threshold>,
 ) -> Result<Decoded, BodyError> {
     check_body(body, content_type)?;
-    let (records, signals) = match spec.trie() {
+    let scanned = match spec.trie() {
         Some(trie) => route::read_text(body, spec, trie)?,
+        None => None,
+    };
+    let (records, signals) = match scanned {
+        Some(read) => read,
         None => route::read_tree(body, spec)?,
     };
     let [cursor, next_url, has_more, total, total_pages] = signals;

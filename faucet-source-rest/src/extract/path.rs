@@ -35,10 +35,12 @@ enum Kind {
     /// Names and indices only: walked directly.
     Simple(Vec<Segment>),
     /// Anything else RFC 9535 allows. `singular` when the query can
-    /// select at most one node.
+    /// select at most one node; `items_of` when the query is `P[*]` (or
+    /// `P.*`) with `P` simple: `P`'s steps.
     Full {
         query: serde_json_path::JsonPath,
         singular: bool,
+        items_of: Option<Vec<Segment>>,
     },
 }
 
@@ -80,6 +82,7 @@ impl JsonPath {
             Kind::Full {
                 query,
                 singular: is_singular(&full),
+                items_of: items_of(text),
             }
         };
         Ok(Self {
@@ -107,6 +110,18 @@ impl JsonPath {
         match &self.kind {
             Kind::Simple(segments) => Some(segments),
             Kind::Full { .. } => None,
+        }
+    }
+
+    /// For a path `P[*]` (or `P.*`) with `P` simple, `P`'s steps: the path
+    /// selects the items of the array at `P`.
+    pub(crate) fn items_of(&self) -> Option<&[Segment]> {
+        match &self.kind {
+            Kind::Full {
+                items_of: Some(segments),
+                ..
+            } => Some(segments),
+            _ => None,
         }
     }
 
@@ -268,6 +283,19 @@ fn parse_simple(text: &str) -> Option<Vec<Segment>> {
     Some(segments)
 }
 
+/// The simple steps before a final `[*]` or `.*` of `text`. Not when a
+/// step is a quoted name that reads as a number: RFC 9535 looks such a
+/// name up in objects only, where a simple path also takes it as an index.
+fn items_of(text: &str) -> Option<Vec<Segment>> {
+    let prefix = text
+        .strip_suffix("[*]")
+        .or_else(|| text.strip_suffix(".*"))?;
+    let prefix = if prefix.is_empty() { "$" } else { prefix };
+    let segments = parse_simple(prefix)?;
+    let numeric = |s: &Segment| matches!(s, Segment::Key(k) if k.parse::<usize>().is_ok());
+    (!segments.iter().any(numeric)).then_some(segments)
+}
+
 /// A bracketed quoted name or index (RFC 9535 writes no `-0` and no
 /// leading zero in a negative index; such text is left to the full parser,
 /// which rejects it).
@@ -361,6 +389,21 @@ mod tests {
         for path in ["$..id", "$.a[*]", "$.a[0,1]", "$.a[1:]"] {
             assert!(
                 matches!(JsonPath::parse(path).unwrap().kind, Kind::Full { .. }),
+                "{path}"
+            );
+        }
+        for (path, prefix) in [
+            ("$.data[*]", 1),
+            ("data.items[*]", 2),
+            ("$[*]", 0),
+            ("$.a[-1].*", 2),
+        ] {
+            let p = JsonPath::parse(path).unwrap();
+            assert_eq!(p.items_of().map(<[Segment]>::len), Some(prefix), "{path}");
+        }
+        for path in ["$.a[*].b", "$['0'][*]", "$..a[*]", "$.a[*][*]"] {
+            assert!(
+                JsonPath::parse(path).unwrap().items_of().is_none(),
                 "{path}"
             );
         }

@@ -1,6 +1,7 @@
 //! The two ways through a page body. A page whose paths are all simple
 //! (names and indices) is scanned once and its records are slices of the
-//! body ([`read_text`]); otherwise (filters, wildcards, descendants) the
+//! body ([`read_text`]), as are the items of `P[*]` with `P` simple when
+//! they are an array's; otherwise (filters, wildcards, descendants) the
 //! body is parsed to a tree that JSONPath queries ([`read_tree`]), which
 //! costs a tree of every record and rounds numbers beyond `f64`.
 
@@ -21,7 +22,7 @@ pub(super) fn trie_for(spec: &DecodeSpec) -> Option<Trie> {
     let records = match &spec.records {
         super::RecordsSpec::Array(path) => (path.segments()?, Take::Items),
         super::RecordsSpec::Single(path) => (path.segments()?, Take::Whole),
-        super::RecordsSpec::Each(_) => return None,
+        super::RecordsSpec::Each(path) => (path.items_of()?, Take::Items),
     };
     let mut signals = Vec::new();
     for path in spec.signals() {
@@ -34,11 +35,20 @@ pub(super) fn trie_for(spec: &DecodeSpec) -> Option<Trie> {
 }
 
 /// One scan: records are slices of `body`, signals are parsed alone.
-pub(super) fn read_text(body: &Bytes, spec: &DecodeSpec, trie: &Trie) -> Result<Read, BodyError> {
+/// `None` for a page that needs a tree after all (`P[*]` where `P` is an
+/// object).
+pub(super) fn read_text(
+    body: &Bytes,
+    spec: &DecodeSpec,
+    trie: &Trie,
+) -> Result<Option<Read>, BodyError> {
     let text = std::str::from_utf8(body).map_err(|e| not_utf8(body, e))?;
     let scan = trie.scan(text).map_err(|e| scan_error(body, &e))?;
-    let raws =
+    let picked =
         pick_records(&spec.records, scan.records, text, &scan.keys).map_err(BodyError::NotAPage)?;
+    let Some(raws) = picked else {
+        return Ok(None);
+    };
     let records = raws
         .into_iter()
         .map(|raw| Record::from_raw(body, raw))
@@ -50,7 +60,7 @@ pub(super) fn read_text(body: &Bytes, spec: &DecodeSpec, trie: &Trie) -> Result<
             .flatten()
             .and_then(|raw| serde_json::from_str(raw.get()).ok())
     });
-    Ok((records, signals))
+    Ok(Some((records, signals)))
 }
 
 /// A tree of the page: records are moved out of it.

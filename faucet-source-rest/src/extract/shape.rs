@@ -58,15 +58,37 @@ pub(crate) fn take_records(spec: &RecordsSpec, doc: &mut Value) -> Result<Vec<Va
 }
 
 /// The records the scan found (`found`) in a body whose text is `text` and
-/// whose top-level keys are `keys`, or why the body is not a page.
+/// whose top-level keys are `keys`, or why the body is not a page; `None`
+/// when `P[*]` met an object (its members need a tree: a tree keeps one
+/// value per key).
 pub(crate) fn pick_records<'a>(
     spec: &RecordsSpec,
     found: Option<Found<'a>>,
     text: &str,
     keys: &[String],
-) -> Result<Vec<&'a RawValue>, String> {
+) -> Result<Option<Vec<&'a RawValue>>, String> {
+    pick(spec, found, text, keys).map(|picked| match picked {
+        Picked::Records(records) => Some(records),
+        Picked::NeedsTree => None,
+    })
+}
+
+enum Picked<'a> {
+    Records(Vec<&'a RawValue>),
+    NeedsTree,
+}
+
+fn pick<'a>(
+    spec: &RecordsSpec,
+    found: Option<Found<'a>>,
+    text: &str,
+    keys: &[String],
+) -> Result<Picked<'a>, String> {
     let top = || describe_top(kind_of(text.trim_start().as_bytes()), keys.iter());
-    match (spec, found) {
+    let records = match (spec, found) {
+        (RecordsSpec::Each(_), Some(Found::Kind("an object"))) => return Ok(Picked::NeedsTree),
+        (RecordsSpec::Each(_), Some(Found::Items(items))) => Ok(items),
+        (RecordsSpec::Each(_), _) => Ok(Vec::new()),
         (RecordsSpec::Array(_), Some(Found::Items(items))) => Ok(items),
         (RecordsSpec::Array(path), Some(Found::Kind(_))) if path.is_root() => {
             Err(not_an_array(&top()))
@@ -78,11 +100,8 @@ pub(crate) fn pick_records<'a>(
             other => Err(not_an_object(path, kind_of(other))),
         },
         (RecordsSpec::Array(path) | RecordsSpec::Single(path), _) => Err(not_found(path, &top())),
-        (RecordsSpec::Each(path), _) => Err(format!(
-            "records path `{}` needs a tree of the page",
-            path.as_str()
-        )),
-    }
+    };
+    records.map(Picked::Records)
 }
 
 fn not_an_array(top: &str) -> String {

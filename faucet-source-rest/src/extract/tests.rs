@@ -22,7 +22,7 @@ fn reason(result: Result<Decoded, BodyError>) -> String {
     }
 }
 
-fn run(body: &'static [u8], spec: &DecodeSpec) -> Result<Decoded, BodyError> {
+fn run(body: &[u8], spec: &DecodeSpec) -> Result<Decoded, BodyError> {
     both(body, spec, None)
 }
 
@@ -342,7 +342,7 @@ fn records_are_slices_of_the_body_with_every_digit() {
 
 #[test]
 fn paths_that_need_a_tree_take_the_tree_route() {
-    let each = spec(RecordsSpec::Each(JsonPath::parse("$.a[*]").unwrap()));
+    let each = spec(RecordsSpec::Each(JsonPath::parse("$.a[*].b").unwrap()));
     assert!(each.trie().is_none());
     let mut filtered = array("data");
     filtered.cursor = path("$..next");
@@ -350,4 +350,41 @@ fn paths_that_need_a_tree_take_the_tree_route() {
     let page = run(br#"{"data": [{"id": 1}], "x": {"next": "n"}}"#, &filtered).unwrap();
     assert_eq!(page.cursor.as_deref(), Some("n"));
     assert!(page.records[0].raw_json().is_none(), "a tree record");
+}
+
+#[test]
+fn the_items_of_a_simple_path_are_scanned_unless_they_are_an_objects() {
+    let each = |path: &str| spec(RecordsSpec::Each(JsonPath::parse(path).unwrap()));
+    let data = each("$.data[*]");
+    assert!(data.trie().is_some());
+    let scanned = run(br#"{"data": [{"id": 1}, 2, null]}"#, &data).unwrap();
+    assert!(scanned.records.iter().all(|r| r.raw_json().is_some()));
+    assert_eq!(
+        scanned.records,
+        vec![json!({"id": 1}), json!(2), Value::Null]
+    );
+    // Members of an object: the tree route, which keeps one value per key.
+    let members = run(br#"{"data": {"a": {"id": 1}, "b": 2, "a": 3}}"#, &data).unwrap();
+    assert_eq!(members.records, vec![json!(3), json!(2)]);
+    assert!(members.records[0].raw_json().is_none());
+    for body in [
+        &br#"{"data": null}"#[..],
+        br#"{"data": 4}"#,
+        br#"{"other": []}"#,
+        b"[]",
+    ] {
+        assert!(run(body, &data).unwrap().records.is_empty());
+    }
+    let root = each("$[*]");
+    assert_eq!(
+        run(br#"[{"id": 1}]"#, &root).unwrap().records,
+        vec![json!({"id": 1})]
+    );
+    assert_eq!(
+        run(br#"{"k": [1]}"#, &root).unwrap().records,
+        vec![json!([1])]
+    );
+    let last = each("$.pages[-1].*");
+    let page = run(br#"{"pages": [[1], [2, 3]]}"#, &last).unwrap();
+    assert_eq!(page.records, vec![json!(2), json!(3)]);
 }
