@@ -31,8 +31,10 @@
 //! slower and cannot hold a number beyond `f64` (such a page is refused as
 //! malformed). Both routes give the same records and signals for every
 //! body they both accept, and the same messages for bodies that are not
-//! pages; the scan accepts, and keeps as text, strings with a lone
-//! surrogate escape (`"\ud800"`) that the tree route refuses.
+//! pages. Where a tree is the limit, the scan keeps the record's text and
+//! leaves the error to a stage that asks for a tree: numbers beyond `f64`,
+//! strings with a lone surrogate escape (`"\ud800"`), nesting deeper than
+//! 128 levels.
 //!
 //! Every page carries a checkpoint holding each partition's next position
 //! (page, offset, cursor or link), so a crashed run resumes after the last

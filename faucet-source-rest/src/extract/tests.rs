@@ -310,6 +310,23 @@ fn bodies_that_are_not_pages_fail_alike_on_both_routes() {
 }
 
 #[test]
+fn records_nested_deeper_than_a_tree_allows_keep_their_text() {
+    // serde_json trees stop at 128 levels: the tree route refuses such a
+    // page; the scan keeps the record, and a stage that wants its tree
+    // gets that limit as a clear error.
+    let deep = format!("[{}{}]", "[".repeat(200), "]".repeat(200));
+    let body = Bytes::from(format!(r#"{{"data": [{deep}, {{"id": 2}}]}}"#));
+    let spec = simple(at("data"), ["", "", "", "", "", "id", ""]);
+    let page = decode(&body, "u", None, &spec, None).unwrap();
+    assert_eq!(page.records[0].raw_json(), Some(deep.as_bytes()));
+    let err = page.records[0].value().unwrap_err().to_string();
+    assert!(err.contains("recursion limit exceeded"), "{err}");
+    assert_eq!(page.cursor.as_deref(), Some("2"));
+    let refused = reason(decode(&body, "u", None, &on_tree(&spec), None));
+    assert!(refused.contains("recursion limit exceeded"), "{refused}");
+}
+
+#[test]
 fn records_are_slices_of_the_body_with_every_digit() {
     let body = Bytes::from_static(
         br#"{"data": [{"n": 12345678901234567890123456789012345678, "d": -0.12345678901234567890123456789012345678, "e": 1e400, "z": -0},
