@@ -26,10 +26,9 @@
 //! view. `records: "$.data[*]"` (a simple path, then `[*]`) is scanned the
 //! same way while `data` is an array. Paths that need the full language
 //! (other wildcards, slices, filters, descendants) take the tree route
-//! instead: the body is parsed to a
-//! `serde_json::Value`, the records are moved out of it as trees, which is
-//! slower and cannot hold a number beyond `f64` (such a page is refused as
-//! malformed). Both routes give the same records and signals for every
+//! instead: the body is parsed to a `serde_json::Value` and the records
+//! are moved out of it as trees, which is slower and cannot hold a number
+//! beyond `f64` (such a page is refused as malformed). Both routes give the same records and signals for every
 //! body they both accept, and the same messages for bodies that are not
 //! pages. Where a tree is the limit, the scan keeps the record's text and
 //! leaves the error to a stage that asks for a tree: numbers beyond `f64`,
