@@ -19,7 +19,6 @@ use crate::sleep::sleep_or_cancel;
 mod redaction;
 mod request;
 
-pub(crate) use request::body_start;
 pub use request::{HttpRequest, HttpResponse, Method, header_pair};
 
 /// The HTTP client of one connector: connection reuse, gzip/brotli,
