@@ -7,6 +7,15 @@
 //! | `select` | keeps only the named fields (nested paths `a.b`) |
 //! | `drop` | removes the named fields |
 //! | `rename` | gives fields new keys, in place |
+//! | `set` | sets a field to a constant or a CEL expression's result |
+//! | `cast` | converts fields to integer, number, string, boolean, timestamp |
+//! | `flatten` | nested objects to top-level `a__b` fields, to a depth limit |
+//! | `explode` | one record per element of an array field |
+//! | `filter` | keeps records for which a CEL expression is true |
+//! | `hash` | HMAC-SHA-256 of fields under a secret salt, in hex |
+//! | `redact` | replaces fields with a mask |
+//! | `dedupe` | drops records whose key was seen in the run, bounded |
+//! | `metadata` | adds the run's start time and constant fields |
 //!
 //! # Records stay bytes
 //!
@@ -45,19 +54,35 @@
 //! [`Record::fields`]: faucet_core::Record::fields
 //! [`Record::field`]: faucet_core::Record::field
 
+mod cast;
+mod dedupe;
 mod drop;
 mod errors;
+mod explode;
 mod expr;
 mod filter;
+mod flatten;
+mod hash;
+mod metadata;
 mod path;
+mod redact;
 mod rename;
 mod rewrite;
 mod select;
+mod set;
 
+pub use cast::{CastTo, CastTransform, CastTransformConfig};
+pub use dedupe::{DedupeTransform, DedupeTransformConfig};
 pub use drop::{DropTransform, DropTransformConfig};
+pub use explode::{ExplodeTransform, ExplodeTransformConfig};
 pub use filter::{FilterTransform, FilterTransformConfig};
+pub use flatten::{FlattenTransform, FlattenTransformConfig};
+pub use hash::{HashTransform, HashTransformConfig};
+pub use metadata::{MetadataTransform, MetadataTransformConfig};
+pub use redact::{RedactTransform, RedactTransformConfig};
 pub use rename::{RenameTransform, RenameTransformConfig};
 pub use select::{SelectTransform, SelectTransformConfig};
+pub use set::{SetTransform, SetTransformConfig};
 
 /// Registers every transform of this crate in `registry`, by its `type`.
 pub fn register(registry: &mut faucet_core::Registry) {
@@ -66,8 +91,44 @@ pub fn register(registry: &mut faucet_core::Registry) {
         .register_transform("drop", "Removes the named fields", DropTransform::new)
         .register_transform("rename", "Gives fields new keys, in place", RenameTransform::new)
         .register_transform(
+            "set",
+            "Sets a field to a constant or a CEL expression's result",
+            SetTransform::new,
+        )
+        .register_transform(
+            "cast",
+            "Converts fields to integer, number, string, boolean or timestamp",
+            CastTransform::new,
+        )
+        .register_transform(
+            "flatten",
+            "Turns nested objects into top-level fields (a__b)",
+            FlattenTransform::new,
+        )
+        .register_transform(
+            "explode",
+            "Gives one record per element of an array field",
+            ExplodeTransform::new,
+        )
+        .register_transform(
             "filter",
             "Keeps records for which a CEL expression is true",
             FilterTransform::new,
+        )
+        .register_transform(
+            "hash",
+            "Replaces fields with their HMAC-SHA-256 under a secret salt",
+            HashTransform::new,
+        )
+        .register_transform("redact", "Replaces fields with a mask", RedactTransform::new)
+        .register_transform(
+            "dedupe",
+            "Drops records whose key was seen before in the run (bounded)",
+            DedupeTransform::new,
+        )
+        .register_transform(
+            "metadata",
+            "Adds the run's start time and constant fields",
+            MetadataTransform::new,
         );
 }

@@ -101,3 +101,18 @@ pub(crate) fn nested_record(nested: &NestedRef<'_>) -> Result<Record> {
         None => nested.to_value().map(Record::from_value),
     }
 }
+
+/// The JSON text (on one line) of the value at the path `tree` holds (one path),
+/// `None` when the record lacks it; found by the same pass as an edit.
+pub(crate) fn capture(record: &Record, tree: &PathTree<()>) -> Result<Option<Vec<u8>>> {
+    let mut found = None;
+    rewrite(record, tree, false, &mut |_, _, value, _| {
+        if let Some(value) = value {
+            let mut text = Vec::new();
+            value.write_json(&mut text);
+            found = Some(text);
+        }
+        Ok(Edited::Unchanged)
+    })?;
+    Ok(found)
+}
