@@ -117,14 +117,18 @@ impl CastTransform {
 
 impl Transform for CastTransform {
     fn transform(&self, record: Record, out: &mut Vec<Record>) -> Result<()> {
-        let changed = rewrite(&record, &self.tree, false, &mut |(path, to), key, value, out| {
-            let Some(value) = value else {
-                return Ok(Edited::Unchanged);
-            };
-            self.cast(*to, key, value, out).map_err(|m| {
-                field_error(path.as_str(), format!("is {} that {m}", kind(value)))
-            })
-        })?;
+        let changed = rewrite(
+            &record,
+            &self.tree,
+            false,
+            &mut |(path, to), key, value, out| {
+                let Some(value) = value else {
+                    return Ok(Edited::Unchanged);
+                };
+                self.cast(*to, key, value, out)
+                    .map_err(|m| field_error(path.as_str(), format!("is {} that {m}", kind(value))))
+            },
+        )?;
         out.push(changed.unwrap_or(record));
         Ok(())
     }

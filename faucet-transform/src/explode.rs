@@ -63,7 +63,10 @@ impl Transform for ExplodeTransform {
                     Some(b't' | b'f') => "a boolean",
                     _ => "a number",
                 };
-                return Err(field_error(self.path.as_str(), format!("is {kind}, not an array")));
+                return Err(field_error(
+                    self.path.as_str(),
+                    format!("is {kind}, not an array"),
+                ));
             }
         };
         let elements: Vec<&RawValue> = faucet_core::serde_json::from_slice(&array)

@@ -87,9 +87,17 @@ pub use set::{SetTransform, SetTransformConfig};
 /// Registers every transform of this crate in `registry`, by its `type`.
 pub fn register(registry: &mut faucet_core::Registry) {
     registry
-        .register_transform("select", "Keeps only the named fields", SelectTransform::new)
+        .register_transform(
+            "select",
+            "Keeps only the named fields",
+            SelectTransform::new,
+        )
         .register_transform("drop", "Removes the named fields", DropTransform::new)
-        .register_transform("rename", "Gives fields new keys, in place", RenameTransform::new)
+        .register_transform(
+            "rename",
+            "Gives fields new keys, in place",
+            RenameTransform::new,
+        )
         .register_transform(
             "set",
             "Sets a field to a constant or a CEL expression's result",
@@ -120,7 +128,11 @@ pub fn register(registry: &mut faucet_core::Registry) {
             "Replaces fields with their HMAC-SHA-256 under a secret salt",
             HashTransform::new,
         )
-        .register_transform("redact", "Replaces fields with a mask", RedactTransform::new)
+        .register_transform(
+            "redact",
+            "Replaces fields with a mask",
+            RedactTransform::new,
+        )
         .register_transform(
             "dedupe",
             "Drops records whose key was seen before in the run (bounded)",

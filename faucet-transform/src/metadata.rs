@@ -54,7 +54,10 @@ impl MetadataTransform {
             tree.insert(&path, value.clone());
         }
         if tree.is_empty() {
-            return Err(config_error("fields", "nothing to add: no `loaded_at` and no `fields`"));
+            return Err(config_error(
+                "fields",
+                "nothing to add: no `loaded_at` and no `fields`",
+            ));
         }
         Ok(Self { tree })
     }

@@ -46,8 +46,11 @@ impl RedactTransform {
 
 impl Transform for RedactTransform {
     fn transform(&self, record: Record, out: &mut Vec<Record>) -> Result<()> {
-        let changed = rewrite(&record, &self.tree, false, &mut |_, key, value, out| {
-            match value {
+        let changed = rewrite(
+            &record,
+            &self.tree,
+            false,
+            &mut |_, key, value, out| match value {
                 None | Some(ValueRef::Null) => Ok(Edited::Unchanged),
                 Some(ValueRef::String(s)) if Some(s.as_ref()) == self.mask.as_str() => {
                     Ok(Edited::Unchanged)
@@ -56,8 +59,8 @@ impl Transform for RedactTransform {
                     out.value(key, &self.mask);
                     Ok(Edited::Written)
                 }
-            }
-        })?;
+            },
+        )?;
         out.push(changed.unwrap_or(record));
         Ok(())
     }

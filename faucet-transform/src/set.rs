@@ -18,7 +18,11 @@ pub struct SetTransformConfig {
     /// where it is, added at the end of its object when missing.
     pub field: String,
     /// A constant JSON value to set (any JSON, `null` included).
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<Value>,
     /// A CEL expression over the record's top-level fields whose result is
     /// set: `price * quantity`, `first + " " + last`.
@@ -56,7 +60,10 @@ impl SetTransform {
             (Some(value), None) => What::Value(value),
             (None, Some(source)) => What::Expression(Expression::compile(&source, "expression")?),
             (Some(_), Some(_)) => {
-                return Err(config_error("value", "give `value` or `expression`, not both"));
+                return Err(config_error(
+                    "value",
+                    "give `value` or `expression`, not both",
+                ));
             }
             (None, None) => return Err(config_error("value", "give `value` or `expression`")),
         };

@@ -19,7 +19,10 @@ type Converted = std::result::Result<Cast, String>;
 /// JSON number text, checked: `Some` when `text` is one JSON number.
 fn number_text(text: &str) -> Option<Record> {
     let text = text.trim();
-    let starts = text.bytes().next().is_some_and(|b| b == b'-' || b.is_ascii_digit());
+    let starts = text
+        .bytes()
+        .next()
+        .is_some_and(|b| b == b'-' || b.is_ascii_digit());
     if !starts {
         return None;
     }

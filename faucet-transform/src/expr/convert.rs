@@ -46,7 +46,9 @@ pub(crate) fn to_json(value: &cel::Value) -> std::result::Result<Value, String> 
             .map(Value::Number)
             .ok_or("the expression gave an infinite or NaN number")?,
         cel::Value::String(s) => Value::String(s.to_string()),
-        cel::Value::List(items) => Value::Array(items.iter().map(to_json).collect::<Result<_, _>>()?),
+        cel::Value::List(items) => {
+            Value::Array(items.iter().map(to_json).collect::<Result<_, _>>()?)
+        }
         cel::Value::Map(map) => {
             let mut entries: Vec<(String, Value)> = map
                 .map
@@ -58,7 +60,12 @@ pub(crate) fn to_json(value: &cel::Value) -> std::result::Result<Value, String> 
             entries.sort_by(|a, b| a.0.cmp(&b.0));
             Value::Object(entries.into_iter().collect())
         }
-        other => return Err(format!("the expression gave {}, which JSON cannot hold", other.type_of())),
+        other => {
+            return Err(format!(
+                "the expression gave {}, which JSON cannot hold",
+                other.type_of()
+            ));
+        }
     })
 }
 

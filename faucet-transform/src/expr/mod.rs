@@ -95,7 +95,11 @@ fn eval_error(error: &ExecutionError) -> FaucetError {
             format!("{} cannot be compared to {}", a.type_of(), b.type_of())
         }
         ExecutionError::UnsupportedBinaryOperator(op, a, b) => {
-            format!("operator `{op}` does not apply to {} and {}", a.type_of(), b.type_of())
+            format!(
+                "operator `{op}` does not apply to {} and {}",
+                a.type_of(),
+                b.type_of()
+            )
         }
         ExecutionError::Overflow(op, a, b) => {
             format!("`{op}` of {} and {} overflows", a.type_of(), b.type_of())
@@ -113,4 +117,3 @@ fn eval_error(error: &ExecutionError) -> FaucetError {
         message,
     }
 }
-

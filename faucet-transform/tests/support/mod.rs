@@ -14,6 +14,11 @@ pub fn text(json: &str) -> Record {
     Record::from_json(json.as_bytes().to_vec()).expect("valid JSON")
 }
 
+/// Text records, one per JSON text.
+pub fn texts(jsons: &[&str]) -> Vec<Record> {
+    jsons.iter().map(|t| text(t)).collect()
+}
+
 /// The outputs of `transform` for one record.
 pub fn apply(transform: &dyn Transform, record: Record) -> Result<Vec<Record>> {
     let mut out = Vec::new();
