@@ -41,8 +41,9 @@ pub(crate) fn render(report: &RunReport) -> String {
     if p.records_skipped > 0 {
         let _ = writeln!(
             out,
-            "  skipped     {} records a transform failed on (`on_error: skip`; see the warnings)",
-            thousands(p.records_skipped)
+            "  skipped     {} record{} a transform failed on (`on_error: skip`; see the warnings)",
+            thousands(p.records_skipped),
+            if p.records_skipped == 1 { "" } else { "s" }
         );
     }
     if p.records_uncommitted > 0 {

@@ -26,9 +26,9 @@ pub(crate) async fn run(
     };
     let shown = Shown::default();
     let transforms = built.transforms.len();
-    let mut pipeline = Pipeline::new(&source, &shown)
-        .with_name(file.name.clone())
-        .with_limit(limit);
+    // No limit on the pipeline: it would count records after the
+    // transforms and cut the page; the counts printed are the whole page's.
+    let mut pipeline = Pipeline::new(&source, &shown).with_name(file.name.clone());
     for (transform, on_error) in built.transforms {
         pipeline = pipeline.transform_with(transform, on_error);
     }
@@ -41,8 +41,11 @@ pub(crate) async fn run(
         return Ok(Exit::Ok);
     };
     let records = shown.0.into_inner().unwrap_or_else(|e| e.into_inner());
+    let shown = limit.map_or(records.len(), |l| {
+        records.len().min(usize::try_from(l).unwrap_or(usize::MAX))
+    });
     let mut lines = String::new();
-    for record in &records {
+    for record in &records[..shown] {
         lines.push_str(&serde_json::to_string(record)?);
         lines.push('\n');
     }
@@ -53,7 +56,7 @@ pub(crate) async fn run(
         secrets::redact(&format!(
             "Dry run of `{}`: read 1 page ({}; next checkpoint {checkpoint}) from `{}`; nothing written to `{}`.",
             file.name,
-            counts(&report, transforms, records.len()),
+            counts(&report, transforms, shown),
             file.source.kind,
             file.sink.kind,
         ))

@@ -174,7 +174,11 @@ pub(crate) fn dry_run_shows_records_after_the_transforms() {
         let result = output(cmd).await;
         assert!(result.status.success(), "{}", stderr(&result));
         assert_eq!(stdout(&result).lines().count(), 3);
-        assert!(stderr(&result).contains("showing 3"), "{}", stderr(&result));
+        assert!(
+            stderr(&result).contains("100 records, 10 after 2 transforms, showing 3"),
+            "{}",
+            stderr(&result)
+        );
         assert!(!out.exists(), "a dry run wrote {}", out.display());
     });
 }
