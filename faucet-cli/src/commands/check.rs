@@ -9,9 +9,9 @@ use crate::exit::Exit;
 use crate::pipeline_file::{self, LoadOptions};
 use crate::secrets;
 
-/// Prints the source's, each transform's and the sink's checklists (✓ passed, ✗ failed,
-/// – skipped), or one JSON document with `--format json`; exit 0 when
-/// nothing failed, 1 otherwise.
+/// Prints the source's, each transform's and the sink's checklists (✓
+/// passed, ✗ failed, – skipped), or one JSON document with `--format
+/// json`; exit 0 when nothing failed, 1 otherwise.
 pub(crate) async fn run(args: &CheckArgs, registry: &Registry) -> anyhow::Result<Exit> {
     let options = LoadOptions {
         env_file: args.file.env_file.clone(),

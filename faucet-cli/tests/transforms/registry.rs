@@ -7,10 +7,13 @@ use faucet_core::Registry;
 use faucet_core::connector::*;
 use faucet_core::record::ObjectWriter;
 
-/// faucet's own connectors and the test transforms `keep`, `rename` and
-/// `reject`.
+/// The REST source, the JSON Lines sink and the test transforms `keep`,
+/// `rename` and `reject`: no built-in transform, so what the tests list
+/// is what they registered.
 pub(crate) fn with_test_transforms() -> Registry {
-    let mut registry = faucet_cli::builtin_registry();
+    let mut registry = Registry::new();
+    faucet_source_rest::register(&mut registry);
+    faucet_sink_jsonl::register(&mut registry);
     registry
         .register_transform("keep", "Keeps records whose field is a multiple", Keep::new)
         .register_transform("rename", "Renames top-level fields", Rename::new)

@@ -1,6 +1,9 @@
 //! `faucet validate` with transforms: every error at its full path, with
 //! its line and column in the YAML.
 
+use std::path::Path;
+use std::process::Output;
+
 use serde_json::Value;
 
 use crate::faucet;
@@ -35,6 +38,16 @@ transforms:
     multiple_of: 7
 ";
 
+/// `faucet validate [--format json] FILE` in `dir`, to its end.
+fn validate(dir: &Path, file: &Path, json: bool) -> Output {
+    let mut cmd = faucet(dir);
+    cmd.arg("validate");
+    if json {
+        cmd.args(["--format", "json"]);
+    }
+    cmd.arg(file).output().unwrap()
+}
+
 pub(crate) fn every_transform_error_at_its_path_and_position() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(
@@ -42,11 +55,7 @@ pub(crate) fn every_transform_error_at_its_path_and_position() {
         "bad.yaml",
         &format!("{SOURCE}{TRANSFORMS}{SINK}"),
     );
-    let out = faucet(dir.path())
-        .arg("validate")
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = validate(dir.path(), &file, false);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let text = stderr(&out);
     for expected in [
@@ -67,11 +76,7 @@ pub(crate) fn every_transform_error_at_its_path_and_position() {
     }
     assert!(!text.contains("transforms[6]"), "{text}");
 
-    let out = faucet(dir.path())
-        .args(["validate", "--format", "json"])
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = validate(dir.path(), &file, true);
     let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
     let mut paths: Vec<&str> = doc["files"][0]["errors"]
         .as_array()
@@ -100,11 +105,7 @@ pub(crate) fn every_transform_error_at_its_path_and_position() {
         "list.yaml",
         &format!("{SOURCE}transforms: {{type: keep}}\n{SINK}"),
     );
-    let out = faucet(dir.path())
-        .arg("validate")
-        .arg(&not_a_list)
-        .output()
-        .unwrap();
+    let out = validate(dir.path(), &not_a_list, false);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains(
@@ -126,22 +127,14 @@ pub(crate) fn lists_the_transforms_of_a_valid_file() {
              - {{type: rename, on_error: skip, fields: {{id: key}}}}\n{SINK}"
         ),
     );
-    let out = faucet(dir.path())
-        .arg("validate")
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = validate(dir.path(), &file, false);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stdout(&out).contains("source `rest` → transforms `keep`, `rename` → sink `jsonl`"),
         "{}",
         stdout(&out)
     );
-    let out = faucet(dir.path())
-        .args(["validate", "--format", "json"])
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = validate(dir.path(), &file, true);
     let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(
         doc["files"][0]["transforms"],
