@@ -27,6 +27,9 @@ impl Stage {
     }
 }
 
+/// Skipped records logged one by one before the log thins out.
+const LOGGED_SKIPS: u64 = 10;
+
 /// Counts the stage keeps for the report.
 #[derive(Debug, Default)]
 pub(crate) struct StageCounts {
@@ -80,8 +83,17 @@ fn apply_all(stages: &[Stage], counts: &StageCounts, page: Page, page_index: u64
                     };
                     match stage.on_error {
                         OnError::Skip if !err.is_panic() => {
-                            counts.skipped.fetch_add(1, Ordering::Relaxed);
-                            tracing::warn!(error = %err, "Skipped a record a transform failed on");
+                            let skipped = counts.skipped.fetch_add(1, Ordering::Relaxed) + 1;
+                            // The first few in full, then one line per
+                            // thousand: a bad field in every record must
+                            // not flood the log.
+                            if skipped <= LOGGED_SKIPS || skipped.is_multiple_of(1_000) {
+                                tracing::warn!(
+                                    error = %err,
+                                    skipped,
+                                    "Skipped a record a transform failed on"
+                                );
+                            }
                         }
                         _ => return Err(err),
                     }
