@@ -72,7 +72,9 @@ fn value_weight(value: &ValueRef<'_>) -> usize {
         ValueRef::Bool(b) => usize::from(*b),
         ValueRef::Number(n) => n.as_str().len(),
         ValueRef::String(s) => s.len(),
-        ValueRef::Array(raw) | ValueRef::Object(raw) => black_box(raw).raw_json().map_or(0, <[u8]>::len),
+        ValueRef::Array(raw) | ValueRef::Object(raw) => {
+            black_box(raw).raw_json().map_or(0, <[u8]>::len)
+        }
     }
 }
 

@@ -14,7 +14,8 @@ pub(crate) fn report() {
     let tree = serde_json::from_str::<serde_json::Value>(PAGE);
     show(
         "serde_json Value",
-        tree.map(|v| v["data"][0].to_string()).map_err(|e| e.to_string()),
+        tree.map(|v| v["data"][0].to_string())
+            .map_err(|e| e.to_string()),
     );
     let body = Bytes::from_static(PAGE.as_bytes());
     let records = super::engines::faucet_raw_split(&body);
@@ -26,7 +27,8 @@ pub(crate) fn report() {
 #[cfg(feature = "engines")]
 fn engines() {
     use simd_json::prelude::*;
-    let lazy = sonic_rs::get(PAGE, &["data", "0"]).map(|v| v.as_raw_str().to_owned());
+    let lazy =
+        sonic_rs::get(PAGE, &sonic_rs::pointer!["data", 0]).map(|v| v.as_raw_str().to_owned());
     show("sonic-rs LazyValue", lazy.map_err(|e| e.to_string()));
     let mut copy = PAGE.as_bytes().to_vec();
     let simd = simd_json::to_borrowed_value(&mut copy).map(|v| {
