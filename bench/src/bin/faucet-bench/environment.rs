@@ -144,11 +144,11 @@ async fn machine(opts: &Options, bench: &Bench, all: &AllSeries) -> String {
     );
     let _ = writeln!(
         out,
-        "- faucet: `{faucet}` ({} build), commit {commit}{}",
+        "- faucet: `{faucet}` ({}), commit {commit}{}",
         if opts.profile == Profile::Release {
-            "release"
+            "release build"
         } else {
-            "**debug** — figures not meaningful"
+            "**debug** build: figures not meaningful"
         },
         if dirty.is_empty() || dirty == "unknown" {
             ""
