@@ -15,9 +15,10 @@ pub(crate) struct Series {
     pub(crate) faucet: Vec<f64>,
     /// The baseline's figure per run, measured in the same run.
     pub(crate) baseline: Vec<f64>,
-    /// The binary `\copy` rate of the same runs (records/s), for series
-    /// compared with the server's own ingest limit; empty otherwise.
-    pub(crate) binary: Vec<f64>,
+    /// The binary `\copy` rate of each run (records/s), aligned with
+    /// `faucet`: `None` for a run without one (a series not compared with
+    /// the server's own ingest limit, or a failed `\copy`).
+    pub(crate) binary: Vec<Option<f64>>,
     /// Peak RSS of the faucet process per run, MiB.
     pub(crate) rss_mib: Vec<f64>,
     /// The faucet process's CPU time (user + system) per record, µs, per
@@ -62,21 +63,22 @@ impl Series {
 
     /// Per-run ratios faucet / baseline, for runs where both were measured.
     pub(crate) fn ratios(&self) -> Vec<f64> {
-        self.faucet
-            .iter()
-            .zip(&self.baseline)
-            .map(|(f, b)| f / b)
-            .collect()
+        let baseline = self.baseline.iter().copied().map(Some);
+        per_run_ratios(&self.faucet, baseline)
     }
 
-    /// Per-run ratios faucet / binary `\copy`, where measured.
+    /// Per-run ratios faucet / binary `\copy`, for runs that have one.
     pub(crate) fn binary_ratios(&self) -> Vec<f64> {
-        self.faucet
-            .iter()
-            .zip(&self.binary)
-            .map(|(f, b)| f / b)
-            .collect()
+        per_run_ratios(&self.faucet, self.binary.iter().copied())
     }
+}
+
+fn per_run_ratios(faucet: &[f64], of: impl Iterator<Item = Option<f64>>) -> Vec<f64> {
+    faucet
+        .iter()
+        .zip(of)
+        .filter_map(|(f, b)| b.map(|b| f / b))
+        .collect()
 }
 
 /// The peak RSS every scenario must stay under, MiB.
@@ -264,7 +266,7 @@ mod tests {
         let mut s = Series::new("x", 10, "b", "≥ 1.3×", 1.3);
         s.faucet = vec![300.0, 260.0];
         s.baseline = vec![200.0, 200.0];
-        s.binary = vec![300.0];
+        s.binary = vec![None, Some(260.0)];
         assert_eq!(s.ratios(), [1.5, 1.3]);
         assert_eq!(s.binary_ratios(), [1.0]);
         s.cpu_us_per_record = vec![0.8, 1.2, 1.0];

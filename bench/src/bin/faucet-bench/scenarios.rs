@@ -336,9 +336,7 @@ pub(crate) fn record(
             let rate = |m: &Measured| records as f64 / m.wall.as_secs_f64();
             series.faucet.push(rate(f));
             series.baseline.push(rate(b));
-            if let Some(bin) = binary {
-                series.binary.push(rate(bin));
-            }
+            series.binary.push(binary.map(rate));
             series.rss_mib.push(f.rss_mib);
             series
                 .cores
