@@ -10,6 +10,12 @@
 //! ```
 //! Throughput is in records (criterion's "elem/s"). Before measuring, the
 //! bench prints which engines keep a record's numbers exactly.
+//!
+//! Portability: sonic-rs chooses its SIMD code when it is compiled (SSE2
+//! on the x86-64 baseline, AVX2 only in a build for a CPU that has it, and
+//! no detection at run time), so a portable build runs its SSE2 path;
+//! simd-json (feature `runtime-detection`, kept on) picks AVX2, SSE4.2 or
+//! scalar code at run time. Neither needs AVX2 in a portable build.
 
 mod engines;
 mod fidelity;
