@@ -13,5 +13,6 @@ mod bad_input;
 mod crash;
 mod faults;
 mod fidelity;
+mod jsonl_bytes;
 mod reruns;
 mod support;
