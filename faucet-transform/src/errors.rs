@@ -10,6 +10,7 @@ pub(crate) fn field_error(path: &str, message: impl Into<String>) -> FaucetError
     FaucetError::Decode {
         location: format!("field `{path}`"),
         message: message.into(),
+        source: None,
     }
 }
 
@@ -32,6 +33,7 @@ pub(crate) fn not_an_object(record: &Record) -> FaucetError {
     FaucetError::Decode {
         location: "record".to_owned(),
         message: format!("the record is {kind}, not an object"),
+        source: None,
     }
 }
 

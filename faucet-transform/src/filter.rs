@@ -43,6 +43,7 @@ impl Transform for FilterTransform {
                 return Err(FaucetError::Decode {
                     location: "expression".to_owned(),
                     message: format!("`where` gave {}, not a boolean", other.type_of()),
+                    source: None,
                 });
             }
         }

@@ -119,6 +119,7 @@ pub(crate) fn config_error(path: &str, message: impl Into<String>) -> FaucetErro
     FaucetError::Config {
         path: path.to_owned(),
         message: message.into(),
+        source: None,
     }
 }
 

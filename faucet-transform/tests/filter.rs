@@ -99,7 +99,7 @@ fn a_bad_expression_is_a_config_error_at_where_with_its_position() {
         where_: r#"status == "active" &&"#.to_owned(),
     })
     .unwrap_err();
-    let FaucetError::Config { path, message } = &err else {
+    let FaucetError::Config { path, message, .. } = &err else {
         panic!("{err}")
     };
     assert_eq!(path, "where");

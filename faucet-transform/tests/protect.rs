@@ -134,7 +134,7 @@ fn dedupe_keeps_the_first_of_each_key_within_its_limit() {
     assert!(!kept(r#"{"id": 1, "k": {}}"#));
     let err = apply(&t, text(r#"{"id": 1, "k": {"v": null}}"#)).unwrap_err();
     assert!(
-        matches!(&err, FaucetError::Config { path, message } if path == "max_keys" && message.contains('3')),
+        matches!(&err, FaucetError::Config { path, message, .. } if path == "max_keys" && message.contains('3')),
         "{err}"
     );
     assert!(

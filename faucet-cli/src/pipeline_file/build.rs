@@ -93,7 +93,7 @@ fn retrying<T>(
             Ok(built) => return Ok(built),
             Err(err) => err,
         };
-        let FaucetError::Config { path, message } = &err else {
+        let FaucetError::Config { path, message, .. } = &err else {
             return Err(err);
         };
         if !message.contains("expected a string") {

@@ -27,7 +27,7 @@ pub(crate) fn pointer(path: &str) -> String {
 /// `section`, anything else at `section` itself.
 pub(crate) fn located(section: &str, err: FaucetError) -> (String, String) {
     match err {
-        FaucetError::Config { path, message } => (join(section, &path), message),
+        FaucetError::Config { path, message, .. } => (join(section, &path), message),
         other => (section.to_owned(), other.to_string()),
     }
 }

@@ -260,6 +260,7 @@ impl HttpClient {
                     .map_err(|_| {
                         Failure::Fatal(FaucetError::Auth {
                             message: "the access token is not a valid header value".into(),
+                            source: None,
                         })
                     })?;
                 value.set_sensitive(true);
@@ -286,6 +287,7 @@ impl HttpClient {
             status,
             url: url.to_owned(),
             body: self.body_excerpt(&body),
+            source: None,
         };
         if status == 401 {
             return Err(Failure::Unauthorized(err, used_token));

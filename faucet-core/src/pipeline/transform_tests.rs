@@ -51,6 +51,7 @@ impl Transform for FailOn {
             return Err(FaucetError::Decode {
                 location: "field `id`".into(),
                 message: "not allowed".into(),
+                source: None,
             });
         }
         out.push(record);

@@ -50,5 +50,6 @@ fn decode_error(message: String) -> FaucetError {
     FaucetError::Decode {
         location: "record".to_owned(),
         message,
+        source: None,
     }
 }

@@ -184,6 +184,7 @@ fn filter_by_key(
                     record_kind(&record),
                     key.as_str()
                 ),
+                source: None,
             });
         }
         let value = record_value(&record, key)?;

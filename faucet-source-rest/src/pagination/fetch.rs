@@ -63,6 +63,7 @@ impl Decoding {
             let err = FaucetError::Decode {
                 location: self.url.clone(),
                 message: format!("{reason} ({context})"),
+                source: None,
             };
             if !self.shared.plan.retry_bodies {
                 return Err(err);

@@ -115,5 +115,6 @@ fn eval_error(error: &ExecutionError) -> FaucetError {
     FaucetError::Decode {
         location: "expression".to_owned(),
         message,
+        source: None,
     }
 }
