@@ -21,6 +21,9 @@
 //! FAUCET_BENCH_ROWS=20000 FAUCET_BENCH_RUNS=1 cargo bench -p faucet-sink-postgres --bench load
 //! ```
 //!
+//! Records are JSON text by default, as a JSON source delivers them
+//! (`FAUCET_BENCH_RECORDS=tree` loads trees made with `json!` instead).
+//!
 //! PostgreSQL comes from `faucet_testkit::postgres` (`FAUCET_TEST_DATABASE_URL`,
 //! a local server, or a throwaway cluster).
 
@@ -242,12 +245,20 @@ fn record(i: usize) -> Value {
 }
 
 fn pages(rows: usize) -> Vec<Page> {
+    let trees = std::env::var("FAUCET_BENCH_RECORDS").is_ok_and(|v| v == "tree");
+    let make = |i: usize| {
+        let value = record(i);
+        if trees {
+            Record::from_value(value)
+        } else {
+            Record::from_json(value.to_string()).expect("valid JSON")
+        }
+    };
     (0..rows)
         .step_by(PAGE)
         .map(|start| {
             let end = (start + PAGE).min(rows);
-            Page::new((start..end).map(record).map(Into::into).collect())
-                .with_checkpoint(json!({"next": end}))
+            Page::new((start..end).map(make).collect()).with_checkpoint(json!({"next": end}))
         })
         .collect()
 }
