@@ -24,7 +24,11 @@ pub(crate) fn write_numeric(text: &str, out: &mut impl BufMut) -> Option<()> {
     };
     let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     let digits = || int_part.bytes().chain(frac_part.bytes()).map(|b| b - b'0');
-    if mantissa.is_empty() || !int_part.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit())
+    if mantissa.is_empty()
+        || !int_part
+            .bytes()
+            .chain(frac_part.bytes())
+            .all(|b| b.is_ascii_digit())
     {
         return None;
     }
@@ -114,7 +118,16 @@ mod tests {
 
     #[test]
     fn rejects_non_numbers_and_out_of_range() {
-        for text in ["abc", "", "-", ".", "1e", "1.2.3", "1e99999999999999999999", "1e-20000"] {
+        for text in [
+            "abc",
+            "",
+            "-",
+            ".",
+            "1e",
+            "1.2.3",
+            "1e99999999999999999999",
+            "1e-20000",
+        ] {
             assert!(write_numeric(text, &mut Vec::new()).is_none(), "{text}");
         }
         assert!(write_numeric("1e131071", &mut Vec::new()).is_some());

@@ -104,7 +104,10 @@ fn conflicts_name_the_column_and_the_option_or_become_dead_letters() {
         panic!("one row and one dead letter: {encoded:?}");
     };
     assert_eq!(dead[0].record.raw_json(), big.raw_json());
-    assert_eq!(dead[0].reason, r#"column "x": is beyond the range of double precision"#);
+    assert_eq!(
+        dead[0].reason,
+        r#"column "x": is beyond the range of double precision"#
+    );
     // A NUL refused by `nul: error` is an error even then.
     let l = layout(&[("s", PgType::Text)], |c| {
         c.type_conflict = TypeConflict::DeadLetter;

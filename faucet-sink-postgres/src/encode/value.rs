@@ -5,8 +5,8 @@
 use bytes::{BufMut, BytesMut};
 use faucet_core::connector::ValueRef;
 
-use super::numeric::write_numeric;
 use super::nul;
+use super::numeric::write_numeric;
 use crate::config::NulRule;
 use crate::schema::{PgType, parse_timestamp};
 
@@ -38,7 +38,9 @@ pub(crate) fn write_value(
             buf.put_u8(u8::from(*b));
         }
         (Int2 | Int4 | Int8, ValueRef::Number(n)) => {
-            let i = n.as_i64().ok_or("is not an integer in the range of bigint")?;
+            let i = n
+                .as_i64()
+                .ok_or("is not an integer in the range of bigint")?;
             match ty {
                 Int2 => {
                     buf.put_i32(2);
@@ -61,7 +63,10 @@ pub(crate) fn write_value(
         }
         (Float8, ValueRef::Number(n)) => {
             buf.put_i32(8);
-            buf.put_f64(n.as_f64().ok_or("is beyond the range of double precision")?);
+            buf.put_f64(
+                n.as_f64()
+                    .ok_or("is beyond the range of double precision")?,
+            );
         }
         (Numeric, ValueRef::Number(n)) => {
             let at = reserve_len(buf);
@@ -180,9 +185,17 @@ mod tests {
 
     #[test]
     fn nested_values_keep_their_text() {
-        let text = enc(PgType::Text, r#"{"b": 1, "a": [1.10, "\u00e9"]}"#, NulRule::Error);
+        let text = enc(
+            PgType::Text,
+            r#"{"b": 1, "a": [1.10, "\u00e9"]}"#,
+            NulRule::Error,
+        );
         assert_eq!(&text.unwrap()[4..], br#"{"b": 1, "a": [1.10, "\u00e9"]}"#);
-        let pretty = enc(PgType::Jsonb, "{\n  \"b\": 1,\n  \"a\": 2\n}", NulRule::Error);
+        let pretty = enc(
+            PgType::Jsonb,
+            "{\n  \"b\": 1,\n  \"a\": 2\n}",
+            NulRule::Error,
+        );
         assert_eq!(&pretty.unwrap()[4..], b"\x01{\"b\":1,\"a\":2}");
     }
 

@@ -155,7 +155,9 @@ pub(crate) fn fit(col: PgType, value: &ValueRef<'_>, policy: TypeConflict) -> Fi
             }
         }
         (Float4 | Float8, ValueRef::Number(n)) => {
-            let finite = n.as_f64().is_some_and(|f| col == Float8 || (f as f32).is_finite());
+            let finite = n
+                .as_f64()
+                .is_some_and(|f| col == Float8 || (f as f32).is_finite());
             if !finite && matches!(policy, TypeConflict::Error | TypeConflict::DeadLetter) {
                 return Fit::No(format!(
                     "is beyond the range of {}{}",
@@ -265,7 +267,10 @@ mod tests {
             fit_text(PgType::Float8, "1e400", TypeConflict::Text),
             Fit::Widen(PgType::Text)
         );
-        assert!(matches!(fit_text(PgType::Float4, "1e39", strict), Fit::No(_)));
+        assert!(matches!(
+            fit_text(PgType::Float4, "1e39", strict),
+            Fit::No(_)
+        ));
         assert_eq!(fit_text(PgType::Numeric, "1e400", strict), Fit::Yes);
         assert_eq!(
             fit_text(PgType::Int8, "123456789012345678901234567890", strict),
@@ -314,7 +319,10 @@ mod tests {
             Fit::Widen(PgType::Int8)
         );
         assert_eq!(fit_v(PgType::Float8, json!(3), strict), Fit::Yes);
-        assert!(matches!(fit_v(PgType::Int8, json!("x"), strict), Fit::No(_)));
+        assert!(matches!(
+            fit_v(PgType::Int8, json!("x"), strict),
+            Fit::No(_)
+        ));
         assert_eq!(
             fit_v(PgType::Int8, json!("x"), TypeConflict::Jsonb),
             Fit::Widen(PgType::Jsonb)

@@ -202,9 +202,15 @@ mod tests {
             policy: TypeConflict::Error,
         };
         let records =
-            [Record::from_json(r#"{"big": 1e400, "id": 123456789012345678901234567890}"#).unwrap()];
+            [
+                Record::from_json(r#"{"big": 1e400, "id": 123456789012345678901234567890}"#)
+                    .unwrap(),
+            ];
         let changes = plan_changes(&input, &records, &same_name).unwrap();
-        assert!(changes.iter().all(|c| c.to == PgType::Numeric), "{changes:?}");
+        assert!(
+            changes.iter().all(|c| c.to == PgType::Numeric),
+            "{changes:?}"
+        );
         assert_eq!(changes.len(), 2);
     }
 }
