@@ -41,12 +41,8 @@ impl Layout {
     ) -> Result<Row, RowError> {
         values.fill(None);
         let mut deleted = false;
-        match record.fields() {
-            Some(fields) => {
-                if self.gather(fields, values, &mut deleted)? {
-                    return Ok(Row::NeedsSchemaChange);
-                }
-            }
+        let needs_column = match record.fields() {
+            Some(fields) => self.gather(fields, values, &mut deleted)?,
             None if !self.fields.is_empty() => {
                 return Err(RowError {
                     column: "-".to_owned(),
@@ -56,7 +52,10 @@ impl Layout {
                     settable: true,
                 });
             }
-            None => {}
+            None => false,
+        };
+        if needs_column {
+            return Ok(Row::NeedsSchemaChange);
         }
         let rules = Rules {
             nul: self.nul,

@@ -89,7 +89,7 @@ fn unknown_fields_and_wider_values_ask_for_a_schema_change() {
 fn conflicts_name_the_column_and_the_option_or_become_dead_letters() {
     let l = layout(&[("x", PgType::Float8)], |_| {});
     let big = Record::from_json(r#"{"x": 1e400}"#).unwrap();
-    let err = encode(&l, &[big.clone()]).unwrap_err();
+    let err = encode(&l, std::slice::from_ref(&big)).unwrap_err();
     assert!(
         err.contains(r#"column "x""#)
             && err.contains("`1e400` is beyond the range of double precision")
