@@ -132,7 +132,10 @@ fn main() {
     report(&results);
     println!();
     for (name, us) in [("append", &cpu[0]), ("upsert", &cpu[1])] {
-        println!("faucet {name}: {:.2} µs CPU per record (median)", median(us));
+        println!(
+            "faucet {name}: {:.2} µs CPU per record (median)",
+            median(us)
+        );
     }
 }
 

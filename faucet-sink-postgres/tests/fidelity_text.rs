@@ -5,29 +5,12 @@
 mod support;
 
 use faucet_sink_postgres::NulRule;
-use faucet_testkit::postgres::TestSchema;
 use support::*;
-
-async fn create(schema: &TestSchema, table: &str, columns: &str) {
-    let sql = format!("CREATE TABLE {table} ({columns})");
-    schema.client().batch_execute(&sql).await.unwrap();
-}
-
-/// `literal::jsonb::text`, as PostgreSQL itself reads the literal.
-async fn jsonb(schema: &TestSchema, literal: &str) -> Option<String> {
-    let sql = "SELECT $1::text::jsonb::text";
-    schema
-        .client()
-        .query_one(sql, &[&literal])
-        .await
-        .unwrap()
-        .get(0)
-}
 
 #[tokio::test]
 async fn escaped_unicode_and_surrogate_pairs_arrive_decoded() {
     let (schema, config) = setup("unicode").await;
-    create(&schema, "unicode", "id int, s text, j jsonb").await;
+    create_table(&schema, "unicode", "id int, s text, j jsonb").await;
     let nested = r#"{"k": "caf\u00e9 \ud83d\ude00 \"q\" \\ \n\t", "raw": "é😀"}"#;
     let record =
         format!(r#"{{"id": 1, "s": "caf\u00e9 \ud83d\ude00 \"q\" \\ \n\t/\/", "j": {nested}}}"#);
@@ -35,7 +18,7 @@ async fn escaped_unicode_and_surrogate_pairs_arrive_decoded() {
     let s = texts(&schema, "SELECT s FROM unicode").await;
     assert_eq!(s, [Some("café 😀 \"q\" \\ \n\t//".to_owned())]);
     let j = texts(&schema, "SELECT j::text FROM unicode").await;
-    assert_eq!(j, [jsonb(&schema, nested).await]);
+    assert_eq!(j, [cast(&schema, nested, "jsonb").await]);
     let k = texts(&schema, "SELECT j->>'k' FROM unicode").await;
     assert_eq!(k, [Some("café 😀 \"q\" \\ \n\t".to_owned())]);
 }
@@ -43,7 +26,7 @@ async fn escaped_unicode_and_surrogate_pairs_arrive_decoded() {
 #[tokio::test]
 async fn nul_is_stripped_from_text_and_jsonb_when_asked() {
     let (schema, mut config) = setup("stripped").await;
-    create(&schema, "stripped", "id int, s text, j jsonb").await;
+    create_table(&schema, "stripped", "id int, s text, j jsonb").await;
     config.nul = NulRule::Strip;
     let record = r#"{"id": 1, "s": "a\u0000b", "j": {"k\u0000": "x\u0000y", "lit": "\\u0000"}}"#;
     load(config, vec![raw(record)]).await.unwrap();
@@ -61,7 +44,7 @@ async fn nul_is_refused_in_text_and_jsonb_when_asked() {
         ("j", r#"{"id": 1, "j": ["\u0000"]}"#),
     ] {
         let (schema, mut config) = setup("refused").await;
-        create(&schema, "refused", "id int, s text, j jsonb").await;
+        create_table(&schema, "refused", "id int, s text, j jsonb").await;
         config.nul = NulRule::Error;
         let err = load(config, vec![raw(record)])
             .await
@@ -83,7 +66,7 @@ async fn nul_is_refused_in_text_and_jsonb_when_asked() {
 #[tokio::test]
 async fn json_and_text_columns_keep_objects_byte_for_byte() {
     let (schema, config) = setup("ordered").await;
-    create(&schema, "ordered", "id int, j json, t text, b jsonb").await;
+    create_table(&schema, "ordered", "id int, j json, t text, b jsonb").await;
     let object = r#"{"z": 1, "a": [2, {"y": 3.10, "b": "\u00e9"}], "m": {"a": 1, "a": 2}}"#;
     let record = format!(r#"{{"id": 1, "j": {object}, "t": {object}, "b": {object}}}"#);
     load(config, vec![raw(&record)]).await.unwrap();
@@ -95,7 +78,7 @@ async fn json_and_text_columns_keep_objects_byte_for_byte() {
     assert_eq!(rows, [Some(object.to_owned()), Some(object.to_owned())]);
     // jsonb orders keys its own way and keeps a repeated key's last value.
     let b = texts(&schema, "SELECT b::text FROM ordered").await;
-    assert_eq!(b, [jsonb(&schema, object).await]);
+    assert_eq!(b, [cast(&schema, object, "jsonb").await]);
     assert!(
         b[0].as_deref().unwrap().contains(r#""m": {"a": 2}"#),
         "{b:?}"
@@ -165,7 +148,7 @@ async fn deep_objects_go_into_jsonb_until_postgresql_refuses() {
     .await
     .unwrap();
     let j = texts(&schema, "SELECT j::text FROM deep").await;
-    assert_eq!(j, [jsonb(&schema, &deep).await]);
+    assert_eq!(j, [cast(&schema, &deep, "jsonb").await]);
     // Far deeper than PostgreSQL's stack allows: its refusal is the error.
     let too_deep = format!(r#"{{"id": 2, "j": {}}}"#, nested(100_000));
     let sink = faucet_sink_postgres::PostgresSink::new(config).unwrap();
@@ -183,7 +166,7 @@ async fn deep_objects_go_into_jsonb_until_postgresql_refuses() {
 #[tokio::test]
 async fn pretty_printed_records_load_on_one_line() {
     let (schema, mut config) = setup("pretty").await;
-    create(&schema, "pretty", "id int, o jsonb, t text, s text").await;
+    create_table(&schema, "pretty", "id int, o jsonb, t text, s text").await;
     let record = "{\n  \"id\": 1,\n  \"o\": {\n    \"a\": [1, 2],\n    \"b\": \"x y\"\n  },\n  \
                   \"t\": {\n    \"z\": \"\\n\"\n  },\n  \"s\": \"two\\nlines\"\n}";
     load(config.clone(), vec![raw(record)]).await.unwrap();
@@ -204,5 +187,5 @@ async fn pretty_printed_records_load_on_one_line() {
     config.record_column = Some("record".into());
     load(config, vec![raw(record)]).await.unwrap();
     let whole = texts(&schema, "SELECT record::text FROM pretty_whole").await;
-    assert_eq!(whole, [jsonb(&schema, record).await]);
+    assert_eq!(whole, [cast(&schema, record, "jsonb").await]);
 }

@@ -206,3 +206,20 @@ pub async fn texts(schema: &TestSchema, sql: &str) -> Vec<Option<String>> {
 pub fn raw(json: &str) -> Record {
     Record::from_json(json.to_owned()).expect("valid JSON")
 }
+
+/// Creates `table` with `columns` (SQL) in the test schema.
+pub async fn create_table(schema: &TestSchema, table: &str, columns: &str) {
+    let sql = format!("CREATE TABLE {table} ({columns})");
+    schema.client().batch_execute(&sql).await.unwrap();
+}
+
+/// `literal::ty::text`: the text PostgreSQL itself makes of a literal.
+pub async fn cast(schema: &TestSchema, literal: &str, ty: &str) -> Option<String> {
+    let sql = format!("SELECT $1::text::{ty}::text");
+    schema
+        .client()
+        .query_one(&sql, &[&literal])
+        .await
+        .unwrap()
+        .get(0)
+}
