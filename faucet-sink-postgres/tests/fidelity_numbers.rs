@@ -175,3 +175,29 @@ async fn beyond_double_can_be_set_aside_with_its_text() {
         ))]
     );
 }
+
+#[tokio::test]
+async fn numeric_keys_equal_to_postgresql_are_one_row_in_upsert() {
+    let (schema, mut config) = setup("keyed").await;
+    create_table(&schema, "keyed", "id numeric PRIMARY KEY, v text").await;
+    config.mode = faucet_sink_postgres::WriteMode::Upsert;
+    config.key = vec!["id".into()];
+    let records = vec![
+        raw(r#"{"id": 1.0, "v": "first"}"#),
+        raw(&format!(r#"{{"id": {BEYOND_U64}, "v": "big"}}"#)),
+        raw(r#"{"id": 1.00, "v": "last"}"#),
+    ];
+    load(config, records).await.unwrap();
+    let rows = texts(
+        &schema,
+        "SELECT id::text || ' ' || v FROM keyed ORDER BY id",
+    )
+    .await;
+    assert_eq!(
+        rows,
+        [
+            Some("1.00 last".to_owned()),
+            Some(format!("{BEYOND_U64} big"))
+        ]
+    );
+}

@@ -108,9 +108,8 @@ impl Layout {
                 }
             }
             if column.key {
-                key_hash
-                    .get_or_insert_with(DefaultHasher::new)
-                    .write(&buf[start..]);
+                let hasher = key_hash.get_or_insert_with(DefaultHasher::new);
+                hash_key(hasher, column.ty, &buf[start..]);
             }
         }
         Ok(Row::Written {
@@ -154,5 +153,26 @@ impl Layout {
             }
         }
         Ok(false)
+    }
+}
+
+/// Hashes one encoded key field (length prefix included) so that keys
+/// PostgreSQL finds equal hash alike: a `numeric` without its display
+/// scale (`1.0` and `1.00` are one key), a float's `-0` as `0`.
+fn hash_key(hasher: &mut DefaultHasher, ty: PgType, field: &[u8]) {
+    match ty {
+        PgType::Numeric if field.len() >= 12 => {
+            hasher.write(&field[..10]);
+            hasher.write(&field[12..]);
+        }
+        PgType::Float8 if field[4..] == (-0.0f64).to_be_bytes() => {
+            hasher.write(&field[..4]);
+            hasher.write(&0.0f64.to_be_bytes());
+        }
+        PgType::Float4 if field[4..] == (-0.0f32).to_be_bytes() => {
+            hasher.write(&field[..4]);
+            hasher.write(&0.0f32.to_be_bytes());
+        }
+        _ => hasher.write(field),
     }
 }

@@ -140,3 +140,37 @@ fn unreadable_text_is_an_error_not_a_panic() {
     let err = encode(&l, &[lone]).unwrap_err();
     assert!(err.contains("cannot be read"), "{err}");
 }
+
+#[test]
+fn numeric_keys_that_differ_only_in_scale_are_duplicates() {
+    let l = layout(&[("id", PgType::Numeric), ("v", PgType::Text)], |c| {
+        c.mode = crate::config::WriteMode::Upsert;
+        c.key = vec!["id".into()];
+    });
+    let mut staging = Staging::default();
+    let mut buf = BytesMut::new();
+    let first = [Record::from_json(r#"{"id": 1.0, "v": "a"}"#).unwrap()];
+    l.encode(&first, 0, &mut staging, &mut buf).unwrap();
+    assert!(!staging.duplicates);
+    let other = [Record::from_json(r#"{"id": 1.5, "v": "b"}"#).unwrap()];
+    l.encode(&other, 0, &mut staging, &mut buf).unwrap();
+    assert!(!staging.duplicates);
+    let same = [Record::from_json(r#"{"id": 1.00, "v": "c"}"#).unwrap()];
+    l.encode(&same, 0, &mut staging, &mut buf).unwrap();
+    assert!(staging.duplicates);
+    // Floats: `-0` and `0` are one key.
+    let l = layout(&[("id", PgType::Float8)], |c| {
+        c.mode = crate::config::WriteMode::Upsert;
+        c.key = vec!["id".into()];
+    });
+    let mut staging = Staging::default();
+    let zeros = [
+        Record::from_json(r#"{"id": 0}"#).unwrap(),
+        Record::from_json(r#"{"id": 1}"#).unwrap(),
+    ];
+    l.encode(&zeros, 0, &mut staging, &mut buf).unwrap();
+    assert!(!staging.duplicates);
+    let negative = [Record::from_json(r#"{"id": -0.0}"#).unwrap()];
+    l.encode(&negative, 0, &mut staging, &mut buf).unwrap();
+    assert!(staging.duplicates);
+}
