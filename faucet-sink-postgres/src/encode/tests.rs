@@ -174,3 +174,46 @@ fn numeric_keys_that_differ_only_in_scale_are_duplicates() {
     l.encode(&negative, 0, &mut staging, &mut buf).unwrap();
     assert!(staging.duplicates);
 }
+
+/// Encoding speed alone, on records of the benchmark's shape:
+/// `cargo test -p faucet-sink-postgres --profile bench --lib encode_speed -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn encode_speed() {
+    let l = layout(
+        &[
+            ("id", PgType::Int8),
+            ("first_name", PgType::Text),
+            ("country", PgType::Text),
+            ("amount", PgType::Float8),
+            ("created_at", PgType::Timestamptz),
+            ("active", PgType::Bool),
+            ("attributes", PgType::Jsonb),
+        ],
+        |_| {},
+    );
+    let values: Vec<Value> = (0..1000)
+        .map(|i| {
+            json!({
+                "id": i, "first_name": format!("Ada{i}"), "country": "FR",
+                "amount": i as f64 / 100.0 + 0.25,
+                "created_at": "2024-05-06T07:08:09.123Z", "active": i % 3 != 0,
+                "attributes": {"tier": "gold", "score": i as f64 / 7.0, "tags": ["t1", "t2"]},
+            })
+        })
+        .collect();
+    for (kind, page) in [
+        ("text", values.iter().map(text).collect::<Vec<_>>()),
+        ("tree", values.iter().cloned().map(Record::from).collect()),
+    ] {
+        let mut buf = BytesMut::with_capacity(200_000);
+        let start = std::time::Instant::now();
+        let rounds = 300;
+        for _ in 0..rounds {
+            buf.clear();
+            l.encode(&page, 0, &mut Staging::default(), &mut buf).unwrap();
+        }
+        let ns = start.elapsed().as_nanos() as f64 / (rounds * page.len()) as f64;
+        println!("{kind} records: {ns:.0} ns per record encoded");
+    }
+}
