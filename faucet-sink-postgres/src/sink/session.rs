@@ -6,7 +6,7 @@
 use std::pin::Pin;
 
 use bytes::Bytes;
-use faucet_core::{Checkpoint, Completion, Durability, PageCommit, Result};
+use faucet_core::{Checkpoint, Completion, Durability, PageCommit, Record, Result};
 use tokio_postgres::{Client, CopyInSink};
 
 use super::connect::{connect, pg_error};
@@ -188,7 +188,7 @@ impl Session {
     pub(crate) async fn commit_page(
         &mut self,
         s: &Settings,
-        records: &[serde_json::Value],
+        records: &[Record],
         checkpoint: Option<&Checkpoint>,
         page: u64,
     ) -> Result<PageCommit> {

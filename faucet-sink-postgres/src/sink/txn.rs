@@ -5,7 +5,7 @@
 use std::pin::Pin;
 
 use bytes::{Bytes, BytesMut};
-use faucet_core::{FaucetError, Result};
+use faucet_core::{FaucetError, Record, Result};
 use futures::SinkExt;
 use tokio_postgres::CopyInSink;
 
@@ -37,7 +37,7 @@ impl Session {
     pub(super) async fn write_page(
         &mut self,
         s: &Settings,
-        records: &[serde_json::Value],
+        records: &[Record],
         page: u64,
     ) -> Result<()> {
         if self.txn.is_none() {
@@ -70,7 +70,7 @@ impl Session {
     async fn encode(
         &mut self,
         s: &Settings,
-        records: &[serde_json::Value],
+        records: &[Record],
         page: u64,
     ) -> Result<(BytesMut, u64, Vec<DeadLetter>)> {
         if records.is_empty() {
@@ -122,7 +122,7 @@ impl Session {
     /// Adds and widens columns for `records`, inside the open transaction
     /// (the `COPY` in progress is finished first; the next page starts a
     /// new one with the new columns).
-    async fn change_schema(&mut self, s: &Settings, records: &[serde_json::Value]) -> Result<()> {
+    async fn change_schema(&mut self, s: &Settings, records: &[Record]) -> Result<()> {
         self.finish_copy().await?;
         let exists = self.columns.is_some();
         let table = self.columns.clone().unwrap_or_default();
