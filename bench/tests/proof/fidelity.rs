@@ -221,7 +221,7 @@ async fn a_number_beyond_double_precision_is_an_error_naming_the_column_never_in
     let exit = run_faucet(&file).await;
     assert!(!exit.panicked(), "{}", exit.describe());
     assert_eq!(exit.status.code(), Some(1), "{}", exit.describe());
-    assert!(exit.stderr.contains("column f"), "{}", exit.stderr);
+    assert!(exit.stderr.contains("column \"f\""), "{}", exit.stderr);
     assert!(exit.stderr.contains("type_conflict"), "{}", exit.stderr);
     let count: i64 = schema
         .client()
