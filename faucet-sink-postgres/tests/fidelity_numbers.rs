@@ -201,3 +201,40 @@ async fn numeric_keys_equal_to_postgresql_are_one_row_in_upsert() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_decimal_a_double_would_round_makes_the_column_numeric_never_rounds() {
+    let (schema, config) = setup("widened").await;
+    // A new table: the long decimal makes its column numeric at once.
+    load(
+        config.clone(),
+        vec![raw(r#"{"id": 1, "x": 1.5, "y": 0.1000000000000000000001}"#)],
+    )
+    .await
+    .unwrap();
+    let types = column_types(&schema, "widened").await;
+    assert!(
+        types.contains(&("x".into(), "double precision".into())),
+        "{types:?}"
+    );
+    assert!(types.contains(&("y".into(), "numeric".into())), "{types:?}");
+    // A double precision column meeting such a decimal later widens to
+    // numeric (as for an integer beyond bigint) instead of rounding it.
+    let sink = faucet_sink_postgres::PostgresSink::new(config).unwrap();
+    let records = vec![raw(r#"{"id": 2, "x": 2.0000000000000000000001, "y": 2}"#)];
+    faucet_core::Pipeline::new(PagedSource::of(records, 10), sink)
+        .with_name("widened, second pipeline")
+        .run()
+        .await
+        .unwrap();
+    let types = column_types(&schema, "widened").await;
+    assert!(types.contains(&("x".into(), "numeric".into())), "{types:?}");
+    let x = texts(&schema, "SELECT x::text FROM widened ORDER BY id").await;
+    assert_eq!(
+        x,
+        [
+            Some("1.5".to_owned()),
+            Some("2.0000000000000000000001".to_owned())
+        ]
+    );
+}

@@ -8,6 +8,7 @@ use faucet_core::connector::ValueRef;
 use super::nul;
 use super::numeric::write_numeric;
 use crate::config::NulRule;
+use crate::schema::exact::survives_f64;
 use crate::schema::{PgType, parse_timestamp};
 
 /// How values are written: the settings that change an encoding.
@@ -62,11 +63,16 @@ pub(crate) fn write_value(
             buf.put_f32(f.ok_or("is beyond the range of real")?);
         }
         (Float8, ValueRef::Number(n)) => {
+            let f = n
+                .as_f64()
+                .ok_or("is beyond the range of double precision")?;
+            // Never round: a decimal with more digits than a double holds
+            // is refused here, and the column widens to numeric.
+            if !survives_f64(&n.as_str()) {
+                return Err("has more digits than double precision holds".into());
+            }
             buf.put_i32(8);
-            buf.put_f64(
-                n.as_f64()
-                    .ok_or("is beyond the range of double precision")?,
-            );
+            buf.put_f64(f);
         }
         (Numeric, ValueRef::Number(n)) => {
             let at = reserve_len(buf);

@@ -1,6 +1,7 @@
 //! Column types: what PostgreSQL type a JSON value wants, whether a value
 //! fits a column, and which widenings are lossless.
 
+pub(crate) mod exact;
 pub(crate) mod plan;
 
 pub(crate) use plan::{Change, plan_changes};
@@ -72,14 +73,17 @@ impl PgType {
 }
 
 /// The type a new column gets for `value`; `None` for `null`. Integers
-/// beyond `bigint` and numbers beyond `double precision` (`1e400`) get
-/// `numeric`, which holds them exactly.
+/// beyond `bigint`, numbers beyond `double precision` (`1e400`) and
+/// decimals with more digits than it holds get `numeric`, which holds them
+/// exactly: no number is rounded on its way in.
 pub(crate) fn infer(value: &ValueRef<'_>, timestamps: bool) -> Option<PgType> {
     Some(match value {
         ValueRef::Null => return None,
         ValueRef::Bool(_) => PgType::Bool,
         ValueRef::Number(n) if n.is_integer() && n.as_i64().is_some() => PgType::Int8,
-        ValueRef::Number(n) if n.is_integer() || n.as_f64().is_none() => PgType::Numeric,
+        ValueRef::Number(n) if n.is_integer() || !exact::survives_f64(&n.as_str()) => {
+            PgType::Numeric
+        }
         ValueRef::Number(_) => PgType::Float8,
         ValueRef::String(s) if timestamps && parse_timestamp(s).is_some() => PgType::Timestamptz,
         ValueRef::String(_) => PgType::Text,
@@ -153,6 +157,13 @@ pub(crate) fn fit(col: PgType, value: &ValueRef<'_>, policy: TypeConflict) -> Fi
                 Some(t) => return Fit::Widen(t),
                 None => false,
             }
+        }
+        (Float4 | Float8, ValueRef::Number(n))
+            if n.as_f64().is_some() && !exact::survives_f64(&n.as_str()) =>
+        {
+            // A float column would round it: widen to numeric, as for an
+            // integer beyond bigint.
+            return Fit::Widen(Numeric);
         }
         (Float4 | Float8, ValueRef::Number(n)) => {
             let finite = n
