@@ -39,7 +39,7 @@ pub(crate) enum Command {
     Check(CheckArgs),
     /// Print a JSON Schema: of a pipeline file, or of one connector's config.
     Schema(SchemaArgs),
-    /// List the registered sources and sinks.
+    /// List the registered sources, sinks and transforms.
     Connectors(FormatArgs),
     /// Show or forget where a pipeline would resume.
     #[command(subcommand)]
@@ -203,11 +203,12 @@ pub(crate) struct StateResetArgs {
 /// `faucet schema`.
 #[derive(Debug, Args)]
 pub(crate) struct SchemaArgs {
-    /// `source` or `sink`; omit both arguments for the pipeline file schema.
+    /// `source`, `sink` or `transform`; omit both arguments for the
+    /// pipeline file schema.
     #[arg(value_enum, requires = "name")]
     pub(crate) kind: Option<KindArg>,
 
-    /// The connector's type name, e.g. `rest` or `postgres`.
+    /// The connector's type name, e.g. `rest`, `postgres` or `filter`.
     pub(crate) name: Option<String>,
 }
 
@@ -218,6 +219,8 @@ pub(crate) enum KindArg {
     Source,
     /// A sink.
     Sink,
+    /// A transform.
+    Transform,
 }
 
 /// `faucet init …`.
@@ -229,6 +232,8 @@ pub(crate) enum InitCommand {
     Source(InitCrateArgs),
     /// Scaffold a `faucet-sink-NAME` crate that passes the conformance kit.
     Sink(InitCrateArgs),
+    /// Scaffold a `faucet-transform-NAME` crate that passes the conformance kit.
+    Transform(InitCrateArgs),
 }
 
 /// `faucet init pipeline`.
@@ -247,13 +252,14 @@ pub(crate) struct InitPipelineArgs {
     pub(crate) output: Option<PathBuf>,
 }
 
-/// `faucet init source|sink`.
+/// `faucet init source|sink|transform`.
 #[derive(Debug, Args)]
 pub(crate) struct InitCrateArgs {
     /// The connector's name, e.g. `github` makes `faucet-source-github`.
     pub(crate) name: String,
 
-    /// Directory to create. Default: `./faucet-source-NAME` (or `-sink-`).
+    /// Directory to create. Default: `./faucet-source-NAME` (or `-sink-`,
+    /// `-transform-`).
     #[arg(long, value_name = "DIR")]
     pub(crate) dir: Option<PathBuf>,
 

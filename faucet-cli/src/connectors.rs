@@ -2,13 +2,15 @@
 
 use faucet_core::Registry;
 
-/// A registry of every source and sink built into `faucet` (REST, JSON
-/// Lines, PostgreSQL): add your own to it and pass it to
+/// A registry of every source, sink and transform built into `faucet`
+/// (REST, JSON Lines, PostgreSQL, and faucet-transform's `select`,
+/// `filter`, `hash`, …): add your own to it and pass it to
 /// [`main_with`](crate::main_with).
 pub fn builtin() -> Registry {
     let mut registry = Registry::new();
     faucet_source_rest::register(&mut registry);
     faucet_sink_jsonl::register(&mut registry);
     faucet_sink_postgres::register(&mut registry);
+    faucet_transform::register(&mut registry);
     registry
 }

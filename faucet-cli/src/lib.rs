@@ -78,6 +78,9 @@ async fn dispatch(command: Command, registry: &Registry) -> anyhow::Result<Exit>
         Command::Init(InitCommand::Pipeline(args)) => init::pipeline::run(&args, registry),
         Command::Init(InitCommand::Source(args)) => init::scaffold::run(&args, init::Role::Source),
         Command::Init(InitCommand::Sink(args)) => init::scaffold::run(&args, init::Role::Sink),
+        Command::Init(InitCommand::Transform(args)) => {
+            init::scaffold::run(&args, init::Role::Transform)
+        }
         Command::Demo(args) => commands::demo::run(args, registry).await,
         Command::Completions(args) => {
             commands::completions::run(&args)?;

@@ -2,8 +2,9 @@
 //!
 //! While a pipeline file is read, every value that may be a secret is
 //! registered here: values at keys named like credentials (`token`,
-//! `password`, `secret`, `authorization`, …), values of environment
-//! variables named like credentials (`TOKEN`, `API_KEY`, `PGPASSWORD`, …),
+//! `password`, `secret`, `authorization`, a hash transform's `salt`, …),
+//! values of environment variables named like credentials (`TOKEN`,
+//! `API_KEY`, `PGPASSWORD`, `PII_SALT`, …),
 //! and the password part of every URL. Error messages, log lines, dry-run
 //! records and summaries pass through [`redact`] before they are written.
 
@@ -60,8 +61,9 @@ pub(crate) fn is_secret_key(key: &str) -> bool {
     if NOT_SECRET.iter().any(|suffix| key.ends_with(suffix)) {
         return false;
     }
-    const WORDS: [&str; 9] = [
+    const WORDS: [&str; 10] = [
         "token",
+        "salt",
         "password",
         "passwd",
         "secret",
@@ -77,8 +79,9 @@ pub(crate) fn is_secret_key(key: &str) -> bool {
 /// Whether an environment variable's name says it holds a credential.
 pub(crate) fn is_secret_var(name: &str) -> bool {
     let name = name.to_ascii_uppercase();
-    const WORDS: [&str; 8] = [
+    const WORDS: [&str; 9] = [
         "TOKEN",
+        "SALT",
         "SECRET",
         "PASSWORD",
         "PASSWD",
@@ -134,6 +137,7 @@ mod tests {
         assert!(!is_secret_key("token_url"));
         assert!(is_secret_var("GITHUB_TOKEN"));
         assert!(is_secret_var("PGPASSWORD"));
+        assert!(is_secret_key("salt") && is_secret_var("PII_SALT"));
         assert!(!is_secret_var("BASE_URL"));
     }
 }

@@ -23,14 +23,29 @@ pub(crate) fn render(report: &RunReport) -> String {
         headline(report.outcome),
         report.pipeline
     );
+    // Transforms that filter or split records make the sink get another
+    // count than the source gave: both are said.
+    let written = if p.records_written != p.records_read {
+        format!(", {} written", thousands(p.records_written))
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "  records     {} read, {} committed, {} pages, {}",
+        "  records     {} read{written}, {} committed, {} pages, {}",
         thousands(p.records_read),
         thousands(p.records_committed),
         thousands(p.pages),
         bytes(p.bytes),
     );
+    if p.records_skipped > 0 {
+        let _ = writeln!(
+            out,
+            "  skipped     {} record{} a transform failed on (`on_error: skip`; see the warnings)",
+            thousands(p.records_skipped),
+            if p.records_skipped == 1 { "" } else { "s" }
+        );
+    }
     if p.records_uncommitted > 0 {
         let _ = writeln!(
             out,
@@ -72,6 +87,7 @@ pub(crate) fn started(resume: &Resume) -> String {
         Resume::Fresh => "from the start (no checkpoint stored)".to_owned(),
         Resume::Resumed { after } => format!("resumed after checkpoint {after}"),
         Resume::Restarted => "from the start, as asked (--restart)".to_owned(),
+        Resume::NotStarted => "did not start; nothing was read".to_owned(),
         Resume::StartedOver { completed_at_unix } => format!(
             "started over: the last run completed at {}, and the sink is idempotent",
             utc(*completed_at_unix)

@@ -59,12 +59,29 @@ fn usage_errors_exit_with_2() {
 }
 
 #[test]
-fn connectors_lists_sources_and_sinks_one_line_each() {
+fn connectors_lists_sources_sinks_and_transforms_one_line_each() {
     let dir = tempfile::tempdir().unwrap();
     let out = faucet(dir.path()).arg("connectors").output().unwrap();
     assert!(out.status.success());
     let text = stdout(&out);
-    for (kind, name) in [("source", "rest"), ("sink", "jsonl"), ("sink", "postgres")] {
+    let builtin = [
+        ("source", "rest"),
+        ("sink", "jsonl"),
+        ("sink", "postgres"),
+        ("transform", "cast"),
+        ("transform", "dedupe"),
+        ("transform", "drop"),
+        ("transform", "explode"),
+        ("transform", "filter"),
+        ("transform", "flatten"),
+        ("transform", "hash"),
+        ("transform", "metadata"),
+        ("transform", "redact"),
+        ("transform", "rename"),
+        ("transform", "select"),
+        ("transform", "set"),
+    ];
+    for (kind, name) in builtin {
         let line = text
             .lines()
             .find(|l| l.split_whitespace().take(2).eq([kind, name]))
@@ -83,10 +100,7 @@ fn connectors_lists_sources_and_sinks_one_line_each() {
         .iter()
         .map(|c| (c["kind"].as_str().unwrap(), c["name"].as_str().unwrap()))
         .collect();
-    assert_eq!(
-        names,
-        [("source", "rest"), ("sink", "jsonl"), ("sink", "postgres")]
-    );
+    assert_eq!(names, builtin);
     assert!(
         list.iter()
             .all(|c| c["description"].as_str().is_some_and(|d| !d.is_empty()))

@@ -31,6 +31,7 @@ fn every_example_validates() {
         .arg("validate")
         .args(&files)
         .env("API_TOKEN", "token-for-validation")
+        .env("PII_SALT", "salt-for-validation-0123")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -58,6 +59,70 @@ async fn rest_to_jsonl_runs_end_to_end() {
         jsonl_ids(&dir.path().join("records.jsonl")),
         (1..=1_234).collect::<Vec<_>>()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rest_transforms_jsonl_keeps_filters_renames_and_hashes_every_record() {
+    let server = FixtureServer::start(FixtureConfig::new(3_000))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = faucet(dir.path());
+    cmd.arg("run")
+        .arg(example("rest-transforms-jsonl.yaml"))
+        .env("API_URL", server.url())
+        .env("OUT_DIR", dir.path())
+        .env("PII_SALT", "a-salt-of-sixteen-bytes-or-more");
+    let result = output(cmd).await;
+    assert!(result.status.success(), "{}", stderr(&result));
+    assert!(
+        !stderr(&result).contains("a-salt-of-sixteen"),
+        "the salt is never shown"
+    );
+    let text = std::fs::read_to_string(dir.path().join("customers-fr.jsonl")).unwrap();
+    let got: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let expected: Vec<serde_json::Value> = (1..=3_000)
+        .map(faucet_testkit::fixture::record)
+        .filter(|r| r["active"] == true && r["country"] == "FR")
+        .collect();
+    assert!(
+        expected.len() > 50,
+        "the filter keeps some: {}",
+        expected.len()
+    );
+    assert_eq!(got.len(), expected.len());
+    for (out, source) in got.iter().zip(&expected) {
+        let keys: Vec<&str> = out
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, ["id", "name", "amount", "attributes"], "{out}");
+        assert_eq!(out["id"], source["id"]);
+        assert_eq!(out["amount"], source["amount"]);
+        assert_eq!(
+            out["attributes"],
+            serde_json::json!({"tier": source["attributes"]["tier"]})
+        );
+        let hashed = out["name"].as_str().unwrap();
+        assert_eq!(hashed.len(), 64, "hex HMAC-SHA-256: {hashed}");
+        assert!(hashed.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(hashed, source["first_name"]);
+    }
+    // Equal names hash alike (a pseudonym, not noise).
+    let by_name = |name: &str| {
+        got.iter()
+            .zip(&expected)
+            .filter(|(_, s)| s["first_name"] == name)
+            .map(|(o, _)| o["name"].as_str().unwrap().to_owned())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    let first = expected[0]["first_name"].as_str().unwrap().to_owned();
+    assert_eq!(by_name(&first).len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]

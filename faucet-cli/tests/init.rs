@@ -1,4 +1,4 @@
-//! `faucet init source|sink` crates pass their own next steps as a new
+//! `faucet init source|sink|transform` crates pass their own next steps as a new
 //! connector author runs them: `cargo fmt --check`, `cargo clippy -D
 //! warnings` (the `faucet-NAME` binary included) and `cargo test`, whose
 //! conformance tests must run by name.
@@ -50,10 +50,10 @@ fn scaffold(dir: &Path, role: &str) -> std::path::PathBuf {
         "{}",
         stderr(&out)
     );
-    let io_file = if role == "source" {
-        "src/stream.rs"
-    } else {
-        "src/sink.rs"
+    let io_file = match role {
+        "source" => "src/stream.rs",
+        "sink" => "src/sink.rs",
+        _ => "src/transform.rs",
     };
     for file in [
         "Cargo.toml",
@@ -88,7 +88,7 @@ fn scaffold(dir: &Path, role: &str) -> std::path::PathBuf {
 #[test]
 fn init_scaffolds_crates_that_pass_fmt_clippy_and_their_conformance_tests() {
     let dir = tempfile::tempdir().unwrap();
-    for role in ["source", "sink"] {
+    for role in ["source", "sink", "transform"] {
         let crate_dir = scaffold(dir.path(), role);
         cargo(&crate_dir, &["fmt", "--check"]);
         cargo(

@@ -1,10 +1,11 @@
-//! The conformance kit: checks a [`Source`](crate::Source) or
-//! [`Sink`](crate::Sink) against the contract, choosing checks from its
-//! declared capabilities.
+//! The conformance kit: checks a [`Source`](crate::Source),
+//! [`Sink`](crate::Sink) or [`Transform`](crate::Transform) against the
+//! contract, choosing checks from its declared capabilities.
 //!
 //! Enable the `conformance` feature in `[dev-dependencies]` and call the
 //! kit from your tests: [`check_source`] (or [`check_source_with`] for a
-//! stream that may be empty), [`check_sink`] and [`check_config_errors`].
+//! stream that may be empty), [`check_sink`], [`check_transform`] and
+//! [`check_config_errors`].
 //! Each returns a [`ConformanceReport`]: one item per check, passed, failed
 //! or skipped with the reason, and [`Warning`]s apart from them for what
 //! the contract allows but users will miss (a connector without a config
@@ -26,12 +27,14 @@ mod report;
 mod scripted;
 mod sink;
 mod source;
+mod transform;
 
 pub use config::{BadConfig, check_config_errors};
 pub use report::{ConformanceReport, Warning};
 pub use scripted::{ScriptedSource, ScriptedSourceConfig};
 pub use sink::check_sink;
 pub use source::{SourceChecks, check_source, check_source_with};
+pub use transform::check_transform;
 
 use crate::schema::undocumented_properties;
 
@@ -48,6 +51,9 @@ pub(crate) mod names {
     pub(crate) const COMPLETION: &str = "stores the completion marker";
     pub(crate) const EMPTY_PAGE: &str = "stores the checkpoint of an empty page";
     pub(crate) const CLEARS: &str = "clears its checkpoint";
+    pub(crate) const NO_PANIC: &str = "no panic on odd records";
+    pub(crate) const DETERMINISTIC: &str = "gives the same outputs twice";
+    pub(crate) const KEEPS_PASSED: &str = "keeps records it passes";
 }
 
 /// A documented schema passes, a missing one is a warning, an
@@ -75,3 +81,5 @@ fn check_config_schema(schema: Option<schemars::Schema>, report: &mut Conformanc
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod transform_tests;

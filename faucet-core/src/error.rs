@@ -31,6 +31,9 @@ pub enum FaucetError {
         path: String,
         /// What is wrong and, where possible, what would be accepted.
         message: String,
+        /// The underlying error (a parser's), when there is one.
+        #[source]
+        source: Option<BoxError>,
     },
 
     /// Credentials were rejected or could not be obtained.
@@ -38,6 +41,9 @@ pub enum FaucetError {
     Auth {
         /// What was rejected; never the credential itself.
         message: String,
+        /// The underlying error (a token endpoint's transport error, …).
+        #[source]
+        source: Option<BoxError>,
     },
 
     /// A remote endpoint answered with an error status.
@@ -49,6 +55,9 @@ pub enum FaucetError {
         url: String,
         /// The start of the response body, for diagnosis.
         body: String,
+        /// The underlying error (reading the body failed, …).
+        #[source]
+        source: Option<BoxError>,
     },
 
     /// The remote side asked us to slow down and the wait would exceed what
@@ -80,6 +89,9 @@ pub enum FaucetError {
         location: String,
         /// What is wrong, with a byte offset or a path where known.
         message: String,
+        /// The parser's error, when there is one.
+        #[source]
+        source: Option<BoxError>,
     },
 
     /// The connector does not support the requested operation.
@@ -155,6 +167,20 @@ pub enum FaucetError {
         holder: String,
     },
 
+    /// A transform failed on a record (under `on_error: fail`, or by
+    /// panicking). Names the transform as `transforms[i] (name)` and the
+    /// record by its position in the run, never by its content.
+    #[error("{stage} failed at {position}: {source}")]
+    Transform {
+        /// `transforms[2] (filter)`.
+        stage: String,
+        /// `page 4, record 17`: the page of this run and the record's
+        /// index in what the source gave.
+        position: String,
+        /// What the transform said.
+        source: Box<FaucetError>,
+    },
+
     /// Any other error, kept with its chain.
     #[error(transparent)]
     Custom(BoxError),
@@ -206,6 +232,34 @@ impl FaucetError {
         Self::Config {
             path: path.into(),
             message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A [`FaucetError::Auth`] error.
+    pub fn auth(message: impl Into<String>) -> Self {
+        Self::Auth {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A [`FaucetError::Http`] error; `url` must be redacted already.
+    pub fn http(status: u16, url: impl Into<String>, body: impl Into<String>) -> Self {
+        Self::Http {
+            status,
+            url: url.into(),
+            body: body.into(),
+            source: None,
+        }
+    }
+
+    /// A [`FaucetError::Decode`] error about data from `location`.
+    pub fn decode(location: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Decode {
+            location: location.into(),
+            message: message.into(),
+            source: None,
         }
     }
 
@@ -240,12 +294,20 @@ impl FaucetError {
         Self::Custom(err.into())
     }
 
-    /// Attaches an underlying cause to a `Source`, `Sink`, `State` or
-    /// `Transport` error; other variants are returned unchanged.
+    /// Attaches an underlying cause. Every variant that can have one
+    /// takes it (`Config`, `Auth`, `Http`, `Transport`, `Decode`,
+    /// `Source`, `Sink`, `State`); the others are conditions of faucet's
+    /// own (`RateLimited`, `Unsupported`, `Cancelled`, `Completed`,
+    /// `AlreadyRunning`, and `Transform` and `Custom`, which wrap one
+    /// already) and are returned unchanged.
     #[must_use]
     pub fn with_source(mut self, err: impl Into<BoxError>) -> Self {
         match &mut self {
-            Self::Source { source, .. }
+            Self::Config { source, .. }
+            | Self::Auth { source, .. }
+            | Self::Http { source, .. }
+            | Self::Decode { source, .. }
+            | Self::Source { source, .. }
             | Self::Sink { source, .. }
             | Self::State { source, .. }
             | Self::Transport { source, .. } => *source = Some(err.into()),
@@ -270,7 +332,11 @@ impl FaucetError {
     #[must_use]
     pub fn at_path(self, prefix: &str) -> Self {
         match self {
-            Self::Config { path, message } if !prefix.is_empty() => Self::Config {
+            Self::Config {
+                path,
+                message,
+                source,
+            } if !prefix.is_empty() => Self::Config {
                 path: if path.is_empty() {
                     prefix.to_owned()
                 } else if path.starts_with('[') {
@@ -279,6 +345,7 @@ impl FaucetError {
                     format!("{prefix}.{path}")
                 },
                 message,
+                source,
             },
             other => other,
         }
@@ -289,7 +356,7 @@ impl FaucetError {
     /// sink errors that were marked retryable where they arose.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Http { status, .. } => matches!(status, 408 | 429 | 500 | 502 | 503 | 504),
+            Self::Http { status, .. } => Self::is_retryable_status(*status),
             Self::RateLimited { .. } | Self::Transport { .. } => true,
             Self::Source { retryable, .. } | Self::Sink { retryable, .. } => *retryable,
             _ => false,
@@ -298,6 +365,12 @@ impl FaucetError {
 }
 
 impl FaucetError {
+    /// The HTTP statuses worth retrying, decided here once for every
+    /// connector: 408, 429, 500, 502, 503 and 504.
+    pub fn is_retryable_status(status: u16) -> bool {
+        matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
+    }
+
     /// A short, stable name of the variant (`config`, `http`, `decode`, …),
     /// for reports and metrics.
     pub fn kind(&self) -> &'static str {
@@ -315,16 +388,24 @@ impl FaucetError {
             Self::Cancelled => "cancelled",
             Self::Completed { .. } => "completed",
             Self::AlreadyRunning { .. } => "already_running",
+            Self::Transform { .. } => "transform",
             Self::Custom(_) => "custom",
         }
     }
 }
 
 impl From<serde_json::Error> for FaucetError {
+    /// Malformed JSON is a [`FaucetError::Decode`] keeping the parser's
+    /// error; a failure to read or write (serde_json's `io` category) is
+    /// not bad data and stays a [`FaucetError::Custom`] with its chain.
     fn from(err: serde_json::Error) -> Self {
+        if err.is_io() {
+            return Self::Custom(Box::new(err));
+        }
         Self::Decode {
             location: "JSON".to_owned(),
             message: err.to_string(),
+            source: Some(Box::new(err)),
         }
     }
 }
@@ -345,11 +426,7 @@ mod tests {
 
     #[test]
     fn retryability_is_decided_by_the_variant() {
-        let http = |status| FaucetError::Http {
-            status,
-            url: "http://x/".into(),
-            body: String::new(),
-        };
+        let http = |status| FaucetError::http(status, "http://x/", "");
         assert!(http(429).is_retryable());
         assert!(http(503).is_retryable());
         assert!(!http(404).is_retryable());

@@ -104,6 +104,7 @@ pub mod schema;
 mod sink;
 mod source;
 mod state;
+mod transform;
 
 #[cfg(any(test, feature = "conformance"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
@@ -125,6 +126,7 @@ pub use retries::RetryCounter;
 pub use sink::{CommitContext, Durability, PageCommit, Sink};
 pub use source::{PageStream, Source, SourceContext, collect_records};
 pub use state::{FileStateStore, MemoryStateStore, StateStore, write_file_atomically};
+pub use transform::{OnError, Transform};
 
 pub use async_trait::async_trait;
 pub use bytes;
@@ -214,6 +216,7 @@ pub mod connector {
     pub use crate::sink::{CommitContext, Durability, PageCommit, Sink};
     pub use crate::source::{PageStream, Source, SourceContext, collect_records};
     pub use crate::state::write_file_atomically;
+    pub use crate::transform::{OnError, Transform};
     pub use async_trait::async_trait;
     pub use bytes::Bytes;
     pub use futures::stream::{self, StreamExt};

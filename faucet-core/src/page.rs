@@ -57,6 +57,9 @@ pub struct Page {
     checkpoint: Option<Checkpoint>,
     bytes: u64,
     expected_total: Option<u64>,
+    /// Records the source gave for this page, when transforms changed the
+    /// count.
+    source_records: Option<u64>,
 }
 
 impl Page {
@@ -67,6 +70,7 @@ impl Page {
             checkpoint: None,
             bytes: 0,
             expected_total: None,
+            source_records: None,
         }
     }
 
@@ -142,6 +146,30 @@ impl Page {
     /// says.
     pub fn expected_total(&self) -> Option<u64> {
         self.expected_total
+    }
+
+    /// Takes the records out, leaving a page with the same checkpoint,
+    /// bytes and total and no records.
+    pub(crate) fn split_records(mut self) -> (Vec<Record>, Page) {
+        (std::mem::take(&mut self.records), self)
+    }
+
+    /// The page with `records` in place of its own.
+    pub(crate) fn with_records(mut self, records: Vec<Record>) -> Self {
+        self.records = records;
+        self
+    }
+
+    /// Records the source gave for this page before transforms.
+    pub(crate) fn with_source_records(mut self, n: u64) -> Self {
+        self.source_records = Some(n);
+        self
+    }
+
+    /// Records the source gave for this page: its length unless
+    /// transforms changed it.
+    pub(crate) fn source_records(&self) -> u64 {
+        self.source_records.unwrap_or(self.records.len() as u64)
     }
 
     /// Number of records in the page.

@@ -1,8 +1,8 @@
 //! Maps connector type names (`rest`, `postgres`) to constructors from
 //! JSON config and to their config schemas.
 //!
-//! Adding a connector is one call to [`Registry::register_source`] or
-//! [`Registry::register_sink`]; the CLI and third-party binaries build
+//! Adding a connector is one call to [`Registry::register_source`],
+//! [`Registry::register_sink`] or [`Registry::register_transform`]; the CLI and third-party binaries build
 //! pipelines from files through it, and `faucet schema` prints schemas
 //! from it.
 
@@ -16,6 +16,7 @@ use serde_json::Value;
 use crate::error::{FaucetError, Result};
 use crate::sink::Sink;
 use crate::source::Source;
+use crate::transform::Transform;
 
 type Build<T> = Box<dyn Fn(Value) -> Result<T> + Send + Sync>;
 
@@ -25,13 +26,16 @@ struct Entry<T> {
     build: Build<T>,
 }
 
-/// Whether a connector reads or writes.
+/// Whether a connector reads, writes or changes records on the way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum ConnectorKind {
     /// A source.
     Source,
     /// A sink.
     Sink,
+    /// A transform.
+    Transform,
 }
 
 impl fmt::Display for ConnectorKind {
@@ -39,6 +43,7 @@ impl fmt::Display for ConnectorKind {
         f.write_str(match self {
             Self::Source => "source",
             Self::Sink => "sink",
+            Self::Transform => "transform",
         })
     }
 }
@@ -47,7 +52,7 @@ impl fmt::Display for ConnectorKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ConnectorInfo {
-    /// Source or sink.
+    /// Source, sink or transform.
     pub kind: ConnectorKind,
     /// The `type` name used in pipeline files.
     pub name: String,
@@ -60,6 +65,7 @@ pub struct ConnectorInfo {
 pub struct Registry {
     sources: BTreeMap<String, Entry<Box<dyn Source>>>,
     sinks: BTreeMap<String, Entry<Box<dyn Sink>>>,
+    transforms: BTreeMap<String, Entry<Box<dyn Transform>>>,
 }
 
 impl fmt::Debug for Registry {
@@ -67,6 +73,7 @@ impl fmt::Debug for Registry {
         f.debug_struct("Registry")
             .field("sources", &self.sources.keys().collect::<Vec<_>>())
             .field("sinks", &self.sinks.keys().collect::<Vec<_>>())
+            .field("transforms", &self.transforms.keys().collect::<Vec<_>>())
             .finish()
     }
 }
@@ -126,6 +133,29 @@ impl Registry {
         self
     }
 
+    /// Registers a transform type; see [`Registry::register_source`].
+    pub fn register_transform<C, T, F>(
+        &mut self,
+        name: &str,
+        description: &str,
+        build: F,
+    ) -> &mut Self
+    where
+        C: DeserializeOwned + JsonSchema + 'static,
+        T: Transform + 'static,
+        F: Fn(C) -> Result<T> + Send + Sync + 'static,
+    {
+        let entry = Entry {
+            description: description.to_owned(),
+            schema: schema_of::<C>,
+            build: Box::new(move |value| {
+                Ok(Box::new(build(parse_config(value)?)?) as Box<dyn Transform>)
+            }),
+        };
+        self.transforms.insert(name.to_owned(), entry);
+        self
+    }
+
     /// Builds the source registered as `name` from its JSON config.
     /// Errors name the offending config path.
     pub fn build_source(&self, name: &str, config: Value) -> Result<Box<dyn Source>> {
@@ -139,15 +169,23 @@ impl Registry {
         (entry.build)(config)
     }
 
+    /// Builds the transform registered as `name` from its JSON config.
+    pub fn build_transform(&self, name: &str, config: Value) -> Result<Box<dyn Transform>> {
+        let entry = lookup(&self.transforms, ConnectorKind::Transform, name)?;
+        (entry.build)(config)
+    }
+
     /// The JSON Schema of a connector's config.
     pub fn schema(&self, kind: ConnectorKind, name: &str) -> Result<schemars::Schema> {
         Ok(match kind {
             ConnectorKind::Source => (lookup(&self.sources, kind, name)?.schema)(),
             ConnectorKind::Sink => (lookup(&self.sinks, kind, name)?.schema)(),
+            ConnectorKind::Transform => (lookup(&self.transforms, kind, name)?.schema)(),
         })
     }
 
-    /// Every registered connector, sources first, each sorted by name.
+    /// Every registered connector: sources, sinks, then transforms, each
+    /// sorted by name.
     pub fn connectors(&self) -> Vec<ConnectorInfo> {
         let info = |kind, name: &String, description: &String| ConnectorInfo {
             kind,
@@ -162,7 +200,11 @@ impl Registry {
             .sinks
             .iter()
             .map(|(name, e)| info(ConnectorKind::Sink, name, &e.description));
-        sources.chain(sinks).collect()
+        let transforms = self
+            .transforms
+            .iter()
+            .map(|(name, e)| info(ConnectorKind::Transform, name, &e.description));
+        sources.chain(sinks).chain(transforms).collect()
     }
 }
 

@@ -3,6 +3,16 @@
 //! JSON Lines to a file or to standard output: faucet's built-in sink, so
 //! a pipeline is useful with no database at all.
 //!
+//! # Records as they arrived
+//!
+//! A record that holds the JSON text it arrived as is written as that
+//! text, byte for byte, when it is one line, and without insignificant
+//! whitespace when the API pretty-printed it (a line is never broken):
+//! no tree is built, so numbers keep every digit (a 38-digit decimal,
+//! `1e400`, `-0`), escapes stay as sent, and keys keep their order and
+//! repeats. A record built from a tree is written compactly
+//! ([`Record::write_json`](faucet_core::Record::write_json)).
+//!
 //! # Exactly once on resume
 //!
 //! Every commit fsyncs the output and then atomically replaces a small
@@ -38,7 +48,7 @@
 //! #[async_trait]
 //! impl Source for Two {
 //!     async fn fetch(&self, _: &SourceContext) -> Result<Vec<Record>> {
-//!         Ok(vec![json!({"id": 1}), json!({"id": 2})])
+//!         Ok(vec![json!({"id": 1}).into(), json!({"id": 2}).into()])
 //!     }
 //! }
 //!

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use faucet_core::connector::*;
-use faucet_core::serde_json;
 use tokio::io::AsyncWriteExt;
 
 use crate::config::JsonlSinkConfig;
@@ -88,13 +87,22 @@ impl JsonlSink {
     }
 }
 
-fn encode(records: &[Record]) -> Result<Vec<u8>> {
-    let mut buf = Vec::with_capacity(records.len() * 192);
+/// The records as JSON Lines: each record's text as it arrived (without
+/// insignificant whitespace when the API pretty-printed it, so a line is
+/// never broken), a tree written compactly; no tree is built for text.
+fn encode(records: &[Record]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(records.iter().map(encoded_len_hint).sum());
     for record in records {
-        serde_json::to_writer(&mut buf, record)?;
+        record.write_json(&mut buf);
         buf.push(b'\n');
     }
-    Ok(buf)
+    buf
+}
+
+/// Bytes a record's line probably takes: its text plus the line break,
+/// or a typical record's size for a tree.
+fn encoded_len_hint(record: &Record) -> usize {
+    record.raw_json().map_or(192, |text| text.len() + 1)
 }
 
 pub(crate) fn io_err(path: &Path, what: &str, err: std::io::Error) -> FaucetError {
@@ -223,7 +231,7 @@ impl Output {
 #[async_trait]
 impl Sink for JsonlSink {
     async fn write_batch(&self, records: &[Record]) -> Result<usize> {
-        let bytes = encode(records)?;
+        let bytes = encode(records);
         if self.config.is_stdout() {
             let mut stdout = tokio::io::stdout();
             stdout
@@ -248,7 +256,7 @@ impl Sink for JsonlSink {
             let written = self.write_batch(page.records()).await?;
             return Ok(PageCommit::new(written, Durability::Rows));
         }
-        let bytes = encode(page.records())?;
+        let bytes = encode(page.records());
         let n = page.records().len();
         let checkpoint = page.checkpoint().cloned();
         let committed = self

@@ -13,13 +13,18 @@
 //!   faucet's hand-rolled encoder,
 //!
 //! each as the median of several runs, with faucet's ratios to the CSV
-//! ceiling. Pages are built before the clock starts, so the figures are the
+//! ceiling, and faucet's own CPU time per record (user + system of this
+//! process, which does not include the server's: the figure that does
+//! not depend on the machine's load). Pages are built before the clock starts, so the figures are the
 //! sink's (encode + stream + commit), not a source's.
 //!
 //! ```text
 //! cargo bench -p faucet-sink-postgres --bench load             # 1,000,000 rows, 3 runs
 //! FAUCET_BENCH_ROWS=20000 FAUCET_BENCH_RUNS=1 cargo bench -p faucet-sink-postgres --bench load
 //! ```
+//!
+//! Records are JSON text by default, as a JSON source delivers them
+//! (`FAUCET_BENCH_RECORDS=tree` loads trees made with `json!` instead).
 //!
 //! PostgreSQL comes from `faucet_testkit::postgres` (`FAUCET_TEST_DATABASE_URL`,
 //! a local server, or a throwaway cluster).
@@ -71,6 +76,7 @@ fn main() {
     let bin = dir.path().join("rows.bin");
     write_files(rows, &csv, &bin);
 
+    let mut cpu: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     let mut results: Vec<(&str, Vec<f64>)> = vec![
         ("psql \\copy CSV", Vec::new()),
         ("psql \\copy binary", Vec::new()),
@@ -99,9 +105,9 @@ fn main() {
 
         sql("DROP TABLE IF EXISTS appended; DROP TABLE IF EXISTS faucet_state");
         let append = config(&url, schema.name(), "appended", WriteMode::Append);
-        results[2]
-            .1
-            .push(runtime.block_on(faucet_rate(rows, append, "append")));
+        let (rate, us) = runtime.block_on(faucet_rate(rows, append, "append"));
+        results[2].1.push(rate);
+        cpu[0].push(us);
 
         // Upsert: the table holds the rows (with its primary key) already.
         if run == 0 {
@@ -113,9 +119,9 @@ fn main() {
         sql("DELETE FROM faucet_state WHERE pipeline = 'upsert'");
         let mut upsert = config(&url, schema.name(), "upserted", WriteMode::Upsert);
         upsert.key = vec!["id".into()];
-        results[3]
-            .1
-            .push(runtime.block_on(faucet_rate(rows, upsert, "upsert")));
+        let (rate, us) = runtime.block_on(faucet_rate(rows, upsert, "upsert"));
+        results[3].1.push(rate);
+        cpu[1].push(us);
 
         sql(&format!(
             "DROP TABLE IF EXISTS ceiling; CREATE TABLE ceiling ({COLUMNS})"
@@ -124,6 +130,31 @@ fn main() {
         eprintln!("run {} of {runs} done", run + 1);
     }
     report(&results);
+    println!();
+    for (name, us) in [("append", &cpu[0]), ("upsert", &cpu[1])] {
+        println!(
+            "faucet {name}: {:.2} µs CPU per record (median)",
+            median(us)
+        );
+    }
+}
+
+/// This process's CPU time (user + system, all threads) in seconds, from
+/// `/proc/self/stat`; 0 where that file does not exist.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which may hold spaces): utime is the
+    // 12th, stime the 13th, in clock ticks (100 per second on Linux).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let ticks: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    ticks.iter().sum::<f64>() / 100.0
 }
 
 fn config(url: &str, schema: &str, table: &str, mode: WriteMode) -> PostgresSinkConfig {
@@ -139,10 +170,12 @@ fn rate(rows: usize, f: impl FnOnce()) -> f64 {
     rows as f64 / start.elapsed().as_secs_f64()
 }
 
-/// Runs a pipeline from pre-built pages into the sink; rows/s.
-async fn faucet_rate(rows: usize, config: PostgresSinkConfig, name: &str) -> f64 {
+/// Runs a pipeline from pre-built pages into the sink; rows/s and CPU µs
+/// per record.
+async fn faucet_rate(rows: usize, config: PostgresSinkConfig, name: &str) -> (f64, f64) {
     let source = Prebuilt(Mutex::new(pages(rows)));
     let sink = PostgresSink::new(config).expect("valid config");
+    let cpu = cpu_seconds();
     let start = Instant::now();
     let report = Pipeline::new(source, sink)
         .with_name(name)
@@ -150,8 +183,9 @@ async fn faucet_rate(rows: usize, config: PostgresSinkConfig, name: &str) -> f64
         .await
         .expect("faucet run");
     let secs = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu;
     assert_eq!(report.progress.records_written, rows as u64);
-    rows as f64 / secs
+    (rows as f64 / secs, cpu * 1e6 / rows as f64)
 }
 
 /// The same records through tokio-postgres's `BinaryCopyInWriter`, typed
@@ -242,12 +276,20 @@ fn record(i: usize) -> Value {
 }
 
 fn pages(rows: usize) -> Vec<Page> {
+    let trees = std::env::var("FAUCET_BENCH_RECORDS").is_ok_and(|v| v == "tree");
+    let make = |i: usize| {
+        let value = record(i);
+        if trees {
+            Record::from_value(value)
+        } else {
+            Record::from_json(value.to_string()).expect("valid JSON")
+        }
+    };
     (0..rows)
         .step_by(PAGE)
         .map(|start| {
             let end = (start + PAGE).min(rows);
-            Page::new((start..end).map(record).map(Into::into).collect())
-                .with_checkpoint(json!({"next": end}))
+            Page::new((start..end).map(make).collect()).with_checkpoint(json!({"next": end}))
         })
         .collect()
 }

@@ -50,8 +50,9 @@ pub struct PostgresSinkConfig {
     #[serde(default)]
     pub delete_field: Option<String>,
     /// Renames and picks fields: `{record_field: column}`. When set, only
-    /// these fields are loaded. Default: every top-level field, as a
-    /// column of the same name.
+    /// these fields are loaded. A field that appears twice in a record
+    /// loads its last value (as `jsonb` keeps the last). Default: every
+    /// top-level field, as a column of the same name.
     #[serde(default)]
     pub columns: Option<BTreeMap<String, String>>,
     /// Store each whole record in this one `jsonb` column (plus the `key`
@@ -64,7 +65,10 @@ pub struct PostgresSinkConfig {
     #[serde(default = "default_true")]
     pub timestamps: bool,
     /// What to do with a value that does not fit its column and cannot be
-    /// widened losslessly. Default: `error`.
+    /// widened losslessly, such as a string in a `bigint` column or a
+    /// number beyond `double precision` (`1e400`, which never becomes
+    /// infinity) in a float column. Numbers reach `numeric` columns with
+    /// every digit. Default: `error`.
     #[serde(default)]
     pub type_conflict: TypeConflict,
     /// Dead-letter table (in `schema`) for `type_conflict: dead_letter`.
@@ -72,7 +76,8 @@ pub struct PostgresSinkConfig {
     #[serde(default)]
     pub dead_letter_table: Option<String>,
     /// What to do with NUL characters in strings, which PostgreSQL text
-    /// cannot hold. Default: `strip`.
+    /// cannot hold, and with `\u0000` escapes in JSON loaded into `json`
+    /// and `jsonb` columns, which `jsonb` cannot hold. Default: `strip`.
     #[serde(default)]
     pub nul: NulRule,
     /// Add a `timestamptz` column of this name filled with the load
@@ -136,7 +141,8 @@ pub enum TypeConflict {
     /// Fail the run, naming the table, column, value and record.
     #[default]
     Error,
-    /// Change the column to `text` (values kept as their JSON text).
+    /// Change the column to `text` (values kept as their JSON text, a
+    /// number exactly as the source wrote it).
     Text,
     /// Change the column to `jsonb`.
     Jsonb,
@@ -145,11 +151,12 @@ pub enum TypeConflict {
     DeadLetter,
 }
 
-/// What to do with NUL (`\u0000`) characters in strings.
+/// What to do with NUL (`\u0000`) characters in strings and JSON text.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NulRule {
-    /// Remove them.
+    /// Remove them (in `json` and `jsonb`, from keys and values alike;
+    /// an escaped backslash followed by `u0000` is no NUL and stays).
     #[default]
     Strip,
     /// Fail the run, naming the column and record.

@@ -77,7 +77,7 @@ async fn pages_share_a_transaction_until_the_row_budget() {
     let mut durabilities = Vec::new();
     for (i, chunk) in records.chunks(100).enumerate() {
         let page =
-            Page::from_values(chunk.to_vec()).with_checkpoint(json!({"next": (i + 1) * 100}));
+            Page::new(text_records(chunk.to_vec())).with_checkpoint(json!({"next": (i + 1) * 100}));
         durabilities.push(
             sink.commit_page(&page, &ctx(i as u64))
                 .await
@@ -110,7 +110,7 @@ async fn pages_share_a_transaction_until_the_row_budget() {
         Some(json!({"next": 300}))
     );
 
-    let page = Page::from_values(people(1)); // no checkpoint
+    let page = Page::new(text_records(people(1))); // no checkpoint
     sink.commit_page(&page, &ctx(3)).await.unwrap();
     sink.flush().await.unwrap();
     assert_eq!(count(&schema, "batched").await, 301);

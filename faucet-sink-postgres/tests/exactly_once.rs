@@ -134,7 +134,7 @@ async fn commit_pages(
     range: std::ops::Range<usize>,
 ) -> Result<()> {
     for start in range.step_by(50) {
-        let page = Page::from_values(records[start..start + 50].to_vec())
+        let page = Page::new(text_records(records[start..start + 50].to_vec()))
             .with_checkpoint(json!({"next": start + 50}));
         sink.commit_page(&page, &CommitContext::new("d", (start / 50) as u64))
             .await?;

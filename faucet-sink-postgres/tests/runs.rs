@@ -30,7 +30,7 @@ impl Source for GatedSource {
                     drop(self.gate.acquire().await.unwrap());
                 }
                 let records = (n * 10..n * 10 + 10)
-                    .map(|i| json!({"id": i}).into())
+                    .map(|i| text_record(&json!({"id": i})))
                     .collect();
                 Ok(Page::new(records).with_checkpoint(json!({"next": n + 1})))
             })

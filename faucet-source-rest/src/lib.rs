@@ -11,9 +11,29 @@
 //! and offset pagination keep `concurrency` requests in flight and deliver
 //! pages in order (speculative pages past the end are discarded); cursor
 //! and link pagination chain requests one after another. Every body is
-//! parsed once, on a spawned task (so decoding uses the second core while
-//! the sink encodes on the first), and the record array is moved out of
-//! the document, never cloned.
+//! decoded once, on a spawned task (so decoding uses the second core while
+//! the sink encodes on the first).
+//!
+//! Records are bytes: when every page path (`records`, cursor, next URL,
+//! `has_more`, totals) is simple — names and indices, negative ones too —
+//! one pass of serde_json over the body follows all of them at once and
+//! keeps what it finds as borrowed `RawValue`s. Each record is a
+//! [`Record`](faucet_core::Record) sharing a slice of the page body: no
+//! tree is built, numbers keep every digit (38-digit decimals, integers
+//! beyond 2^64, `1e400`), keys keep their order, and a sink that writes
+//! JSON writes the API's own bytes. The replication key and a cursor taken
+//! from the last record are read through the record's borrowing field
+//! view. `records: "$.data[*]"` (a simple path, then `[*]`) is scanned the
+//! same way while `data` is an array. Paths that need the full language
+//! (other wildcards, slices, filters, descendants) take the tree route
+//! instead: the body is parsed to a `serde_json::Value` and the records
+//! are moved out of it as trees, which is slower and cannot hold a number
+//! beyond `f64` (such a page is refused as malformed). Both routes give the same records and signals for every
+//! body they both accept, and the same messages for bodies that are not
+//! pages. Where a tree is the limit, the scan keeps the record's text and
+//! leaves the error to a stage that asks for a tree: numbers beyond `f64`,
+//! strings with a lone surrogate escape (`"\ud800"`), nesting deeper than
+//! 128 levels.
 //!
 //! Every page carries a checkpoint holding each partition's next position
 //! (page, offset, cursor or link), so a crashed run resumes after the last
@@ -47,9 +67,9 @@
 //! directly, and gives each match's normalized location (which lets the
 //! records be moved out of the document). `jsonpath_lib` is unmaintained
 //! and predates the RFC; `jsonpath-rust` was not adopted because the
-//! above already covers every need. Paths of names and non-negative
-//! indices, and the dotted shorthand (`meta.next`), take
-//! a fast path of our own that moves records out without copying.
+//! above already covers every need. Simple paths (names and indices,
+//! the dotted shorthand `meta.next`, JSON Pointers) never reach it: they
+//! are followed by the scan above, or walked directly on a tree.
 //!
 //! # Example
 //!

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use faucet_common_http::{HttpClient, redact_url};
+use faucet_common_http::HttpClient;
 use faucet_core::connector::*;
 use faucet_core::schema::infer_schema;
 use faucet_core::schemars;
@@ -13,20 +13,11 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::config::RestSourceConfig;
-use crate::extract::DecodeSpec;
 use crate::pagination::{
-    Message, PartitionState, Position, RunCtx, checkpoint, fetch_page, initial_states, run_chained,
-    run_numbered,
+    Message, PartitionState, Position, RunCtx, Shared, checkpoint, fetch_page, initial_states,
+    run_chained, run_numbered,
 };
 use crate::plan::{Paging, Plan};
-
-/// What every request and producer of a source shares.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) plan: Plan,
-    pub(crate) client: HttpClient,
-    pub(crate) spec: Arc<DecodeSpec>,
-}
 
 /// A source reading any paginated REST API. Build it with
 /// [`RestSource::new`]; see the crate docs.
@@ -52,10 +43,9 @@ impl RestSource {
     pub fn new(config: RestSourceConfig) -> Result<Self> {
         let plan = Plan::new(&config)?;
         let client = HttpClient::new(&config.http, &config.auth, config.concurrency)?;
-        let spec = Arc::new(plan.spec.clone());
         Ok(Self {
-            base_url: redact_url(&config.base_url, &[]),
-            shared: Arc::new(Shared { plan, client, spec }),
+            base_url: client.redact_text(&config.base_url),
+            shared: Arc::new(Shared { plan, client }),
         })
     }
 

@@ -1,4 +1,4 @@
-//! The naive baseline of benchmark scenario 3: one reqwest client fetches
+//! The naive baseline of benchmark scenario 4: one reqwest client fetches
 //! pages in turn, parses each with `serde_json`, and writes one line per
 //! record. No concurrency, no checkpoints.
 //!

@@ -1,7 +1,8 @@
 //! The proof tests: crash tests (SIGKILL of `faucet run`, PostgreSQL
 //! killed mid-run), the fault matrix against the fixture server's fault
 //! injection, and bad input (mutated configs, SQL injection through
-//! identifiers, secrets kept out of every output).
+//! identifiers, secrets kept out of every output), and fidelity (what an
+//! API sends is what lands, digit for digit).
 //!
 //! Every test drives the real `faucet` binary (see
 //! `faucet_bench::binaries` for how it is found or built) against real
@@ -11,5 +12,7 @@
 mod bad_input;
 mod crash;
 mod faults;
+mod fidelity;
+mod jsonl_bytes;
 mod reruns;
 mod support;

@@ -9,9 +9,9 @@ use crate::exit::Exit;
 use crate::pipeline_file::{self, LoadOptions};
 use crate::secrets;
 
-/// Prints the source's and the sink's checklists (✓ passed, ✗ failed,
-/// – skipped), or one JSON document with `--format json`; exit 0 when
-/// nothing failed, 1 otherwise.
+/// Prints the source's, each transform's and the sink's checklists (✓
+/// passed, ✗ failed, – skipped), or one JSON document with `--format
+/// json`; exit 0 when nothing failed, 1 otherwise.
 pub(crate) async fn run(args: &CheckArgs, registry: &Registry) -> anyhow::Result<Exit> {
     let options = LoadOptions {
         env_file: args.file.env_file.clone(),
@@ -27,11 +27,22 @@ pub(crate) async fn run(args: &CheckArgs, registry: &Registry) -> anyhow::Result
         .check()
         .await
         .context("sink check failed to run")?;
-    let passed = source.passed() && sink.passed();
+    let transforms: Vec<(String, CheckReport)> = file
+        .transforms
+        .iter()
+        .zip(&built.transforms)
+        .map(|(spec, (transform, _))| (spec.connector.kind.clone(), transform.check()))
+        .collect();
+    let passed =
+        source.passed() && sink.passed() && transforms.iter().all(|(_, report)| report.passed());
     if args.format.format == Format::Json {
         let doc = json!({
             "passed": passed,
             "source": items(&file.source.kind, &source),
+            "transforms": transforms
+                .iter()
+                .map(|(kind, report)| items(kind, report))
+                .collect::<Vec<_>>(),
             "sink": items(&file.sink.kind, &sink),
         });
         let text = secrets::redact(&serde_json::to_string_pretty(&doc)?).into_owned();
@@ -39,6 +50,9 @@ pub(crate) async fn run(args: &CheckArgs, registry: &Registry) -> anyhow::Result
         return Ok(if passed { Exit::Ok } else { Exit::Failed });
     }
     let mut text = list(&format!("source `{}`", file.source.kind), &source);
+    for (i, (kind, report)) in transforms.iter().enumerate() {
+        text.push_str(&list(&format!("transforms[{i}] `{kind}`"), report));
+    }
     text.push_str(&list(&format!("sink `{}`", file.sink.kind), &sink));
     text.push_str(if passed {
         "All checks passed.\n"
@@ -69,6 +83,9 @@ fn items(kind: &str, report: &CheckReport) -> Value {
 /// A titled checklist, one line per item.
 fn list(title: &str, report: &CheckReport) -> String {
     let mut out = format!("{title}\n");
+    if report.items.is_empty() {
+        out.push_str("  – nothing to check\n");
+    }
     for item in &report.items {
         let line = match &item.status {
             CheckStatus::Passed => format!("  ✓ {}", item.name),

@@ -5,8 +5,8 @@ use serde_json::json;
 
 use crate::cli::Format;
 
-/// Prints `source  rest  Reads records from …` lines, sources first, or a
-/// JSON list of `{kind, name, description}`.
+/// Prints `source  rest  Reads records from …` lines, sources first, then
+/// sinks and transforms, or a JSON list of `{kind, name, description}`.
 pub(crate) fn run(format: Format, registry: &Registry) -> anyhow::Result<()> {
     let list = registry.connectors();
     if format == Format::Json {
@@ -17,10 +17,15 @@ pub(crate) fn run(format: Format, registry: &Registry) -> anyhow::Result<()> {
         return Ok(crate::stdout::line(&serde_json::to_string_pretty(&items)?)?);
     }
     let width = list.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    let kind_width = list
+        .iter()
+        .map(|c| c.kind.to_string().len())
+        .max()
+        .unwrap_or(0);
     let mut out = String::new();
     for info in list {
         out.push_str(&format!(
-            "{:<6}  {:<width$}  {}\n",
+            "{:<kind_width$}  {:<width$}  {}\n",
             info.kind.to_string(),
             info.name,
             info.description

@@ -64,7 +64,11 @@ pub(crate) async fn execute(
     if let Some(path) = &options.report {
         observers.push(Arc::new(ReportFile::new(path.clone())));
     }
-    let mut pipeline = Pipeline::new(built.source, built.sink)
+    let mut pipeline = Pipeline::new(built.source, built.sink);
+    for (transform, on_error) in built.transforms {
+        pipeline = pipeline.transform_with(transform, on_error);
+    }
+    let mut pipeline = pipeline
         .with_name(file.name.clone())
         .with_channel_depth(file.settings.channel_depth)
         .with_limit(options.limit.or(file.settings.limit))

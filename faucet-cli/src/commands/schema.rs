@@ -1,4 +1,4 @@
-//! `faucet schema [source|sink NAME]`.
+//! `faucet schema [source|sink|transform NAME]`.
 
 use faucet_core::{ConnectorKind, Registry};
 
@@ -13,6 +13,7 @@ pub(crate) fn run(args: &SchemaArgs, registry: &Registry) -> anyhow::Result<Exit
             let kind = match kind {
                 KindArg::Source => ConnectorKind::Source,
                 KindArg::Sink => ConnectorKind::Sink,
+                KindArg::Transform => ConnectorKind::Transform,
             };
             registry.schema(kind, name)?.to_value()
         }

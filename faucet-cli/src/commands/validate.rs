@@ -25,13 +25,19 @@ pub(crate) fn run(args: &ValidateArgs, registry: &Registry) -> anyhow::Result<Ex
                 "valid": true,
                 "pipeline": secrets::redact(&file.name),
                 "source": file.source.kind,
+                "transforms": file
+                    .transforms
+                    .iter()
+                    .map(|t| t.connector.kind.as_str())
+                    .collect::<Vec<_>>(),
                 "sink": file.sink.kind,
             })),
             Ok((file, _)) => crate::stdout::line(&format!(
-                "✓ {}: pipeline `{}`, source `{}` → sink `{}`",
+                "✓ {}: pipeline `{}`, source `{}` → {}sink `{}`",
                 path.display(),
                 secrets::redact(&file.name),
                 file.source.kind,
+                transforms_line(&file.transforms),
                 file.sink.kind
             ))?,
             Err(errors) if json => {
@@ -60,4 +66,17 @@ pub(crate) fn run(args: &ValidateArgs, registry: &Registry) -> anyhow::Result<Ex
         crate::stdout::line(&serde_json::to_string_pretty(&doc)?)?;
     }
     Ok(if all_valid { Exit::Ok } else { Exit::Usage })
+}
+
+/// `transforms `filter`, `rename` → ` for the line of a valid file; empty
+/// without transforms.
+fn transforms_line(transforms: &[crate::pipeline_file::TransformSpec]) -> String {
+    if transforms.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = transforms
+        .iter()
+        .map(|t| format!("`{}`", t.connector.kind))
+        .collect();
+    format!("transforms {} → ", names.join(", "))
 }

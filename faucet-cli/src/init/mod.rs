@@ -12,14 +12,17 @@ pub(crate) enum Role {
     Source,
     /// `faucet-sink-NAME`.
     Sink,
+    /// `faucet-transform-NAME`.
+    Transform,
 }
 
 impl Role {
-    /// `source` or `sink`.
+    /// `source`, `sink` or `transform`.
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Source => "source",
             Self::Sink => "sink",
+            Self::Transform => "transform",
         }
     }
 }

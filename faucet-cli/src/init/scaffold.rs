@@ -1,4 +1,4 @@
-//! `faucet init source|sink NAME`: a connector crate that depends on
+//! `faucet init source|sink|transform NAME`: a connector crate that depends on
 //! faucet-core only, compiles, and passes the conformance kit as written.
 
 use std::path::{Path, PathBuf};
@@ -139,9 +139,14 @@ fn variables(
             })
         })
         .collect();
-    let (role_title, io_file) = match role {
-        Role::Source => ("Source", "stream.rs"),
-        Role::Sink => ("Sink", "sink.rs"),
+    let (role_title, io_file, io_role) = match role {
+        Role::Source => ("Source", "stream.rs", "the only module that does I/O"),
+        Role::Sink => ("Sink", "sink.rs", "the only module that does I/O"),
+        Role::Transform => (
+            "Transform",
+            "transform.rs",
+            "the change itself, record by record (no I/O)",
+        ),
     };
     vec![
         ("crate", crate_name.to_owned()),
@@ -154,6 +159,7 @@ fn variables(
         ("cli", origin.fields("faucet-cli")),
         ("origin", origin.describe()),
         ("io_file", io_file.to_owned()),
+        ("io_role", io_role.to_owned()),
     ]
 }
 

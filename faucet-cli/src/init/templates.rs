@@ -28,6 +28,27 @@ pub(crate) fn files(role: Role) -> [(&'static str, &'static str); 7] {
                 include_str!("templates/source_test.rs.tmpl"),
             ),
         ],
+        Role::Transform => [
+            common[0],
+            common[1],
+            common[2],
+            (
+                "src/lib.rs",
+                include_str!("templates/transform_lib.rs.tmpl"),
+            ),
+            (
+                "src/config.rs",
+                include_str!("templates/transform_config.rs.tmpl"),
+            ),
+            (
+                "src/transform.rs",
+                include_str!("templates/transform_transform.rs.tmpl"),
+            ),
+            (
+                "tests/conformance.rs",
+                include_str!("templates/transform_test.rs.tmpl"),
+            ),
+        ],
         Role::Sink => [
             common[0],
             common[1],
@@ -72,8 +93,9 @@ mod tests {
             "cli",
             "origin",
             "io_file",
+            "io_role",
         ];
-        for role in [Role::Source, Role::Sink] {
+        for role in [Role::Source, Role::Sink, Role::Transform] {
             for (path, template) in files(role) {
                 for part in template.split("{{").skip(1) {
                     let key = &part[..part.find("}}").unwrap_or(0)];

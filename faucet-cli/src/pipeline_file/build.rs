@@ -1,60 +1,80 @@
 //! Building a pipeline file's connectors through the registry.
 
-use faucet_core::{FaucetError, Registry, Sink, Source};
+use faucet_core::{FaucetError, OnError, Registry, Sink, Source, Transform};
 use serde_json::Value;
 
 use super::every_error::build_all;
-use super::sections::{Sections, join};
+use super::paths::{join, pointer};
+use super::sections::Sections;
+use super::spec::ConnectorSpec;
 use super::substitute::Retyped;
 
-/// A pipeline file's source and sink, built (no I/O done yet).
+/// A pipeline file's source, transforms and sink, built (no I/O done yet).
 pub(crate) struct Connectors {
     /// The source.
     pub(crate) source: Box<dyn Source>,
+    /// The transforms, in file order, each with its `on_error` policy.
+    pub(crate) transforms: Vec<(Box<dyn Transform>, OnError)>,
     /// The sink.
     pub(crate) sink: Box<dyn Sink>,
 }
 
 /// Builds the connectors whose sections parsed and had no substitution
 /// errors (a value left as `${VAR}` would only add a confusing error),
-/// adding their errors with paths in the file (`source.pagination.kind`).
+/// adding their errors with paths in the file (`source.pagination.kind`,
+/// `transforms[2].where`).
 pub(crate) fn build(
     sections: &Sections,
     registry: &Registry,
     typed: &[Retyped],
     errors: &mut Vec<(String, String)>,
 ) -> Option<Connectors> {
-    let clean = |prefix: &str, errors: &[(String, String)]| {
-        !errors
-            .iter()
-            .any(|(path, _)| path == prefix || path.starts_with(&format!("{prefix}.")))
-    };
-    let source = match &sections.source {
-        Some(spec) if clean("source", errors) => {
-            let build = |config| {
-                retrying(config, "source", typed, |config| {
-                    registry.build_source(&spec.kind, config)
-                })
-            };
-            build_all(spec.config.clone(), "source", build, errors)
-        }
-        _ => None,
-    };
-    let sink = match &sections.sink {
-        Some(spec) if clean("sink", errors) => {
-            let build = |config| {
-                retrying(config, "sink", typed, |config| {
-                    registry.build_sink(&spec.kind, config)
-                })
-            };
-            build_all(spec.config.clone(), "sink", build, errors)
-        }
-        _ => None,
-    };
+    let source = section(
+        sections.source.as_ref(),
+        "source",
+        typed,
+        errors,
+        |kind, c| registry.build_source(kind, c),
+    );
+    let mut transforms = Vec::with_capacity(sections.transforms.len());
+    for (i, spec) in sections.transforms.iter().enumerate() {
+        let connector = spec.as_ref().map(|spec| &spec.connector);
+        let prefix = format!("transforms[{i}]");
+        let built = section(connector, &prefix, typed, errors, |kind, c| {
+            registry.build_transform(kind, c)
+        });
+        transforms.push(built.zip(spec.as_ref().map(|spec| spec.on_error)));
+    }
+    let sink = section(sections.sink.as_ref(), "sink", typed, errors, |kind, c| {
+        registry.build_sink(kind, c)
+    });
     Some(Connectors {
         source: source?,
+        transforms: transforms.into_iter().collect::<Option<_>>()?,
         sink: sink?,
     })
+}
+
+/// Builds one section (`source`, `sink`, `transforms[2]`) when it parsed
+/// and no error was found inside it yet, recording every config error at
+/// its path under `prefix`.
+fn section<T>(
+    spec: Option<&ConnectorSpec>,
+    prefix: &str,
+    typed: &[Retyped],
+    errors: &mut Vec<(String, String)>,
+    build: impl Fn(&str, Value) -> Result<T, FaucetError>,
+) -> Option<T> {
+    let spec = spec?;
+    let inside = format!("{prefix}.");
+    if errors
+        .iter()
+        .any(|(path, _)| path == prefix || path.starts_with(&inside))
+    {
+        return None;
+    }
+    let build = |config| retrying(config, prefix, typed, |config| build(&spec.kind, config));
+    build_all(spec.config.clone(), prefix, build, errors)
 }
 
 /// Builds a connector from `config`; when the config is refused because a
@@ -73,7 +93,7 @@ fn retrying<T>(
             Ok(built) => return Ok(built),
             Err(err) => err,
         };
-        let FaucetError::Config { path, message } = &err else {
+        let FaucetError::Config { path, message, .. } = &err else {
             return Err(err);
         };
         if !message.contains("expected a string") {
@@ -94,24 +114,5 @@ fn retrying<T>(
             Some(slot) => *slot = Value::String(typed[i].text.clone()),
             None => return Err(err),
         }
-    }
-}
-
-/// `.auth.token` or `.key[1]` as a JSON pointer (`/auth/token`, `/key/1`).
-pub(crate) fn pointer(path: &str) -> String {
-    path.replace('[', ".")
-        .replace(']', "")
-        .split('.')
-        .filter(|part| !part.is_empty())
-        .map(|part| format!("/{}", part.replace('~', "~0").replace('/', "~1")))
-        .collect()
-}
-
-/// An error as `(path in the file, message)`: a config error's path under
-/// `section`, anything else at `section` itself.
-pub(crate) fn located(section: &str, err: FaucetError) -> (String, String) {
-    match err {
-        FaucetError::Config { path, message } => (join(section, &path), message),
-        other => (section.to_owned(), other.to_string()),
     }
 }

@@ -10,8 +10,7 @@
 use faucet_core::FaucetError;
 use serde_json::Value;
 
-use super::build::{located, pointer};
-use super::sections::join;
+use super::paths::{join, located, pointer};
 
 /// At most this many errors per connector.
 const MAX_ERRORS: usize = 20;
@@ -29,7 +28,7 @@ pub(crate) fn build_all<T>(
         let (path, message) = match build(config.clone()) {
             Ok(built) if found.is_empty() => return Some(built),
             Ok(_) => return None,
-            Err(FaucetError::Config { path, message }) => (path, message),
+            Err(FaucetError::Config { path, message, .. }) => (path, message),
             Err(other) => {
                 errors.push(located(section, other));
                 return None;
@@ -98,7 +97,7 @@ fn by_removal<T>(
     let changes = |key: &String| {
         let mut trial = config.clone();
         remove(&mut trial, &child(path, key))
-            && !matches!(build(trial), Err(FaucetError::Config { path: p, message: m })
+            && !matches!(build(trial), Err(FaucetError::Config { path: p, message: m, .. })
                 if p == path && m == message)
     };
     let mut culprits: Vec<(&String, &Value)> = map.iter().filter(|(k, _)| changes(k)).collect();

@@ -15,30 +15,58 @@ pub(crate) fn pipeline_schema(registry: &Registry) -> Value {
         (ConnectorKind::Source, "source"),
         (ConnectorKind::Sink, "sink"),
     ] {
-        let variants: Vec<Value> = registry
-            .connectors()
-            .into_iter()
-            .filter(|info| info.kind == kind)
-            .filter_map(|info| {
-                let schema = registry.schema(kind, &info.name).ok()?.to_value();
-                Some(variant(
-                    schema,
-                    &info.name,
-                    &info.description,
-                    key,
-                    &mut defs,
-                ))
-            })
-            .collect();
+        let variants = variants(registry, kind, key, &mut defs);
         let description = root["properties"][key]["description"].clone();
         root["properties"][key] = json!({ "description": description, "oneOf": variants });
     }
+    let mut transforms = variants(registry, ConnectorKind::Transform, "transform", &mut defs);
+    transforms.iter_mut().for_each(with_on_error);
+    let description = root["properties"]["transforms"]["description"].clone();
+    root["properties"]["transforms"] = json!({
+        "description": description,
+        "type": "array",
+        "items": { "oneOf": transforms },
+        "default": [],
+    });
     if !defs.is_empty() {
         root["$defs"] = Value::Object(defs);
     }
     // `x-…` keys are ignored by faucet: a place for YAML anchors.
     root["patternProperties"] = json!({ "^x-": {} });
     root
+}
+
+/// Every registered connector of `kind` as a variant of its section.
+fn variants(
+    registry: &Registry,
+    kind: ConnectorKind,
+    role: &str,
+    defs: &mut Map<String, Value>,
+) -> Vec<Value> {
+    registry
+        .connectors()
+        .into_iter()
+        .filter(|info| info.kind == kind)
+        .filter_map(|info| {
+            let schema = registry.schema(kind, &info.name).ok()?.to_value();
+            Some(variant(schema, &info.name, &info.description, role, defs))
+        })
+        .collect()
+}
+
+/// Adds the `on_error` key every `transforms:` item takes beside its
+/// transform's own config.
+fn with_on_error(variant: &mut Value) {
+    let on_error = json!({
+        "description": "What a record this transform fails on does: `fail` stops the run \
+                        (pages before it stay durable), `skip` drops the record, counts it \
+                        in the report and logs its position. Default: `fail`.",
+        "enum": ["fail", "skip"],
+        "default": "fail",
+    });
+    if let Some(props) = variant.get_mut("properties").and_then(Value::as_object_mut) {
+        props.insert("on_error".into(), on_error);
+    }
 }
 
 /// One connector's config schema with a `type` property added, its
@@ -130,5 +158,6 @@ mod tests {
                 .iter()
                 .any(|s| s["properties"]["type"]["const"] == "jsonl")
         );
+        assert_eq!(schema["properties"]["transforms"]["type"], "array");
     }
 }

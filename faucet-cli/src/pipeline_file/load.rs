@@ -11,7 +11,7 @@ use super::build::{Connectors, build};
 use super::locate::locate;
 use super::placeholders::find_unfilled;
 use super::sections::{Sections, split};
-use super::spec::{ConnectorSpec, Settings, StateSpec};
+use super::spec::{ConnectorSpec, Settings, StateSpec, TransformSpec};
 use super::substitute::Substituter;
 use super::{FileErrors, dotenv};
 
@@ -29,6 +29,8 @@ pub(crate) struct PipelineFile {
     pub(crate) name: String,
     /// The `source:` section.
     pub(crate) source: ConnectorSpec,
+    /// The `transforms:` items, in order.
+    pub(crate) transforms: Vec<TransformSpec>,
     /// The `sink:` section.
     pub(crate) sink: ConnectorSpec,
     /// The `state:` section.
@@ -73,6 +75,7 @@ pub(crate) fn load(
                 name: Some(name),
                 source: Some(source),
                 sink: Some(sink),
+                transforms,
                 state: Some(state),
                 settings: Some(settings),
             },
@@ -82,6 +85,7 @@ pub(crate) fn load(
             let file = PipelineFile {
                 name,
                 source,
+                transforms: transforms.into_iter().flatten().collect(),
                 sink,
                 state,
                 settings,

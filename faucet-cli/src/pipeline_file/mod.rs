@@ -5,6 +5,10 @@
 //! source:
 //!   type: rest                # a registered source; the rest is its config
 //!   base_url: https://api.example.com
+//! transforms:                 # optional: registered transforms, in order
+//!   - type: filter
+//!     on_error: skip          # `fail` (default) or `skip` a record it fails on
+//!     where: 'status == "active"'
 //! sink:
 //!   type: jsonl
 //!   path: out/users.jsonl
@@ -25,6 +29,7 @@ mod every_error;
 mod file_schema;
 mod load;
 mod locate;
+mod paths;
 mod placeholders;
 mod sections;
 mod spec;
@@ -34,6 +39,7 @@ pub(crate) use build::Connectors;
 pub(crate) use file_schema::pipeline_schema;
 pub(crate) use load::{LoadOptions, PipelineFile, load};
 pub(crate) use placeholders::PLACEHOLDER;
+pub(crate) use spec::TransformSpec;
 
 use std::fmt;
 

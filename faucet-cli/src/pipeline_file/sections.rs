@@ -3,10 +3,10 @@
 use faucet_core::parse_config;
 use serde_json::{Map, Value};
 
-use super::build::located;
-use super::spec::{ConnectorSpec, Settings, StateSpec};
+use super::paths::{join, located};
+use super::spec::{ConnectorSpec, Settings, StateSpec, TransformSpec};
 
-const TOP_LEVEL_KEYS: [&str; 5] = ["name", "source", "sink", "state", "settings"];
+const TOP_LEVEL_KEYS: [&str; 6] = ["name", "source", "transforms", "sink", "state", "settings"];
 
 /// The top-level sections; `None` where a section has errors.
 pub(crate) struct Sections {
@@ -16,6 +16,9 @@ pub(crate) struct Sections {
     pub(crate) source: Option<ConnectorSpec>,
     /// `sink:`.
     pub(crate) sink: Option<ConnectorSpec>,
+    /// `transforms:` items, in order; `None` for an item with errors (the
+    /// list itself absent: empty).
+    pub(crate) transforms: Vec<Option<TransformSpec>>,
     /// `state:` (itself optional).
     pub(crate) state: Option<Option<StateSpec>>,
     /// `settings:`, defaulted when absent.
@@ -34,6 +37,7 @@ pub(crate) fn split(value: Value, errors: &mut Vec<(String, String)>) -> Section
             name: None,
             source: None,
             sink: None,
+            transforms: Vec::new(),
             state: None,
             settings: None,
         };
@@ -55,6 +59,7 @@ pub(crate) fn split(value: Value, errors: &mut Vec<(String, String)>) -> Section
         settings: section::<Settings>(&mut map, "settings", errors).map(Option::unwrap_or_default),
         source: connector(&mut map, "source", errors),
         sink: connector(&mut map, "sink", errors),
+        transforms: transforms(&mut map, errors),
     }
 }
 
@@ -93,11 +98,32 @@ fn connector(
         .ok()
 }
 
-/// `prefix.path`, or `prefix` alone.
-pub(crate) fn join(prefix: &str, path: &str) -> String {
-    match path {
-        "" => prefix.to_owned(),
-        p if p.starts_with('[') => format!("{prefix}{p}"),
-        p => format!("{prefix}.{p}"),
-    }
+/// The `transforms:` list, each item split into its type, policy and
+/// config; errors at `transforms[i]…`.
+fn transforms(
+    map: &mut Map<String, Value>,
+    errors: &mut Vec<(String, String)>,
+) -> Vec<Option<TransformSpec>> {
+    let items = match map.remove("transforms") {
+        None | Some(Value::Null) => return Vec::new(),
+        Some(Value::Array(items)) => items,
+        Some(_) => {
+            errors.push((
+                "transforms".to_owned(),
+                "expected a list of transforms, each a mapping with a `type` key".to_owned(),
+            ));
+            return Vec::new();
+        }
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            TransformSpec::from_value(item)
+                .map_err(|(path, message)| {
+                    errors.push((join(&format!("transforms[{i}]"), &path), message))
+                })
+                .ok()
+        })
+        .collect()
 }

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use faucet_core::OnError;
 use faucet_core::schemars::{self, JsonSchema};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -27,6 +28,14 @@ pub(crate) struct PipelineSpec {
     /// Where records go: `type` names a registered sink; the other keys
     /// are that sink's config (see `faucet schema sink TYPE`).
     pub(crate) sink: Value,
+    /// What happens to records between the source and the sink, in order:
+    /// each item's `type` names a registered transform (see `faucet
+    /// connectors`), `on_error` says what a record the transform fails on
+    /// does (`fail` the run, or `skip` the record and count it), and the
+    /// other keys are that transform's config (see `faucet schema
+    /// transform TYPE`). Default: none (records pass unchanged).
+    #[serde(default)]
+    pub(crate) transforms: Vec<Value>,
     /// Where checkpoints are kept for sinks that do not keep their own
     /// (`--state DIR` overrides it). Default: none (such runs start over).
     #[serde(default)]
@@ -113,6 +122,45 @@ impl ConnectorSpec {
         Ok(Self {
             kind,
             config: Value::Object(Map::from_iter(map)),
+        })
+    }
+}
+
+/// A `transforms:` item: the transform's section and its policy for
+/// records it fails on.
+#[derive(Debug, Clone)]
+pub(crate) struct TransformSpec {
+    /// The registered type name and the transform's own config (every key
+    /// but `type` and `on_error`).
+    pub(crate) connector: ConnectorSpec,
+    /// What a record the transform fails on does.
+    pub(crate) on_error: OnError,
+}
+
+impl TransformSpec {
+    /// Splits a `transforms:` item; errors are `(path, message)` relative
+    /// to the item.
+    pub(crate) fn from_value(value: Value) -> Result<Self, (String, String)> {
+        let mut connector = ConnectorSpec::from_value(value)?;
+        let on_error = match connector
+            .config
+            .as_object_mut()
+            .and_then(|map| map.remove("on_error"))
+        {
+            None | Some(Value::Null) => OnError::default(),
+            Some(value) => serde_json::from_value(value).map_err(|err| {
+                let message = err.to_string();
+                let message = if message.contains("`fail` or `skip`") {
+                    message
+                } else {
+                    format!("{message}: expected `fail` or `skip`")
+                };
+                ("on_error".to_owned(), message)
+            })?,
+        };
+        Ok(Self {
+            connector,
+            on_error,
         })
     }
 }

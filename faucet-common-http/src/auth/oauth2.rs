@@ -9,7 +9,7 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::AuthConfig;
-use crate::redact::redact_url;
+use crate::redact::{body_excerpt, redact_url};
 use crate::secret::Secret;
 
 #[derive(Debug)]
@@ -138,7 +138,10 @@ impl OAuth2Tokens {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
-        let auth_err = |message: String| FaucetError::Auth { message };
+        let auth_err = |message: String| FaucetError::Auth {
+            message,
+            source: None,
+        };
         let response = client
             .post(g.token_url.clone())
             .header("content-type", "application/x-www-form-urlencoded")
@@ -157,7 +160,9 @@ impl OAuth2Tokens {
             .await
             .map_err(|e| auth_err(format!("token endpoint {url}: {}", e.without_url())))?;
         if !(200..300).contains(&status) {
-            let start = crate::client::body_start(&bytes);
+            let mut secrets: Vec<&str> = g.client_secret.iter().map(Secret::expose).collect();
+            secrets.extend(refresh.as_ref().map(Secret::expose));
+            let start = body_excerpt(&bytes, &secrets);
             return Err(auth_err(format!(
                 "token endpoint {url} answered HTTP {status}: {start}"
             )));

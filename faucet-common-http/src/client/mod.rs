@@ -19,7 +19,6 @@ use crate::sleep::sleep_or_cancel;
 mod redaction;
 mod request;
 
-pub(crate) use request::body_start;
 pub use request::{HttpRequest, HttpResponse, Method, header_pair};
 
 /// The HTTP client of one connector: connection reuse, gzip/brotli,
@@ -261,6 +260,7 @@ impl HttpClient {
                     .map_err(|_| {
                         Failure::Fatal(FaucetError::Auth {
                             message: "the access token is not a valid header value".into(),
+                            source: None,
                         })
                     })?;
                 value.set_sensitive(true);
@@ -287,6 +287,7 @@ impl HttpClient {
             status,
             url: url.to_owned(),
             body: self.body_excerpt(&body),
+            source: None,
         };
         if status == 401 {
             return Err(Failure::Unauthorized(err, used_token));

@@ -3,15 +3,23 @@
 
 use url::Url;
 
-use super::{HttpClient, body_start};
-use crate::redact::redact_parsed;
+use super::HttpClient;
+use crate::redact::{body_excerpt, redact_parsed, redact_url};
 
 impl HttpClient {
-    /// `url` with credentials and secret query parameters redacted.
+    /// `url` with credentials and secret query parameters (the well-known
+    /// names and the client's own API key parameter) redacted.
     pub fn redact(&self, url: &Url) -> String {
         let mut url = url.clone();
         redact_parsed(&mut url, &self.inner.secret_params);
         url.to_string()
+    }
+
+    /// [`HttpClient::redact`] for text that may not be a URL (a base URL
+    /// from a config, a next link as the server sent it), by the rules of
+    /// [`redact_url`](crate::redact_url).
+    pub fn redact_text(&self, url: &str) -> String {
+        redact_url(url, &self.inner.secret_params)
     }
 
     /// Removes the client's own credentials (an API key in the query) from
@@ -37,12 +45,6 @@ impl HttpClient {
     /// client's static credentials replaced by `***` should the server echo
     /// them.
     pub fn body_excerpt(&self, body: &[u8]) -> String {
-        let mut text = body_start(body);
-        for secret in self.inner.auth.secret_values() {
-            if secret.len() >= 4 {
-                text = text.replace(&secret, "***");
-            }
-        }
-        text
+        body_excerpt(body, &self.inner.auth.secret_values())
     }
 }

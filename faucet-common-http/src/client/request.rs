@@ -5,9 +5,6 @@ use faucet_core::FaucetError;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
-/// Bytes of an error body quoted in error messages.
-const BODY_START: usize = 300;
-
 /// HTTP methods a connector uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -54,17 +51,6 @@ pub struct HttpResponse {
     pub body: Bytes,
     /// The request URL, redacted, for messages.
     pub url: String,
-}
-
-/// The start of a body, for error messages.
-pub(crate) fn body_start(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(BODY_START)]);
-    let text = text.trim();
-    if body.len() > BODY_START {
-        format!("{text}…")
-    } else {
-        text.to_owned()
-    }
 }
 
 /// Parses a header name/value pair for [`HttpRequest::headers`]; `path`

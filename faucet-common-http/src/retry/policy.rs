@@ -2,9 +2,11 @@
 
 use faucet_core::FaucetError;
 
-/// HTTP statuses that are retried: 408, 429, 500, 502, 503, 504.
+/// HTTP statuses that are retried: 408, 429, 500, 502, 503, 504, as
+/// faucet-core decides for every connector
+/// ([`FaucetError::is_retryable_status`]).
 pub fn retryable_status(status: u16) -> bool {
-    matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
+    FaucetError::is_retryable_status(status)
 }
 
 /// Statuses that also tell the client to slow down (adaptive concurrency

@@ -58,7 +58,7 @@ pub fn check_config_errors<T, C: BadConfig>(
         let result = match std::panic::catch_unwind(AssertUnwindSafe(|| build(config.clone()))) {
             Err(_) => Err(format!("panicked on {config}")),
             Ok(Ok(_)) => Err(format!("accepted {config}")),
-            Ok(Err(FaucetError::Config { path, message })) => {
+            Ok(Err(FaucetError::Config { path, message, .. })) => {
                 names_path(&path, &message, case.expected_path())
                     .map_err(|why| format!("{config}: {why} (the error: `{path}`: {message})"))
             }

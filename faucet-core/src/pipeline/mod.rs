@@ -6,6 +6,7 @@ mod observer;
 mod report;
 mod resume;
 mod run;
+mod transforms;
 
 pub use completion::Completion;
 pub use observer::{NoopObserver, Observer};
@@ -19,6 +20,7 @@ use crate::error::Result;
 use crate::sink::Sink;
 use crate::source::Source;
 use crate::state::StateStore;
+use crate::transform::{OnError, Transform};
 
 /// Default number of pages that may wait between source and sink.
 pub const DEFAULT_CHANNEL_DEPTH: usize = 4;
@@ -39,7 +41,7 @@ pub const DEFAULT_PIPELINE_NAME: &str = "default";
 ///
 /// Cancellation (see [`Pipeline::with_cancel`]) stops at a page boundary:
 /// pages already written are flushed, their checkpoint saved, and the
-/// report says [`RunOutcome::Cancelled`].
+/// report says [`RunOutcome::Cancelled`](crate::RunOutcome::Cancelled).
 ///
 /// `S` and `K` are any [`Source`] and [`Sink`]: concrete types,
 /// references, `Box<dyn Source>`, `Arc<dyn Sink>`.
@@ -53,6 +55,7 @@ pub struct Pipeline<S, K> {
     observer: Option<Arc<dyn Observer>>,
     cancel: CancellationToken,
     restart: bool,
+    transforms: Vec<transforms::Stage>,
 }
 
 impl<S, K> std::fmt::Debug for Pipeline<S, K> {
@@ -63,6 +66,14 @@ impl<S, K> std::fmt::Debug for Pipeline<S, K> {
             .field("limit", &self.limit)
             .field("state_store", &self.state.is_some())
             .field("restart", &self.restart)
+            .field(
+                "transforms",
+                &self
+                    .transforms
+                    .iter()
+                    .map(|s| s.transform.name())
+                    .collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -82,7 +93,29 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
             observer: None,
             cancel: CancellationToken::new(),
             restart: false,
+            transforms: Vec::new(),
         }
+    }
+
+    /// Adds a transform after those already added; a failure on a record
+    /// fails the run ([`OnError::Fail`]).
+    #[must_use]
+    pub fn transform(self, transform: impl Transform + 'static) -> Self {
+        self.transform_with(transform, OnError::Fail)
+    }
+
+    /// Adds a transform with its policy for records it fails on.
+    #[must_use]
+    pub fn transform_with(
+        mut self,
+        transform: impl Transform + 'static,
+        on_error: OnError,
+    ) -> Self {
+        self.transforms.push(transforms::Stage {
+            transform: Arc::new(transform),
+            on_error,
+        });
+        self
     }
 
     /// Sets the name under which checkpoints are stored.
@@ -206,3 +239,5 @@ mod tests;
 
 #[cfg(test)]
 mod rerun_tests;
+#[cfg(test)]
+mod transform_tests;

@@ -42,11 +42,15 @@ impl std::fmt::Display for DeliveryGuarantee {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Progress {
-    /// Records received from the source.
+    /// Records received from the source (before any transform).
     pub records_read: u64,
     /// Records handed to the sink and accepted by it; some may not be
-    /// committed yet (see `records_committed`).
+    /// committed yet (see `records_committed`). Transforms that filter or
+    /// split records make this differ from `records_read`.
     pub records_written: u64,
+    /// Records dropped because a transform failed on them under
+    /// `on_error: skip`.
+    pub records_skipped: u64,
     /// Records known to be durable: committed by the sink, or written by a
     /// sink that commits every page. The figure to trust after a failure.
     pub records_committed: u64,
@@ -125,6 +129,10 @@ pub enum Resume {
         /// When the previous run completed (seconds since the Unix epoch).
         completed_at_unix: u64,
     },
+    /// The run did not start (its checkpoint could not be read, the
+    /// pipeline is already running, or it completed and cannot be read
+    /// again without duplicates): nothing was read.
+    NotStarted,
     /// The last run completed, and the incremental source continued after
     /// its final checkpoint: only new records are read.
     Continued {
@@ -141,6 +149,7 @@ impl std::fmt::Display for Resume {
             Self::Fresh => f.write_str("started fresh (no checkpoint stored)"),
             Self::Resumed { after } => write!(f, "resumed after checkpoint {after}"),
             Self::Restarted => f.write_str("restarted from the beginning, as asked"),
+            Self::NotStarted => f.write_str("did not start"),
             Self::StartedOver { .. } => {
                 f.write_str("started over: the last run completed and the sink is idempotent")
             }

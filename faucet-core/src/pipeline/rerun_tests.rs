@@ -43,6 +43,11 @@ async fn a_completed_append_pipeline_refuses_to_append_everything_again() {
         "{err}"
     );
     assert_eq!(report.outcome, RunOutcome::Failed);
+    assert_eq!(
+        report.resume,
+        Resume::NotStarted,
+        "a refused run did not start"
+    );
     assert_eq!(report.error.as_ref().map(|e| e.kind), Some("completed"));
     assert_eq!(report.progress.records_read, 0);
     // Nothing was appended a second time.

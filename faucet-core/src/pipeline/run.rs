@@ -1,6 +1,9 @@
 //! The run loop: a producer feeding a bounded channel, a consumer
 //! committing pages, checkpoints saved only behind durable rows.
 
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
 use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -8,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::completion::Completion;
 use super::report::{DeliveryGuarantee, ErrorSummary, Progress, Resume, RunReport};
+use super::transforms::{Stage, StageCounts, run_stage};
 use super::{NoopObserver, Observer, Pipeline, cut, resume};
 use crate::error::{FaucetError, Result};
 use crate::outcome::RunOutcome;
@@ -38,6 +42,10 @@ pub(super) struct Run<'p, S, K> {
     /// The source's latest checkpoint, for the completion marker.
     source_position: Option<Checkpoint>,
     retries: RetryCounter,
+    /// Records handed on after transforms, for the record limit (which
+    /// counts what reaches the sink).
+    delivered: u64,
+    stage_counts: Arc<StageCounts>,
 }
 
 /// How the loop ended, and what the report needs from its start.
@@ -76,6 +84,8 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
             pending_records: 0,
             source_position: None,
             retries: RetryCounter::default(),
+            delivered: 0,
+            stage_counts: Arc::default(),
         }
     }
 
@@ -106,12 +116,25 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
             .with_cancel(stop.clone())
             .with_retries(self.retries.clone());
         let producer = produce(&p.source, ctx, tx, stop.clone());
+        // Transforms run on a task of their own between the two.
+        let (rx, stage) = if p.transforms.is_empty() {
+            (rx, None)
+        } else {
+            let (stage_tx, stage_rx) = mpsc::channel(p.channel_depth);
+            let stages: Arc<[Stage]> = p.transforms.clone().into();
+            let task = tokio::spawn(run_stage(stages, self.stage_counts.clone(), rx, stage_tx));
+            (stage_rx, Some(task))
+        };
         let consumer = async {
             let stop_reason = self.consume(rx).await;
             stop.cancel();
             stop_reason
         };
-        let (exhausted, stop_reason) = tokio::join!(producer, consumer);
+        let (mut exhausted, stop_reason) = tokio::join!(producer, consumer);
+        if let Some(task) = stage {
+            // The stage forwards everything or the run did not complete.
+            exhausted &= task.await.unwrap_or(false);
+        }
         let ended = Ended {
             stop: stop_reason,
             exhausted,
@@ -130,7 +153,7 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
     ) -> (RunReport, Option<FaucetError>) {
         let report = self.report(
             None,
-            Resume::Fresh,
+            Resume::NotStarted,
             guarantee,
             RunOutcome::Failed,
             Some(&err),
@@ -179,7 +202,7 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
         let Some(limit) = self.pipeline.limit else {
             return false;
         };
-        let remaining = limit.saturating_sub(self.progress.records_read);
+        let remaining = limit.saturating_sub(self.delivered);
         if (page.len() as u64) < remaining {
             return false;
         }
@@ -195,7 +218,8 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
     }
 
     async fn commit(&mut self, page: Page) -> Result<()> {
-        self.progress.records_read += page.len() as u64;
+        self.progress.records_read += page.source_records();
+        self.delivered += page.len() as u64;
         self.progress.bytes += page.bytes();
         if let Some(total) = page.expected_total() {
             let known = self.progress.expected_total.unwrap_or(0);
@@ -206,6 +230,7 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
         }
         self.base = page.checkpoint().map(|c| (Some(c.clone()), 0));
         self.commit_page(page).await?;
+        self.progress.records_skipped = self.stage_counts.skipped.load(Ordering::Relaxed);
         self.progress.pages += 1;
         self.progress.elapsed = self.started.elapsed();
         self.observer.on_page(&self.progress);
@@ -295,6 +320,7 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
             error.get_or_insert(err);
         }
         self.progress.elapsed = self.started.elapsed();
+        self.progress.records_skipped = self.stage_counts.skipped.load(Ordering::Relaxed);
         self.progress.records_uncommitted = self
             .progress
             .records_written

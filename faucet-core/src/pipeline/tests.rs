@@ -315,6 +315,7 @@ async fn a_source_error_is_returned_after_a_clean_stop() {
                 status: 404,
                 url: "http://127.0.0.1/x".into(),
                 body: "not found".into(),
+                source: None,
             })
         }
     }

@@ -275,6 +275,7 @@ pub(crate) fn decode_error(message: String) -> FaucetError {
     FaucetError::Decode {
         location: "record".to_owned(),
         message,
+        source: None,
     }
 }
 

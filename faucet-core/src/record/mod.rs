@@ -13,9 +13,13 @@
 //!   objects and arrays as raw text and numbers as their exact text;
 //! - [`Record::value`]: a `serde_json::Value` tree, parsed on first use and
 //!   kept, for code that wants one.
+//!
+//! [`ObjectWriter`] builds a new object record from fields of others
+//! without a tree, for transforms that select, rename or add fields.
 
 mod fields;
 mod scan;
+mod writer;
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -27,6 +31,7 @@ use serde_json::value::RawValue;
 
 pub use fields::{Fields, NestedRef, NumberRef, ValueRef};
 use fields::{decode_error, parse_tree, write_text, write_tree};
+pub use writer::ObjectWriter;
 
 use crate::error::Result;
 

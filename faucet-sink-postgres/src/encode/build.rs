@@ -1,7 +1,7 @@
 //! From settings and a table's columns to the `COPY` layout, the field to
 //! column mapping and the columns the sink always needs.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use super::{Layout, LayoutColumn, Slot};
 use crate::config::{Settings, WriteMode};
@@ -68,6 +68,7 @@ pub(crate) fn build_layout(
         }
     };
     let mut layout_columns = Vec::new();
+    let mut fields = Vec::new();
     for column in columns {
         let slot = if Some(&column.name) == settings.loaded_at_column.as_ref() {
             continue;
@@ -76,7 +77,8 @@ pub(crate) fn build_layout(
         } else if Some(&column.name) == settings.record_column.as_ref() {
             Slot::Record
         } else if let Some(field) = field_of(&column.name) {
-            Slot::Field(field)
+            fields.push(field);
+            Slot::Field(fields.len() - 1)
         } else {
             continue;
         };
@@ -120,16 +122,19 @@ pub(crate) fn build_layout(
             .collect(),
         _ => Vec::new(),
     };
+    let field_index: HashMap<String, usize> = fields
+        .iter()
+        .enumerate()
+        .map(|(i, field)| (field.clone(), i))
+        .collect();
     Ok(Layout {
         table: table.to_owned(),
         columns: layout_columns,
+        fields,
+        field_index,
         every_field: settings.columns.is_none() && settings.record_column.is_none(),
         pending_fields,
-        ignored_fields: settings
-            .delete_field
-            .iter()
-            .cloned()
-            .collect::<HashSet<_>>(),
+        delete_field: settings.delete_field.clone(),
         run_id: run_id.to_owned(),
         policy: settings.type_conflict,
         nul: settings.nul,

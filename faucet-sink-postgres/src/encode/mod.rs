@@ -1,22 +1,30 @@
 //! Records to binary `COPY` rows. Rows are encoded into one buffer per
 //! page, which is streamed to the server while the next page is fetched.
+//!
+//! Each row comes from one pass over the record's fields through its
+//! borrowing view ([`Record::fields`]): strings are borrowed, numbers keep
+//! their exact text, nested objects and arrays are raw sub-slices written
+//! into `jsonb` as they arrived. Records built from trees go through the
+//! same view.
 
 mod build;
+mod dead;
+mod nul;
 mod numeric;
+mod row;
 mod value;
 
-use std::collections::HashSet;
-use std::hash::{DefaultHasher, Hasher};
+use std::collections::{HashMap, HashSet};
 
-use bytes::{BufMut, BytesMut};
-use serde_json::{Map, Value};
+use bytes::BytesMut;
+use faucet_core::connector::{Record, ValueRef};
 
 use crate::config::{NulRule, Settings, TypeConflict};
-use crate::schema::{Fit, PgType, fit, short};
+use crate::schema::{PgType, shorten};
 use crate::sql::Ident;
 pub(crate) use build::{build_layout, column_of, required_columns};
-pub(crate) use value::write_json;
-use value::write_value;
+pub(crate) use dead::DeadLetter;
+use row::{Row, RowError};
 
 /// The binary `COPY` stream header: signature, flags, extension length.
 pub(crate) const COPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
@@ -26,15 +34,16 @@ pub(crate) const COPY_TRAILER: &[u8] = &[0xff, 0xff];
 /// Where a column's value comes from.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Slot {
-    /// A top-level record field.
-    Field(String),
+    /// A top-level record field: its index in [`Layout::fields`].
+    Field(usize),
     /// The whole record (as `jsonb`).
     Record,
     /// The run id.
     RunId,
     /// The record's sequence number in the transaction (upsert staging).
     Seq,
-    /// Whether the record's delete field is `true` (upsert staging).
+    /// Whether the record's delete field (named) is `true` (upsert
+    /// staging).
     Delete(String),
 }
 
@@ -68,24 +77,22 @@ pub(crate) struct Staging {
 pub(crate) struct Layout {
     pub(crate) table: String,
     pub(crate) columns: Vec<LayoutColumn>,
+    /// The record fields loaded into columns, in column order (a
+    /// [`Slot::Field`] indexes this).
+    pub(crate) fields: Vec<String>,
+    /// Field name to its index in `fields`, for records whose fields do
+    /// not arrive in column order.
+    pub(crate) field_index: HashMap<String, usize>,
     /// Every non-null record field must have a column (no `columns`
     /// mapping and no record column): others trigger a schema change.
     pub(crate) every_field: bool,
     /// Mapped fields that have no column yet.
     pub(crate) pending_fields: Vec<String>,
-    /// Fields that are never columns (the delete field).
-    pub(crate) ignored_fields: HashSet<String>,
+    /// The delete field: never a column, read for [`Slot::Delete`].
+    pub(crate) delete_field: Option<String>,
     pub(crate) run_id: String,
     pub(crate) policy: TypeConflict,
     pub(crate) nul: NulRule,
-}
-
-/// A record sent to the dead-letter table.
-#[derive(Debug, Clone)]
-pub(crate) struct DeadLetter {
-    pub(crate) position: String,
-    pub(crate) record: Value,
-    pub(crate) reason: String,
 }
 
 /// The result of encoding a page.
@@ -104,10 +111,15 @@ pub(crate) fn position(page: u64, index: usize) -> String {
     format!("page {page}, record {index}")
 }
 
+/// A record's JSON text shortened for messages.
+pub(crate) fn short_record(record: &Record) -> String {
+    shorten(record.to_string())
+}
+
 /// Refuses a page holding a record that is not a JSON object, unless
 /// `record_column` stores records whole: fields become columns, and a
 /// number, string, array or `null` has none.
-pub(crate) fn check_objects(s: &Settings, records: &[Value], page: u64) -> Result<(), String> {
+pub(crate) fn check_objects(s: &Settings, records: &[Record], page: u64) -> Result<(), String> {
     if s.record_column.is_some() {
         return Ok(());
     }
@@ -117,27 +129,33 @@ pub(crate) fn check_objects(s: &Settings, records: &[Value], page: u64) -> Resul
             "{}: `{}` is not a JSON object, so it has no fields to load as columns; \
              set `record_column: <column>` to store each record whole in one jsonb column",
             position(page, index),
-            short(&records[index])
+            short_record(&records[index])
         )),
     }
 }
 
 impl Layout {
     /// Encodes `records` into `buf`. `staging` numbers rows and tracks
-    /// keys for upsert staging. Errors (type conflicts under `type_conflict: error`, NUL
-    /// under `nul: error`) name the table, column, value and record.
+    /// keys for upsert staging. Errors (type conflicts under
+    /// `type_conflict: error`, NUL under `nul: error`) name the table,
+    /// column, value and record.
+    ///
+    /// A key that appears twice in a record loads its last value, as
+    /// `serde_json` and PostgreSQL's `jsonb` keep the last.
     pub(crate) fn encode(
         &self,
-        records: &[Value],
+        records: &[Record],
         page: u64,
         staging: &mut Staging,
         buf: &mut BytesMut,
     ) -> Result<Encoded, String> {
         let mut rows = 0;
         let mut dead = Vec::new();
+        // One value per loaded field, reused for every record of the page.
+        let mut values: Vec<Option<ValueRef<'_>>> = vec![None; self.fields.len()];
         for (index, record) in records.iter().enumerate() {
             let start = buf.len();
-            match self.encode_row(record, staging.seq, buf) {
+            match self.encode_row(record, &mut values, staging.seq, buf) {
                 Ok(Row::Written { key_hash, deleted }) => {
                     rows += 1;
                     staging.seq += 1;
@@ -151,15 +169,15 @@ impl Layout {
                     column,
                     value,
                     reason,
+                    settable,
                 }) => {
                     let position = position(page, index);
-                    if self.policy == TypeConflict::DeadLetter && !reason.contains("NUL") {
+                    if self.policy == TypeConflict::DeadLetter && settable {
                         buf.truncate(start);
-                        let reason = format!("column {column}: {reason}");
                         dead.push(DeadLetter {
                             position,
                             record: record.clone(),
-                            reason,
+                            reason: format!("column {column}: {reason}"),
                         });
                         continue;
                     }
@@ -172,124 +190,7 @@ impl Layout {
         }
         Ok(Encoded::Rows { rows, dead })
     }
-
-    fn encode_row(&self, record: &Value, seq: i64, buf: &mut BytesMut) -> Result<Row, RowError> {
-        let fields = match record {
-            Value::Object(map) => Some(map),
-            _ if self
-                .columns
-                .iter()
-                .all(|c| !matches!(c.slot, Slot::Field(_))) =>
-            {
-                None
-            }
-            other => {
-                return Err(RowError {
-                    column: "-".to_owned(),
-                    value: short(other),
-                    reason: "is not a JSON object; set `record_column` to store such records whole"
-                        .to_owned(),
-                });
-            }
-        };
-        if let Some(fields) = fields
-            && !self.pending_fields.is_empty()
-            && self.has_pending_fields(fields)
-        {
-            return Ok(Row::NeedsSchemaChange);
-        }
-        let mut matched = 0;
-        let mut key_hash: Option<DefaultHasher> = None;
-        let mut deleted = false;
-        buf.put_i16(self.columns.len() as i16);
-        for column in &self.columns {
-            let start = buf.len();
-            let err = |value: &Value, reason: String| RowError {
-                column: column.name.to_string(),
-                value: short(value),
-                reason,
-            };
-            match &column.slot {
-                Slot::Field(name) => {
-                    let found = fields.and_then(|f| f.get(name));
-                    matched += usize::from(found.is_some());
-                    let value = found.unwrap_or(&Value::Null);
-                    match fit(column.ty, value, self.policy) {
-                        Fit::Yes => write_value(column.ty, value, self.nul, buf)
-                            .map_err(|r| err(value, r))?,
-                        Fit::Widen(_) => return Ok(Row::NeedsSchemaChange),
-                        Fit::No(reason) => return Err(err(value, reason)),
-                    }
-                }
-                Slot::Record => write_json(record, column.ty == PgType::Jsonb, self.nul, buf)
-                    .map_err(|r| err(record, r))?,
-                Slot::RunId => {
-                    buf.put_i32(self.run_id.len() as i32);
-                    buf.put_slice(self.run_id.as_bytes());
-                }
-                Slot::Seq => {
-                    buf.put_i32(8);
-                    buf.put_i64(seq);
-                }
-                Slot::Delete(name) => {
-                    deleted = fields
-                        .and_then(|f| f.get(name))
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false);
-                    buf.put_i32(1);
-                    buf.put_u8(u8::from(deleted));
-                }
-            }
-            if column.key {
-                key_hash
-                    .get_or_insert_with(DefaultHasher::new)
-                    .write(&buf[start..]);
-            }
-        }
-        // Fewer fields matched than the record has: one may need a column.
-        if let Some(fields) = fields
-            && self.every_field
-            && matched < fields.len()
-            && self.has_unknown_fields(fields)
-        {
-            return Ok(Row::NeedsSchemaChange);
-        }
-        Ok(Row::Written {
-            key_hash: key_hash.map(|h| h.finish()),
-            deleted,
-        })
-    }
-
-    /// Whether a mapped field without a column has a value.
-    fn has_pending_fields(&self, fields: &Map<String, Value>) -> bool {
-        self.pending_fields
-            .iter()
-            .any(|f| fields.get(f).is_some_and(|v| !v.is_null()))
-    }
-
-    /// Whether the record has a non-null field that needs a new column.
-    fn has_unknown_fields(&self, fields: &Map<String, Value>) -> bool {
-        fields.iter().any(|(name, value)| {
-            !value.is_null()
-                && !self.ignored_fields.contains(name)
-                && !self
-                    .columns
-                    .iter()
-                    .any(|c| matches!(&c.slot, Slot::Field(f) if f == name))
-        })
-    }
 }
 
-enum Row {
-    Written {
-        key_hash: Option<u64>,
-        deleted: bool,
-    },
-    NeedsSchemaChange,
-}
-
-struct RowError {
-    column: String,
-    value: String,
-    reason: String,
-}
+#[cfg(test)]
+mod tests;

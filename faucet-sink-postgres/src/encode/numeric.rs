@@ -5,66 +5,70 @@ use bytes::BufMut;
 
 const POSITIVE: u16 = 0x0000;
 const NEGATIVE: u16 = 0x4000;
+/// The largest display scale PostgreSQL accepts in binary input.
+const MAX_SCALE: i64 = 0x3FFF;
 
 /// Writes the body (no length prefix) of a `numeric` for the decimal text
-/// `text` (`-12.5`, `1e21`, `4.2E-7`). `None` when it is not a number.
+/// `text` (`-12.5`, `1e400`, `4.2E-7`), every digit kept: no float in
+/// between. `None` when it is not a decimal number or lies beyond what
+/// `numeric` holds (a weight beyond 32767 groups of four digits, or more
+/// than 16383 digits after the point). Allocates nothing.
 pub(crate) fn write_numeric(text: &str, out: &mut impl BufMut) -> Option<()> {
     let (negative, rest) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text.strip_prefix('+').unwrap_or(text)),
     };
     let (mantissa, exponent) = match rest.find(['e', 'E']) {
-        Some(i) => (&rest[..i], rest[i + 1..].parse::<i32>().ok()?),
+        Some(i) => (&rest[..i], rest[i + 1..].parse::<i64>().ok()?),
         None => (rest, 0),
     };
     let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    if int_part.is_empty() && frac_part.is_empty() {
+    let digits = || int_part.bytes().chain(frac_part.bytes()).map(|b| b - b'0');
+    if mantissa.is_empty()
+        || !int_part
+            .bytes()
+            .chain(frac_part.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
         return None;
     }
-    let digits: Vec<u8> = int_part
-        .bytes()
-        .chain(frac_part.bytes())
-        .map(|b| b.wrapping_sub(b'0'))
-        .collect();
-    if digits.iter().any(|&d| d > 9) {
+    let n = (int_part.len() + frac_part.len()) as i64;
+    if n == 0 {
         return None;
     }
-    // Decimal point position after `point` digits of `digits`.
-    let point = int_part.len() as i32 + exponent;
-    let scale = (digits.len() as i32 - point).max(0);
-    // Align to base-10000 groups: the point must fall on a group boundary.
-    let lead = (4 - point.rem_euclid(4)) % 4;
-    let mut padded = vec![0u8; lead as usize];
-    padded.extend_from_slice(&digits);
-    while !padded.len().is_multiple_of(4) {
-        padded.push(0);
+    // The decimal point falls after `point` digits; digit `i` stands for
+    // 10^(point - 1 - i).
+    let point = (int_part.len() as i64).checked_add(exponent)?;
+    let scale = n.checked_sub(point)?.max(0);
+    if scale > MAX_SCALE {
+        return None;
     }
-    let mut groups: Vec<i16> = padded
-        .chunks(4)
-        .map(|c| c.iter().fold(0i16, |acc, &d| acc * 10 + i16::from(d)))
-        .collect();
-    let mut weight = (point + lead) / 4 - 1;
-    while groups.first() == Some(&0) {
-        groups.remove(0);
-        weight -= 1;
+    let first = digits().take_while(|&d| d == 0).count() as i64;
+    if first == n {
+        // Zero (PostgreSQL's numeric has no negative zero).
+        out.put_i16(0);
+        out.put_i16(0);
+        out.put_u16(POSITIVE);
+        out.put_u16(scale as u16);
+        return Some(());
     }
-    while groups.last() == Some(&0) {
-        groups.pop();
+    let last = n - digits().rev().take_while(|&d| d == 0).count() as i64;
+    let group_of = |i: i64| (point - 1 - i).div_euclid(4);
+    let weight = i16::try_from(group_of(first)).ok()?;
+    let ndigits = i16::try_from(group_of(first) - group_of(last - 1) + 1).ok()?;
+    out.put_i16(ndigits);
+    out.put_i16(weight);
+    out.put_u16(if negative { NEGATIVE } else { POSITIVE });
+    out.put_u16(scale as u16);
+    let (mut group, mut value) = (group_of(first), 0i16);
+    for (i, d) in (first..last).zip(digits().skip(first as usize)) {
+        if group_of(i) != group {
+            out.put_i16(value);
+            (group, value) = (group_of(i), 0);
+        }
+        value += i16::from(d) * 10i16.pow((point - 1 - i).rem_euclid(4) as u32);
     }
-    if groups.is_empty() {
-        weight = 0;
-    }
-    out.put_i16(i16::try_from(groups.len()).ok()?);
-    out.put_i16(i16::try_from(weight).ok()?);
-    out.put_u16(if negative && !groups.is_empty() {
-        NEGATIVE
-    } else {
-        POSITIVE
-    });
-    out.put_u16(u16::try_from(scale).ok()?);
-    for g in groups {
-        out.put_i16(g);
-    }
+    out.put_i16(value);
     Some(())
 }
 
@@ -96,8 +100,38 @@ mod tests {
     }
 
     #[test]
-    fn rejects_non_numbers() {
-        assert!(write_numeric("abc", &mut Vec::new()).is_none());
-        assert!(write_numeric("", &mut Vec::new()).is_none());
+    fn keeps_every_digit_and_the_scale() {
+        // 38 digits: groups of four from the point outwards.
+        assert_eq!(
+            enc("12345678901234567890.123456789012345678"),
+            vec![
+                10, 4, 0, 18, 1234, 5678, 9012, 3456, 7890, 1234, 5678, 9012, 3456, 7800
+            ]
+        );
+        assert_eq!(enc("1.50"), vec![2, 0, 0, 2, 1, 5000]);
+        assert_eq!(enc("-0"), vec![0, 0, 0, 0]);
+        assert_eq!(enc("-0.00"), vec![0, 0, 0, 2]);
+        assert_eq!(enc("1e400"), vec![1, 100, 0, 0, 1]);
+        assert_eq!(enc("1E+2"), vec![1, 0, 0, 0, 100]);
+        assert_eq!(enc("100200000"), vec![2, 2, 0, 0, 1, 20]);
+    }
+
+    #[test]
+    fn rejects_non_numbers_and_out_of_range() {
+        for text in [
+            "abc",
+            "",
+            "-",
+            ".",
+            "1e",
+            "1.2.3",
+            "1e99999999999999999999",
+            "1e-20000",
+        ] {
+            assert!(write_numeric(text, &mut Vec::new()).is_none(), "{text}");
+        }
+        assert!(write_numeric("1e131071", &mut Vec::new()).is_some());
+        assert!(write_numeric("1e131072", &mut Vec::new()).is_none());
+        assert!(write_numeric(&format!("1e{}", i64::MAX), &mut Vec::new()).is_none());
     }
 }

@@ -1,11 +1,12 @@
 //! Column types: what PostgreSQL type a JSON value wants, whether a value
 //! fits a column, and which widenings are lossless.
 
+pub(crate) mod exact;
 pub(crate) mod plan;
 
 pub(crate) use plan::{Change, plan_changes};
 
-use serde_json::Value;
+use faucet_core::connector::ValueRef;
 
 use crate::config::TypeConflict;
 
@@ -71,17 +72,22 @@ impl PgType {
     }
 }
 
-/// The type a new column gets for `value`; `None` for `null`.
-pub(crate) fn infer(value: &Value, timestamps: bool) -> Option<PgType> {
+/// The type a new column gets for `value`; `None` for `null`. Integers
+/// beyond `bigint`, numbers beyond `double precision` (`1e400`) and
+/// decimals with more digits than it holds get `numeric`, which holds them
+/// exactly: no number is rounded on its way in.
+pub(crate) fn infer(value: &ValueRef<'_>, timestamps: bool) -> Option<PgType> {
     Some(match value {
-        Value::Null => return None,
-        Value::Bool(_) => PgType::Bool,
-        Value::Number(n) if n.is_i64() => PgType::Int8,
-        Value::Number(n) if n.is_u64() => PgType::Numeric,
-        Value::Number(_) => PgType::Float8,
-        Value::String(s) if timestamps && parse_timestamp(s).is_some() => PgType::Timestamptz,
-        Value::String(_) => PgType::Text,
-        Value::Array(_) | Value::Object(_) => PgType::Jsonb,
+        ValueRef::Null => return None,
+        ValueRef::Bool(_) => PgType::Bool,
+        ValueRef::Number(n) if n.is_integer() && n.as_i64().is_some() => PgType::Int8,
+        ValueRef::Number(n) if n.is_integer() || !exact::survives_f64(&n.as_str()) => {
+            PgType::Numeric
+        }
+        ValueRef::Number(_) => PgType::Float8,
+        ValueRef::String(s) if timestamps && parse_timestamp(s).is_some() => PgType::Timestamptz,
+        ValueRef::String(_) => PgType::Text,
+        ValueRef::Array(_) | ValueRef::Object(_) => PgType::Jsonb,
     })
 }
 
@@ -131,18 +137,20 @@ fn resolve(policy: TypeConflict) -> &'static str {
 }
 
 /// How `value` fits a column of type `col` under the conflict policy.
-pub(crate) fn fit(col: PgType, value: &Value, policy: TypeConflict) -> Fit {
+/// A number beyond `double precision` (`1e400`) never becomes infinity:
+/// it conflicts with a float column like any value that does not fit.
+pub(crate) fn fit(col: PgType, value: &ValueRef<'_>, policy: TypeConflict) -> Fit {
     use PgType::*;
     let ok = match (col, value) {
-        (_, Value::Null) | (Jsonb | Json, _) => true,
-        (Bool, Value::Bool(_)) => true,
-        (Int2 | Int4 | Int8, Value::Number(n)) => {
-            let needed = match (n.as_i64(), n.as_u64()) {
-                (Some(i), _) if i16::try_from(i).is_ok() => Int2,
-                (Some(i), _) if i32::try_from(i).is_ok() => Int4,
-                (Some(_), _) => Int8,
-                (None, Some(_)) => Numeric,
-                (None, None) => Float8,
+        (_, ValueRef::Null) | (Jsonb | Json, _) => true,
+        (Bool, ValueRef::Bool(_)) => true,
+        (Int2 | Int4 | Int8, ValueRef::Number(n)) => {
+            let needed = match n.as_i64().filter(|_| n.is_integer()) {
+                Some(i) if i16::try_from(i).is_ok() => Int2,
+                Some(i) if i32::try_from(i).is_ok() => Int4,
+                Some(_) => Int8,
+                None if n.is_integer() || n.as_f64().is_none() => Numeric,
+                None => Float8,
             };
             match merge(col, needed) {
                 Some(t) if t == col => true,
@@ -150,11 +158,31 @@ pub(crate) fn fit(col: PgType, value: &Value, policy: TypeConflict) -> Fit {
                 None => false,
             }
         }
-        (Float4 | Float8 | Numeric, Value::Number(_)) => true,
+        (Float4 | Float8, ValueRef::Number(n))
+            if n.as_f64().is_some() && !exact::survives_f64(&n.as_str()) =>
+        {
+            // A float column would round it: widen to numeric, as for an
+            // integer beyond bigint.
+            return Fit::Widen(Numeric);
+        }
+        (Float4 | Float8, ValueRef::Number(n)) => {
+            let finite = n
+                .as_f64()
+                .is_some_and(|f| col == Float8 || (f as f32).is_finite());
+            if !finite && matches!(policy, TypeConflict::Error | TypeConflict::DeadLetter) {
+                return Fit::No(format!(
+                    "is beyond the range of {}{}",
+                    col.sql(),
+                    resolve(policy)
+                ));
+            }
+            finite
+        }
+        (Numeric, ValueRef::Number(_)) => true,
         // Objects and arrays go into `text` as their JSON text, as into `jsonb`.
-        (Text, Value::String(_) | Value::Object(_) | Value::Array(_)) => true,
+        (Text, ValueRef::String(_) | ValueRef::Object(_) | ValueRef::Array(_)) => true,
         (Text, _) => policy == TypeConflict::Text,
-        (Timestamptz | Timestamp, Value::String(s)) => {
+        (Timestamptz | Timestamp, ValueRef::String(s)) => {
             if parse_timestamp(s).is_some() {
                 true
             } else if policy == TypeConflict::Error || policy == TypeConflict::DeadLetter {
@@ -192,9 +220,15 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<i64> {
     Some(t.timestamp_micros() - PG_EPOCH_MICROS)
 }
 
-/// A value shortened for messages.
-pub(crate) fn short(value: &Value) -> String {
-    let mut s = value.to_string();
+/// A value's JSON text shortened for messages (at most 80 bytes).
+pub(crate) fn short(value: &ValueRef<'_>) -> String {
+    let mut text = Vec::new();
+    value.write_json(&mut text);
+    shorten(String::from_utf8_lossy(&text).into_owned())
+}
+
+/// Text cut to at most 80 bytes (at a character boundary) for messages.
+pub(crate) fn shorten(mut s: String) -> String {
     if s.len() > 80 {
         let mut end = 77;
         while !s.is_char_boundary(end) {
@@ -209,55 +243,110 @@ pub(crate) fn short(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use faucet_core::connector::Record;
+    use serde_json::{Value, json};
+
+    /// Calls `f` with the field view of `value` in a text record.
+    fn with<T>(value: Value, f: impl FnOnce(&ValueRef<'_>) -> T) -> T {
+        let record = Record::from_json(format!(r#"{{"v": {value}}}"#)).unwrap();
+        let (_, v) = record.fields().unwrap().next().unwrap().unwrap();
+        f(&v)
+    }
+
+    fn infer_v(value: Value, timestamps: bool) -> Option<PgType> {
+        with(value, |v| infer(v, timestamps))
+    }
+
+    fn fit_v(col: PgType, value: Value, policy: TypeConflict) -> Fit {
+        with(value, |v| fit(col, v, policy))
+    }
+
+    fn fit_text(col: PgType, text: &str, policy: TypeConflict) -> Fit {
+        let record = Record::from_json(format!(r#"{{"v": {text}}}"#)).unwrap();
+        let (_, v) = record.fields().unwrap().next().unwrap().unwrap();
+        fit(col, &v, policy)
+    }
+
+    #[test]
+    fn numbers_beyond_floats_never_become_infinity() {
+        let strict = TypeConflict::Error;
+        let Fit::No(reason) = fit_text(PgType::Float8, "1e400", strict) else {
+            panic!("1e400 does not fit double precision");
+        };
+        assert!(reason.contains("type_conflict"), "{reason}");
+        assert_eq!(
+            fit_text(PgType::Float8, "1e400", TypeConflict::Text),
+            Fit::Widen(PgType::Text)
+        );
+        assert!(matches!(
+            fit_text(PgType::Float4, "1e39", strict),
+            Fit::No(_)
+        ));
+        assert_eq!(fit_text(PgType::Numeric, "1e400", strict), Fit::Yes);
+        assert_eq!(
+            fit_text(PgType::Int8, "123456789012345678901234567890", strict),
+            Fit::Widen(PgType::Numeric)
+        );
+        assert_eq!(fit_text(PgType::Int8, "-0", strict), Fit::Yes);
+        let record = Record::from_json(r#"{"a": 1e400, "b": 99999999999999999999999}"#).unwrap();
+        let types: Vec<_> = record
+            .fields()
+            .unwrap()
+            .map(|f| infer(&f.unwrap().1, true))
+            .collect();
+        assert_eq!(types, [Some(PgType::Numeric), Some(PgType::Numeric)]);
+    }
 
     #[test]
     fn infers_column_types() {
-        assert_eq!(infer(&json!(1), true), Some(PgType::Int8));
-        assert_eq!(infer(&json!(u64::MAX), true), Some(PgType::Numeric));
-        assert_eq!(infer(&json!(1.5), true), Some(PgType::Float8));
+        assert_eq!(infer_v(json!(1), true), Some(PgType::Int8));
+        assert_eq!(infer_v(json!(u64::MAX), true), Some(PgType::Numeric));
+        assert_eq!(infer_v(json!(1.5), true), Some(PgType::Float8));
         assert_eq!(
-            infer(&json!("2024-01-02T03:04:05Z"), true),
+            infer_v(json!("2024-01-02T03:04:05Z"), true),
             Some(PgType::Timestamptz)
         );
         assert_eq!(
-            infer(&json!("2024-01-02T03:04:05Z"), false),
+            infer_v(json!("2024-01-02T03:04:05Z"), false),
             Some(PgType::Text)
         );
-        assert_eq!(infer(&json!({"a": 1}), true), Some(PgType::Jsonb));
-        assert_eq!(infer(&json!(null), true), None);
+        assert_eq!(infer_v(json!({"a": 1}), true), Some(PgType::Jsonb));
+        assert_eq!(infer_v(json!(null), true), None);
     }
 
     #[test]
     fn widens_only_losslessly_unless_configured() {
         let strict = TypeConflict::Error;
         assert_eq!(
-            fit(PgType::Int8, &json!(1.5), strict),
+            fit_v(PgType::Int8, json!(1.5), strict),
             Fit::Widen(PgType::Float8)
         );
         assert_eq!(
-            fit(PgType::Int8, &json!(u64::MAX), strict),
+            fit_v(PgType::Int8, json!(u64::MAX), strict),
             Fit::Widen(PgType::Numeric)
         );
         assert_eq!(
-            fit(PgType::Int4, &json!(1_i64 << 40), strict),
+            fit_v(PgType::Int4, json!(1_i64 << 40), strict),
             Fit::Widen(PgType::Int8)
         );
-        assert_eq!(fit(PgType::Float8, &json!(3), strict), Fit::Yes);
-        assert!(matches!(fit(PgType::Int8, &json!("x"), strict), Fit::No(_)));
+        assert_eq!(fit_v(PgType::Float8, json!(3), strict), Fit::Yes);
+        assert!(matches!(
+            fit_v(PgType::Int8, json!("x"), strict),
+            Fit::No(_)
+        ));
         assert_eq!(
-            fit(PgType::Int8, &json!("x"), TypeConflict::Jsonb),
+            fit_v(PgType::Int8, json!("x"), TypeConflict::Jsonb),
             Fit::Widen(PgType::Jsonb)
         );
         assert_eq!(
-            fit(PgType::Bool, &json!(1), TypeConflict::Text),
+            fit_v(PgType::Bool, json!(1), TypeConflict::Text),
             Fit::Widen(PgType::Text)
         );
-        assert_eq!(fit(PgType::Text, &json!(1), TypeConflict::Text), Fit::Yes);
-        assert_eq!(fit(PgType::Jsonb, &json!("x"), strict), Fit::Yes);
-        assert_eq!(fit(PgType::Text, &json!({"a": [1]}), strict), Fit::Yes);
-        assert_eq!(fit(PgType::Text, &json!([1, 2]), strict), Fit::Yes);
-        let Fit::No(reason) = fit(PgType::Bool, &json!("true"), strict) else {
+        assert_eq!(fit_v(PgType::Text, json!(1), TypeConflict::Text), Fit::Yes);
+        assert_eq!(fit_v(PgType::Jsonb, json!("x"), strict), Fit::Yes);
+        assert_eq!(fit_v(PgType::Text, json!({"a": [1]}), strict), Fit::Yes);
+        assert_eq!(fit_v(PgType::Text, json!([1, 2]), strict), Fit::Yes);
+        let Fit::No(reason) = fit_v(PgType::Bool, json!("true"), strict) else {
             panic!("a string does not fit boolean");
         };
         assert!(

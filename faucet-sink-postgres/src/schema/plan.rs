@@ -1,7 +1,7 @@
 //! Which columns a page needs that the table lacks, and which columns must
 //! widen, so that the DDL runs once, before the page's rows.
 
-use serde_json::Value;
+use faucet_core::connector::{Record, ValueRef};
 
 use super::{PgType, fit, infer, merge};
 use crate::config::TypeConflict;
@@ -40,30 +40,36 @@ pub(crate) struct PlanInput<'a> {
 /// The changes the `records` need, given `column_of` (record field to
 /// column, `None` for fields not loaded). Values that conflict and cannot
 /// widen are left for the encoder to report or dead-letter.
+///
+/// Fields are read through the record's field view, so a record a tree
+/// cannot hold (`1e400`, a 40-digit integer) plans like any other. Every
+/// value of a repeated key is planned for, although the encoder loads the
+/// last: the table then holds each of them.
 pub(crate) fn plan_changes(
     input: &PlanInput<'_>,
-    records: &[Value],
+    records: &[Record],
     column_of: &dyn Fn(&str) -> Option<Result<Ident, String>>,
 ) -> Result<Vec<Change>, String> {
     let mut added: Vec<Change> = Vec::new();
     let mut widened: Vec<Change> = Vec::new();
-    for record in records {
-        let Some(fields) = record.as_object() else {
+    for (index, record) in records.iter().enumerate() {
+        let Some(fields) = record.fields() else {
             continue;
         };
-        for (field, value) in fields {
+        for field in fields {
+            let (field, value) = field.map_err(|e| format!("record {index} of the page: {e}"))?;
             if value.is_null() {
                 continue;
             }
-            let Some(column) = column_of(field) else {
+            let Some(column) = column_of(&field) else {
                 continue;
             };
             let column = column?;
             if let Some(existing) = input.table.iter().find(|c| c.name == column) {
                 let Some(ty) = existing.ty else { continue };
-                widen(&mut widened, &column, ty, value, input.policy);
+                widen(&mut widened, &column, ty, &value, input.policy);
             } else if let Some(change) = added.iter_mut().find(|c| c.column == column) {
-                if let Some(ty) = infer(value, input.timestamps) {
+                if let Some(ty) = infer(&value, input.timestamps) {
                     change.to = match (merge(change.to, ty), input.policy) {
                         (Some(t), _) => t,
                         (None, TypeConflict::Text) => PgType::Text,
@@ -71,7 +77,7 @@ pub(crate) fn plan_changes(
                         (None, _) => change.to,
                     };
                 }
-            } else if let Some(ty) = infer(value, input.timestamps) {
+            } else if let Some(ty) = infer(&value, input.timestamps) {
                 added.push(add(column, ty, None));
             }
         }
@@ -100,7 +106,7 @@ fn widen(
     widened: &mut Vec<Change>,
     column: &Ident,
     ty: PgType,
-    value: &Value,
+    value: &ValueRef<'_>,
     policy: TypeConflict,
 ) {
     let current = widened.iter().position(|c| &c.column == column);
@@ -150,7 +156,8 @@ mod tests {
             json!({"id": 1, "amount": 2, "name": null}),
             json!({"id": 2, "amount": 2.5, "name": "x", "at": "2024-01-02T03:04:05Z"}),
             json!({"id": 3, "amount": 1, "name": "y", "at": "not a time"}),
-        ];
+        ]
+        .map(Record::from);
         let changes = plan_changes(&input, &records, &same_name).unwrap();
         let summary: Vec<(String, Option<PgType>, PgType)> = changes
             .iter()
@@ -169,7 +176,7 @@ mod tests {
     #[test]
     fn conflicts_widen_only_when_configured() {
         let table = [col("v", PgType::Int8)];
-        let records = [json!({"v": "text"})];
+        let records = [Record::from_json(r#"{"v": "text"}"#).unwrap()];
         let mut input = PlanInput {
             table: &table,
             required: &[],
@@ -184,5 +191,26 @@ mod tests {
         input.policy = TypeConflict::Jsonb;
         let changes = plan_changes(&input, &records, &same_name).unwrap();
         assert_eq!(changes[0].to, PgType::Jsonb);
+    }
+
+    #[test]
+    fn records_no_tree_can_hold_are_planned() {
+        let input = PlanInput {
+            table: &[],
+            required: &[],
+            timestamps: true,
+            policy: TypeConflict::Error,
+        };
+        let records =
+            [
+                Record::from_json(r#"{"big": 1e400, "id": 123456789012345678901234567890}"#)
+                    .unwrap(),
+            ];
+        let changes = plan_changes(&input, &records, &same_name).unwrap();
+        assert!(
+            changes.iter().all(|c| c.to == PgType::Numeric),
+            "{changes:?}"
+        );
+        assert_eq!(changes.len(), 2);
     }
 }

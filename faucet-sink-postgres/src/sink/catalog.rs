@@ -274,7 +274,7 @@ pub(crate) async fn insert_dead_letters(
         .await
         .map_err(|e| pg_error(&doing, e))?;
     for d in dead {
-        let record = strip_nul(&d.record);
+        let record = d.record_jsonb();
         client
             .execute(
                 &statement,
@@ -284,19 +284,6 @@ pub(crate) async fn insert_dead_letters(
             .map_err(|e| pg_error(&doing, e))?;
     }
     Ok(())
-}
-
-fn strip_nul(value: &Value) -> Value {
-    match value {
-        Value::String(s) => Value::String(s.replace('\0', "")),
-        Value::Array(a) => Value::Array(a.iter().map(strip_nul).collect()),
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, v)| (k.replace('\0', ""), strip_nul(v)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
 }
 
 /// Replace mode: drops `target` and renames `new` to it, with its

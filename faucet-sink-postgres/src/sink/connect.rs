@@ -46,6 +46,7 @@ fn connect_error(target: &str, err: tokio_postgres::Error) -> FaucetError {
         {
             return FaucetError::Auth {
                 message: format!("{target}: {} (SQLSTATE {})", db.message(), code.code()),
+                source: None,
             };
         }
         return pg_error(&format!("connecting to {target}"), err);

@@ -120,16 +120,11 @@ impl Sink for PostgresSink {
     }
 
     async fn commit_page(&self, page: &Page, ctx: &CommitContext) -> Result<PageCommit> {
-        // Interim: trees until the encoder reads record text.
-        let records = page
-            .records()
-            .iter()
-            .map(Record::to_value)
-            .collect::<Result<Vec<_>>>()?;
+        let records = page.records();
         let mut inner = self.inner.lock().await;
         let session = self.session(&mut inner, &ctx.pipeline, false).await?;
         let result = session
-            .commit_page(&self.settings, &records, page.checkpoint(), ctx.page_index)
+            .commit_page(&self.settings, records, page.checkpoint(), ctx.page_index)
             .await;
         poison(&mut inner, result)
     }

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use faucet_core::{FaucetError, Result};
+use faucet_core::{FaucetError, Record, Result};
 use futures::SinkExt;
 
 use super::catalog;
@@ -50,7 +50,7 @@ impl Lane {
         &mut self,
         s: &Settings,
         table: &mut Table,
-        records: &[serde_json::Value],
+        records: &[Record],
         page: u64,
         frozen: bool,
     ) -> Result<bool> {

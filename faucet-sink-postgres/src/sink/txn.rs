@@ -6,7 +6,7 @@
 use std::pin::Pin;
 
 use bytes::{Bytes, BytesMut};
-use faucet_core::{Checkpoint, FaucetError, Result};
+use faucet_core::{Checkpoint, FaucetError, Record, Result};
 use futures::SinkExt;
 use tokio_postgres::CopyInSink;
 
@@ -84,7 +84,7 @@ impl Lane {
         &mut self,
         s: &Settings,
         table: &mut Table,
-        records: &[serde_json::Value],
+        records: &[Record],
         page: u64,
         frozen: bool,
     ) -> Result<bool> {
@@ -121,7 +121,7 @@ impl Lane {
         &mut self,
         s: &Settings,
         table: &mut Table,
-        records: &[serde_json::Value],
+        records: &[Record],
         page: u64,
         frozen: bool,
     ) -> Result<Option<(BytesMut, u64, Vec<DeadLetter>)>> {
@@ -163,7 +163,7 @@ impl Lane {
         &mut self,
         s: &Settings,
         table: &mut Table,
-        records: &[serde_json::Value],
+        records: &[Record],
     ) -> Result<()> {
         self.finish_copy(table).await?;
         let load = table.load.clone();

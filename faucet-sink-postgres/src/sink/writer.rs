@@ -13,7 +13,7 @@
 //! flight (DDL would wait on its locks, and a replay of it on the DDL),
 //! and its batch commits in the foreground.
 
-use faucet_core::{Checkpoint, Completion, Durability, FaucetError, PageCommit, Result};
+use faucet_core::{Checkpoint, Completion, Durability, FaucetError, PageCommit, Record, Result};
 use tokio::task::JoinHandle;
 
 use super::session::Session;
@@ -79,7 +79,7 @@ impl Writer {
     pub(crate) async fn commit_page(
         &mut self,
         s: &Settings,
-        records: &[serde_json::Value],
+        records: &[Record],
         checkpoint: Option<&Checkpoint>,
         page: u64,
     ) -> Result<PageCommit> {

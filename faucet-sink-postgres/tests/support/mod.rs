@@ -20,14 +20,40 @@ pub struct PagedSource {
 }
 
 impl PagedSource {
+    /// Records as JSON text (`Record::from_json`), as a JSON source
+    /// delivers them: the sink's raw path.
     pub fn new(records: Vec<Value>, page_size: usize) -> Self {
+        Self::of(records.iter().map(text_record).collect(), page_size)
+    }
+
+    /// Records as trees (`Record::from_value`), as a source that builds
+    /// values delivers them.
+    pub fn trees(records: Vec<Value>, page_size: usize) -> Self {
+        Self::of(
+            records.into_iter().map(Record::from_value).collect(),
+            page_size,
+        )
+    }
+
+    /// Records as they are.
+    pub fn of(records: Vec<Record>, page_size: usize) -> Self {
         Self {
-            records: records.into_iter().map(Record::from).collect(),
+            records,
             page_size,
             fail_after: None,
             final_checkpoint: None,
         }
     }
+}
+
+/// A text record of `value`'s compact JSON.
+pub fn text_record(value: &Value) -> Record {
+    Record::from_json(value.to_string()).expect("valid JSON")
+}
+
+/// Text records of `values`, for a page.
+pub fn text_records(values: Vec<Value>) -> Vec<Record> {
+    values.iter().map(text_record).collect()
 }
 
 #[async_trait]
@@ -154,4 +180,46 @@ impl TestRole {
         let sql = format!("DROP OWNED BY {0}; DROP ROLE {0}", self.name);
         schema.client().batch_execute(&sql).await.unwrap();
     }
+}
+
+/// Runs a pipeline named after the table, loading `records` (in pages
+/// of 10) with `config`.
+pub async fn load(
+    config: PostgresSinkConfig,
+    records: Vec<Record>,
+) -> Result<faucet_core::RunReport> {
+    let name = config.table.clone();
+    let sink = faucet_sink_postgres::PostgresSink::new(config)?;
+    faucet_core::Pipeline::new(PagedSource::of(records, 10), sink)
+        .with_name(name)
+        .run()
+        .await
+}
+
+/// The single text column of each row `sql` returns (in the test schema).
+pub async fn texts(schema: &TestSchema, sql: &str) -> Vec<Option<String>> {
+    let rows = schema.client().query(sql, &[]).await.unwrap();
+    rows.iter().map(|r| r.get(0)).collect()
+}
+
+/// A text record of `json`, exactly as written.
+pub fn raw(json: &str) -> Record {
+    Record::from_json(json.to_owned()).expect("valid JSON")
+}
+
+/// Creates `table` with `columns` (SQL) in the test schema.
+pub async fn create_table(schema: &TestSchema, table: &str, columns: &str) {
+    let sql = format!("CREATE TABLE {table} ({columns})");
+    schema.client().batch_execute(&sql).await.unwrap();
+}
+
+/// `literal::ty::text`: the text PostgreSQL itself makes of a literal.
+pub async fn cast(schema: &TestSchema, literal: &str, ty: &str) -> Option<String> {
+    let sql = format!("SELECT $1::text::{ty}::text");
+    schema
+        .client()
+        .query_one(&sql, &[&literal])
+        .await
+        .unwrap()
+        .get(0)
 }

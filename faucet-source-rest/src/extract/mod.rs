@@ -1,10 +1,15 @@
-//! Decoding one response: parse the body once, check it is a page of the
-//! configured shape, read the pagination fields, move the records out,
-//! filter by replication key.
+//! Decoding one response: check it is a page of the configured shape,
+//! find its records and the pagination values in one pass (a tree only
+//! for paths that need one, see [`route`]), filter by replication key.
 
+mod field;
 mod link;
 mod path;
+mod route;
+mod scan;
 mod shape;
+
+use std::sync::OnceLock;
 
 use bytes::Bytes;
 use faucet_core::{FaucetError, Record};
@@ -13,9 +18,11 @@ use serde_json::Value;
 pub(crate) use link::link_next;
 pub(crate) use path::JsonPath;
 pub(crate) use shape::{RecordsSpec, header_total};
-use shape::{as_count, as_text, kind, take_records};
+use shape::{as_count, as_text, kind};
 
 use crate::incremental::{Threshold, newer};
+use field::record_value;
+use scan::{Trie, kind_of};
 
 /// What to read from each response.
 #[derive(Debug, Clone, Default)]
@@ -29,6 +36,27 @@ pub(crate) struct DecodeSpec {
     pub(crate) total: Option<JsonPath>,
     pub(crate) total_pages: Option<JsonPath>,
     pub(crate) replication_key: Option<JsonPath>,
+    /// The scan of the paths above, made on first use; `None` inside when
+    /// a path needs a tree of the page.
+    trie: OnceLock<Option<Trie>>,
+}
+
+impl DecodeSpec {
+    /// The page-level paths: cursor, next URL, has-more, total, total
+    /// pages.
+    fn signals(&self) -> [Option<&JsonPath>; 5] {
+        [
+            self.cursor.as_ref(),
+            self.next_url.as_ref(),
+            self.has_more.as_ref(),
+            self.total.as_ref(),
+            self.total_pages.as_ref(),
+        ]
+    }
+
+    fn trie(&self) -> Option<&Trie> {
+        self.trie.get_or_init(|| route::trie_for(self)).as_ref()
+    }
 }
 
 /// One decoded page.
@@ -63,18 +91,8 @@ pub(crate) enum BodyError {
     Records(FaucetError),
 }
 
-/// Byte offset of a serde_json error (it reports line and column).
-fn byte_offset(body: &[u8], err: &serde_json::Error) -> usize {
-    let line_start: usize = body
-        .split(|b| *b == b'\n')
-        .take(err.line().saturating_sub(1))
-        .map(|l| l.len() + 1)
-        .sum();
-    line_start + err.column().saturating_sub(1)
-}
-
-/// Parses the body, saying what it is when it is not JSON.
-fn parse(body: &[u8], content_type: Option<&str>) -> Result<Value, BodyError> {
+/// Says what the body is when it cannot be JSON at all.
+fn check_body(body: &[u8], content_type: Option<&str>) -> Result<(), BodyError> {
     let text = body.trim_ascii_start();
     if text.is_empty() {
         return Err(BodyError::NotAPage("the body is empty".into()));
@@ -89,17 +107,10 @@ fn parse(body: &[u8], content_type: Option<&str>) -> Result<Value, BodyError> {
             "the server answered HTML ({ct}), not JSON"
         )));
     }
-    serde_json::from_slice(body).map_err(|e| {
-        let what = if e.is_eof() {
-            "truncated JSON"
-        } else {
-            "invalid JSON"
-        };
-        BodyError::NotAPage(format!("{what} at byte {}: {e}", byte_offset(body, &e)))
-    })
+    Ok(())
 }
 
-/// Decodes `body` from `url`: one parse, records moved out of the document.
+/// Decodes `body` from `url`: one pass, records kept as slices of it.
 pub(crate) fn decode(
     body: &Bytes,
     url: &str,
@@ -107,47 +118,62 @@ pub(crate) fn decode(
     spec: &DecodeSpec,
     threshold: Option<&Threshold>,
 ) -> Result<Decoded, BodyError> {
-    let mut doc = parse(body, content_type)?;
+    check_body(body, content_type)?;
+    let scanned = match spec.trie() {
+        Some(trie) => route::read_text(body, spec, trie)?,
+        None => None,
+    };
+    let (records, signals) = match scanned {
+        Some(read) => read,
+        None => route::read_tree(body, spec)?,
+    };
+    let [cursor, next_url, has_more, total, total_pages] = signals;
     let mut page = Decoded {
         url: url.to_owned(),
-        cursor: spec.cursor.as_ref().and_then(|p| as_text(p.get(&doc))),
-        next_url: spec.next_url.as_ref().and_then(|p| as_text(p.get(&doc))),
-        has_more: spec
-            .has_more
-            .as_ref()
-            .and_then(|p| p.get(&doc))
-            .and_then(Value::as_bool),
-        total: spec.total.as_ref().and_then(|p| as_count(p.get(&doc))),
-        total_pages: spec
-            .total_pages
-            .as_ref()
-            .and_then(|p| as_count(p.get(&doc))),
+        cursor: as_text(cursor.as_ref()),
+        next_url: as_text(next_url.as_ref()),
+        has_more: has_more.as_ref().and_then(Value::as_bool),
+        total: as_count(total.as_ref()),
+        total_pages: as_count(total_pages.as_ref()),
         body: body.clone(),
         bytes: body.len() as u64,
         ..Decoded::default()
     };
-    let records = take_records(&spec.records, &mut doc).map_err(BodyError::NotAPage)?;
     if let Some(field) = &spec.cursor_from_last {
-        page.cursor = records.last().and_then(|r| as_text(field.get(r)));
+        page.cursor = match records.last() {
+            Some(last) => as_text(
+                record_value(last, field)
+                    .map_err(BodyError::Records)?
+                    .as_ref(),
+            ),
+            None => None,
+        };
     }
     page.received = records.len();
-    let records = match &spec.replication_key {
+    page.records = match &spec.replication_key {
         Some(key) => filter_by_key(records, key, threshold, url, &mut page.max_key)
             .map_err(BodyError::Records)?,
         None => records,
     };
-    page.records = records.into_iter().map(Record::from_value).collect();
     Ok(page)
+}
+
+/// What a record is, for messages.
+fn record_kind(record: &Record) -> &'static str {
+    match record.raw_json() {
+        Some(text) => kind_of(text),
+        None => record.value().map_or("a number", kind),
+    }
 }
 
 /// Keeps records newer than `threshold` and tracks the largest key.
 fn filter_by_key(
-    records: Vec<Value>,
+    records: Vec<Record>,
     key: &JsonPath,
     threshold: Option<&Threshold>,
     url: &str,
     max: &mut Option<Value>,
-) -> Result<Vec<Value>, FaucetError> {
+) -> Result<Vec<Record>, FaucetError> {
     let mut kept = Vec::with_capacity(records.len());
     for (i, record) in records.into_iter().enumerate() {
         if !record.is_object() {
@@ -155,19 +181,21 @@ fn filter_by_key(
                 location: url.to_owned(),
                 message: format!(
                     "record {i} is {}, but the replication key `{}` needs an object",
-                    kind(&record),
+                    record_kind(&record),
                     key.as_str()
                 ),
+                source: None,
             });
         }
-        let Some(value) = key.get(&record).filter(|v| !v.is_null()) else {
+        let value = record_value(&record, key)?;
+        let Some(value) = value.filter(|v| !v.is_null()) else {
             kept.push(record);
             continue;
         };
-        if max.as_ref().is_none_or(|m| newer(value, m)) {
+        if max.as_ref().is_none_or(|m| newer(&value, m)) {
             *max = Some(value.clone());
         }
-        if threshold.is_none_or(|t| t.keeps(value)) {
+        if threshold.is_none_or(|t| t.keeps(&value)) {
             kept.push(record);
         }
     }
@@ -175,105 +203,4 @@ fn filter_by_key(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn spec(records: RecordsSpec) -> DecodeSpec {
-        DecodeSpec {
-            records,
-            ..DecodeSpec::default()
-        }
-    }
-
-    fn array(path: &str) -> DecodeSpec {
-        spec(RecordsSpec::Array(JsonPath::parse(path).unwrap()))
-    }
-
-    fn reason(result: Result<Decoded, BodyError>) -> String {
-        match result {
-            Err(BodyError::NotAPage(reason)) => reason,
-            other => panic!("expected a body that is not a page, got {other:?}"),
-        }
-    }
-
-    fn run(body: &'static [u8], spec: &DecodeSpec) -> Result<Decoded, BodyError> {
-        decode(&Bytes::from_static(body), "u", None, spec, None)
-    }
-
-    #[test]
-    fn malformed_json_gives_the_byte_offset() {
-        let err = reason(run(b"{\"data\": [1,,2]}", &array("data")));
-        assert!(err.contains("invalid JSON at byte 12"), "{err}");
-        let err = reason(run(b"{\"data\": [1, 2", &array("data")));
-        assert!(err.contains("truncated JSON"), "{err}");
-    }
-
-    #[test]
-    fn html_and_empty_bodies_are_named_as_such() {
-        let body = Bytes::from_static(b"<!doctype html><p>Down for maintenance</p>");
-        let err = reason(decode(
-            &body,
-            "u",
-            Some("text/html; charset=utf-8"),
-            &array("$"),
-            None,
-        ));
-        assert_eq!(
-            err,
-            "the server answered HTML (text/html; charset=utf-8), not JSON"
-        );
-        assert_eq!(reason(run(b"  \n", &array("$"))), "the body is empty");
-    }
-
-    #[test]
-    fn missing_records_path_lists_top_level_keys() {
-        let err = reason(run(b"{\"items\": [], \"meta\": {}}", &array("data")));
-        assert!(
-            err.contains("`data` not found") && err.contains("items, meta"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn an_object_is_not_an_array_page_unless_single_is_asked() {
-        let err = reason(run(b"{\"error\": \"try again\"}", &DecodeSpec::default()));
-        assert!(
-            err.contains("expected an array") && err.contains("error"),
-            "{err}"
-        );
-        let single = spec(RecordsSpec::Single(JsonPath::parse("$").unwrap()));
-        let one = run(b"{\"id\": 1}", &single).unwrap();
-        assert_eq!(one.records, vec![json!({"id": 1})]);
-        assert!(reason(run(b"[1]", &single)).contains("not an object"));
-    }
-
-    #[test]
-    fn records_null_at_a_path_is_an_empty_page_and_a_number_is_not_a_page() {
-        assert!(
-            run(b"{\"data\": null}", &array("data"))
-                .unwrap()
-                .records
-                .is_empty()
-        );
-        assert!(reason(run(b"{\"data\": 3}", &array("data"))).contains("a number"));
-    }
-
-    #[test]
-    fn each_selected_value_is_a_record_and_last_record_gives_the_cursor() {
-        let mut each = spec(RecordsSpec::Each(
-            JsonPath::parse("$.groups[*].rows[*]").unwrap(),
-        ));
-        each.cursor_from_last = Some(JsonPath::parse("id").unwrap());
-        let page = run(
-            b"{\"groups\": [{\"rows\": [{\"id\": 1}]}, {\"rows\": [{\"id\": 2}, {\"id\": 3}]}]}",
-            &each,
-        )
-        .unwrap();
-        assert_eq!(
-            page.records,
-            vec![json!({"id": 1}), json!({"id": 2}), json!({"id": 3})]
-        );
-        assert_eq!(page.cursor.as_deref(), Some("3"));
-    }
-}
+mod tests;

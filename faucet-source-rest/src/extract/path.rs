@@ -4,30 +4,43 @@
 //! (`/a/b/0/c`).
 //!
 //! JSONPath is evaluated by `serde_json_path`, a maintained RFC 9535
-//! implementation (it passes the JSONPath compliance test suite). Paths
-//! made only of names and non-negative indices, by far the most common,
-//! take a fast path that walks the document directly and can move the
-//! records out without copying them; the benchmark keeps the two equal.
+//! implementation (it passes the JSONPath compliance test suite), on a
+//! tree of the whole page. Paths made only of names and indices (negative
+//! ones too), by far the most common, are *simple*: a page whose paths are
+//! all simple is read without a tree ([`super::scan`]), and on a tree they
+//! are walked directly. Tests keep the two routes equal.
 
 use serde_json::Value;
 
+/// One step of a simple path.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Segment {
+pub(crate) enum Segment {
     /// An object key (also an array index when it is a number).
     Key(String),
     /// An array index.
     Index(usize),
+    /// An array index counted from the end: `1` is the last item.
+    FromEnd(usize),
+}
+
+impl Segment {
+    /// Whether this step selects item `i` of an array of `len` items.
+    pub(crate) fn selects_item(&self, i: usize, len: usize) -> bool {
+        item_index(self, len) == Some(i)
+    }
 }
 
 #[derive(Debug, Clone)]
 enum Kind {
-    /// Names and non-negative indices only: walked directly.
+    /// Names and indices only: walked directly.
     Simple(Vec<Segment>),
     /// Anything else RFC 9535 allows. `singular` when the query can
-    /// select at most one node (names and indices, negative ones too).
+    /// select at most one node; `items_of` when the query is `P[*]` (or
+    /// `P.*`) with `P` simple: `P`'s steps.
     Full {
         query: serde_json_path::JsonPath,
         singular: bool,
+        items_of: Option<Vec<Segment>>,
     },
 }
 
@@ -69,6 +82,7 @@ impl JsonPath {
             Kind::Full {
                 query,
                 singular: is_singular(&full),
+                items_of: items_of(text),
             }
         };
         Ok(Self {
@@ -88,6 +102,27 @@ impl JsonPath {
     /// The path as written.
     pub(crate) fn as_str(&self) -> &str {
         &self.text
+    }
+
+    /// The steps of a simple path; `None` for a path that needs the full
+    /// JSONPath language (and so a tree).
+    pub(crate) fn segments(&self) -> Option<&[Segment]> {
+        match &self.kind {
+            Kind::Simple(segments) => Some(segments),
+            Kind::Full { .. } => None,
+        }
+    }
+
+    /// For a path `P[*]` (or `P.*`) with `P` simple, `P`'s steps: the path
+    /// selects the items of the array at `P`.
+    pub(crate) fn items_of(&self) -> Option<&[Segment]> {
+        match &self.kind {
+            Kind::Full {
+                items_of: Some(segments),
+                ..
+            } => Some(segments),
+            _ => None,
+        }
     }
 
     /// Whether the path is the whole document.
@@ -175,12 +210,20 @@ impl JsonPath {
     }
 }
 
+/// The index `segment` selects in an array of `len` items.
+fn item_index(segment: &Segment, len: usize) -> Option<usize> {
+    match segment {
+        Segment::Key(k) => k.parse().ok(),
+        Segment::Index(i) => Some(*i),
+        Segment::FromEnd(n) => len.checked_sub(*n),
+    }
+}
+
 fn walk<'v>(segments: &[Segment], mut value: &'v Value) -> Option<&'v Value> {
     for segment in segments {
         value = match (segment, value) {
             (Segment::Key(k), Value::Object(map)) => map.get(k)?,
-            (Segment::Key(k), Value::Array(items)) => items.get(k.parse::<usize>().ok()?)?,
-            (Segment::Index(i), Value::Array(items)) => items.get(*i)?,
+            (_, Value::Array(items)) => items.get(item_index(segment, items.len())?)?,
             _ => return None,
         };
     }
@@ -191,15 +234,17 @@ fn walk_mut<'v>(segments: &[Segment], mut value: &'v mut Value) -> Option<&'v mu
     for segment in segments {
         value = match (segment, value) {
             (Segment::Key(k), Value::Object(map)) => map.get_mut(k)?,
-            (Segment::Key(k), Value::Array(items)) => items.get_mut(k.parse::<usize>().ok()?)?,
-            (Segment::Index(i), Value::Array(items)) => items.get_mut(*i)?,
+            (_, Value::Array(items)) => {
+                let i = item_index(segment, items.len())?;
+                items.get_mut(i)?
+            }
             _ => return None,
         };
     }
     Some(value)
 }
 
-/// Names and non-negative indices only (`$.a.b[0]['c d']`, `a.b.0`), or
+/// Names and indices only (`$.a.b[0]['c d']`, `a.b.0`, `$.a[-1]`), or
 /// `None` when the path needs the full language.
 fn parse_simple(text: &str) -> Option<Vec<Segment>> {
     let (mut rest, shorthand) = match text.strip_prefix('$') {
@@ -238,8 +283,31 @@ fn parse_simple(text: &str) -> Option<Vec<Segment>> {
     Some(segments)
 }
 
-/// A bracketed quoted name or non-negative index.
+/// The simple steps before a final `[*]` or `.*` of `text`. Not when a
+/// step is a quoted name that reads as a number: RFC 9535 looks such a
+/// name up in objects only, where a simple path also takes it as an index.
+fn items_of(text: &str) -> Option<Vec<Segment>> {
+    let prefix = text
+        .strip_suffix("[*]")
+        .or_else(|| text.strip_suffix(".*"))?;
+    let prefix = if prefix.is_empty() { "$" } else { prefix };
+    let segments = parse_simple(prefix)?;
+    let numeric = |s: &Segment| matches!(s, Segment::Key(k) if k.parse::<usize>().is_ok());
+    (!segments.iter().any(numeric)).then_some(segments)
+}
+
+/// A bracketed quoted name or index (RFC 9535 writes no `-0` and no
+/// leading zero in a negative index; such text is left to the full parser,
+/// which rejects it).
 fn bracket(selector: &str) -> Option<Segment> {
+    if let Some(digits) = selector.strip_prefix('-') {
+        let valid = !digits.is_empty()
+            && !digits.starts_with('0')
+            && digits.bytes().all(|b| b.is_ascii_digit());
+        return valid
+            .then(|| digits.parse().ok().map(Segment::FromEnd))
+            .flatten();
+    }
     let quoted = selector
         .strip_prefix('\'')
         .and_then(|s| s.strip_suffix('\''))
@@ -310,17 +378,38 @@ mod tests {
             "data.items.1.id",
             "$['x y'][0]",
             "meta.next",
+            "$.data[-1].id",
+            "data.items[-2]",
         ] {
             assert!(
                 matches!(JsonPath::parse(path).unwrap().kind, Kind::Simple(_)),
                 "{path}"
             );
         }
-        for path in ["$.data[-1].id", "$..id", "$.a[*]", "$.a[0,1]", "$.a[1:]"] {
+        for path in ["$..id", "$.a[*]", "$.a[0,1]", "$.a[1:]"] {
             assert!(
                 matches!(JsonPath::parse(path).unwrap().kind, Kind::Full { .. }),
                 "{path}"
             );
+        }
+        for (path, prefix) in [
+            ("$.data[*]", 1),
+            ("data.items[*]", 2),
+            ("$[*]", 0),
+            ("$.a[-1].*", 2),
+        ] {
+            let p = JsonPath::parse(path).unwrap();
+            assert_eq!(p.items_of().map(<[Segment]>::len), Some(prefix), "{path}");
+        }
+        for path in ["$.a[*].b", "$['0'][*]", "$..a[*]", "$.a[*][*]"] {
+            assert!(
+                JsonPath::parse(path).unwrap().items_of().is_none(),
+                "{path}"
+            );
+        }
+        // Not RFC 9535 indices: left to the full parser.
+        for path in ["$.a[-0]", "$.a[-01]"] {
+            assert!(JsonPath::parse(path).map_or(true, |p| p.segments().is_none()));
         }
     }
 

@@ -1,10 +1,14 @@
 //! The shape a page must have: where its records are and what they are,
-//! and the values read beside them (cursors, counts, header totals).
+//! and the values read beside them (cursors, counts, header totals). Both
+//! routes (a tree of the page, or a scan of its text) check the shape
+//! here, with the same messages.
 
 use faucet_common_http::header::HeaderMap;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::JsonPath;
+use super::scan::{Found, kind_of};
 
 /// Where the records are, validated from `records`.
 #[derive(Debug, Clone)]
@@ -29,20 +33,13 @@ pub(crate) fn take_records(spec: &RecordsSpec, doc: &mut Value) -> Result<Vec<Va
     match spec {
         RecordsSpec::Array(path) if path.is_root() => match doc.take() {
             Value::Array(items) => Ok(items),
-            other => Err(format!(
-                "expected an array of records (`records` is `$`); {}",
-                describe_top(&other)
-            )),
+            other => Err(not_an_array(&describe_tree(&other))),
         },
         RecordsSpec::Array(path) => match path.take(doc) {
             Some(Value::Array(items)) => Ok(items),
             Some(Value::Null) => Ok(Vec::new()),
-            Some(other) => Err(format!(
-                "records at `{}` are {}, not an array",
-                path.as_str(),
-                kind(&other)
-            )),
-            None => Err(not_found(path, doc)),
+            Some(other) => Err(not_array_at(path, kind(&other))),
+            None => Err(not_found(path, &describe_tree(doc))),
         },
         RecordsSpec::Each(path) => Ok(path.take_all(doc)),
         RecordsSpec::Single(path) => {
@@ -53,37 +50,100 @@ pub(crate) fn take_records(spec: &RecordsSpec, doc: &mut Value) -> Result<Vec<Va
             };
             match found {
                 Some(obj @ Value::Object(_)) => Ok(vec![obj]),
-                Some(other) => Err(format!(
-                    "the single record at `{}` is {}, not an object",
-                    path.as_str(),
-                    kind(&other)
-                )),
-                None => Err(not_found(path, doc)),
+                Some(other) => Err(not_an_object(path, kind(&other))),
+                None => Err(not_found(path, &describe_tree(doc))),
             }
         }
     }
 }
 
-fn not_found(path: &JsonPath, doc: &Value) -> String {
+/// The records the scan found (`found`) in a body whose text is `text` and
+/// whose top-level keys are `keys`, or why the body is not a page; `None`
+/// when `P[*]` met an object (its members need a tree: a tree keeps one
+/// value per key).
+pub(crate) fn pick_records<'a>(
+    spec: &RecordsSpec,
+    found: Option<Found<'a>>,
+    text: &str,
+    keys: &[String],
+) -> Result<Option<Vec<&'a RawValue>>, String> {
+    pick(spec, found, text, keys).map(|picked| match picked {
+        Picked::Records(records) => Some(records),
+        Picked::NeedsTree => None,
+    })
+}
+
+enum Picked<'a> {
+    Records(Vec<&'a RawValue>),
+    NeedsTree,
+}
+
+fn pick<'a>(
+    spec: &RecordsSpec,
+    found: Option<Found<'a>>,
+    text: &str,
+    keys: &[String],
+) -> Result<Picked<'a>, String> {
+    let top = || describe_top(kind_of(text.trim_start().as_bytes()), keys.iter());
+    let records = match (spec, found) {
+        (RecordsSpec::Each(_), Some(Found::Kind("an object"))) => return Ok(Picked::NeedsTree),
+        (RecordsSpec::Each(_), Some(Found::Items(items))) => Ok(items),
+        (RecordsSpec::Each(_), _) => Ok(Vec::new()),
+        (RecordsSpec::Array(_), Some(Found::Items(items))) => Ok(items),
+        (RecordsSpec::Array(path), Some(Found::Kind(_))) if path.is_root() => {
+            Err(not_an_array(&top()))
+        }
+        (RecordsSpec::Array(_), Some(Found::Kind("null"))) => Ok(Vec::new()),
+        (RecordsSpec::Array(path), Some(Found::Kind(kind))) => Err(not_array_at(path, kind)),
+        (RecordsSpec::Single(path), Some(Found::Whole(raw))) => match raw.get().as_bytes() {
+            [b'{', ..] => Ok(vec![raw]),
+            other => Err(not_an_object(path, kind_of(other))),
+        },
+        (RecordsSpec::Array(path) | RecordsSpec::Single(path), _) => Err(not_found(path, &top())),
+    };
+    records.map(Picked::Records)
+}
+
+fn not_an_array(top: &str) -> String {
+    format!("expected an array of records (`records` is `$`); {top}")
+}
+
+fn not_array_at(path: &JsonPath, kind: &str) -> String {
+    format!("records at `{}` are {kind}, not an array", path.as_str())
+}
+
+fn not_an_object(path: &JsonPath, kind: &str) -> String {
     format!(
-        "records path `{}` not found; {}",
-        path.as_str(),
-        describe_top(doc)
+        "the single record at `{}` is {kind}, not an object",
+        path.as_str()
     )
 }
 
-fn describe_top(doc: &Value) -> String {
-    match doc {
-        Value::Object(map) if map.is_empty() => "the body is an empty object".into(),
-        Value::Object(map) => {
-            let keys: Vec<&str> = map.keys().take(20).map(String::as_str).collect();
+fn not_found(path: &JsonPath, top: &str) -> String {
+    format!("records path `{}` not found; {top}", path.as_str())
+}
+
+fn describe_tree(doc: &Value) -> String {
+    let keys = doc.as_object().into_iter().flat_map(|map| map.keys());
+    describe_top(kind(doc), keys)
+}
+
+/// What the body is, for a body of `kind` whose top-level keys (when an
+/// object) are `keys`.
+fn describe_top<'k>(kind: &str, keys: impl Iterator<Item = &'k String>) -> String {
+    match kind {
+        "an object" => {
+            let keys: Vec<&str> = keys.take(20).map(String::as_str).collect();
+            if keys.is_empty() {
+                return "the body is an empty object".into();
+            }
             format!(
                 "the body is an object with keys: {} (set `records` to the path of the array, or `{{single: true}}` if it is one record)",
                 keys.join(", ")
             )
         }
-        Value::Array(_) => "the body is an array (set `records: \"$\"` to use it)".into(),
-        other => format!("the body is {}", kind(other)),
+        "an array" => "the body is an array (set `records: \"$\"` to use it)".into(),
+        other => format!("the body is {other}"),
     }
 }
 

@@ -10,11 +10,10 @@ use tokio::sync::mpsc;
 
 use super::signals::NextHistory;
 use super::{
-    Message, PageFacts, PartPage, PartitionState, Position, RunCtx, emit, fetch_page, finish,
-    raise_max, signals, stop_reason,
+    Message, PageFacts, PartPage, PartitionState, Position, RunCtx, Shared, emit, fetch_page,
+    finish, raise_max, signals, stop_reason,
 };
 use crate::plan::Paging;
-use crate::stream::Shared;
 
 /// Runs one partition to its end, sending pages to `tx`.
 pub(crate) async fn run_chained(

@@ -12,11 +12,10 @@ use faucet_common_http::header::CONTENT_TYPE;
 use faucet_core::{CancellationToken, FaucetError, Result, RetryCounter};
 use tokio::task::JoinHandle;
 
-use super::{PartitionState, Position};
+use super::{PartitionState, Position, Shared};
 use crate::extract::{BodyError, Decoded, decode, header_total, link_next};
 use crate::incremental::{Threshold, format_value};
 use crate::plan::Paging;
-use crate::stream::Shared;
 
 /// What one run's requests share: its cancellation and its retry counts.
 #[derive(Debug, Clone, Default)]
@@ -64,6 +63,7 @@ impl Decoding {
             let err = FaucetError::Decode {
                 location: self.url.clone(),
                 message: format!("{reason} ({context})"),
+                source: None,
             };
             if !self.shared.plan.retry_bodies {
                 return Err(err);
@@ -150,7 +150,7 @@ pub(crate) async fn start_page(
             &body,
             &url,
             content_type.as_deref(),
-            &shared.spec,
+            &shared.plan.spec,
             threshold.as_ref(),
         )
         .map_err(|e| (e, context))?;
@@ -196,7 +196,7 @@ fn absolute_next(shared: &Shared, base: &url::Url, next: &str) -> Result<String>
     let mut absolute = base.join(next).map_err(|e| {
         FaucetError::source_error(format!(
             "next link `{}` from {} is not a valid URL: {e}",
-            faucet_common_http::redact_url(next, &[]),
+            shared.client.redact_text(next),
             shared.client.redact(base)
         ))
     })?;

@@ -18,21 +18,13 @@ pub(crate) use numbered::run_numbered;
 use crate::config::RestStopRules;
 use crate::incremental::start_value;
 use crate::plan::Plan;
+pub(crate) use crate::plan::Position;
 
-/// Where a partition's next request goes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Position {
-    /// The first page.
-    Start,
-    /// A page number.
-    Page(u64),
-    /// An offset.
-    Offset(u64),
-    /// A cursor.
-    Cursor(String),
-    /// A next URL.
-    Next(String),
+/// What every request and producer of a source shares.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) plan: Plan,
+    pub(crate) client: faucet_common_http::HttpClient,
 }
 
 /// One partition's progress: what a checkpoint stores per partition.

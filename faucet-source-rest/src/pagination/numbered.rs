@@ -9,12 +9,11 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use super::{
-    Message, PageFacts, PartPage, PartitionState, Position, RunCtx, emit, finish, raise_max,
-    signals, start_page, stop_reason,
+    Message, PageFacts, PartPage, PartitionState, Position, RunCtx, Shared, emit, finish,
+    raise_max, signals, start_page, stop_reason,
 };
 use crate::extract::Decoded;
 use crate::plan::Paging;
-use crate::stream::Shared;
 
 /// Runs one partition to its end, sending pages to `tx`.
 pub(crate) async fn run_numbered(

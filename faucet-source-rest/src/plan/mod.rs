@@ -1,8 +1,10 @@
-//! The validated form of [`RestSourceConfig`] and the requests it makes.
+//! The validated form of [`RestSourceConfig`], the requests it makes, and
+//! the positions they are made from. Below `pagination`, which drives it.
 
 use faucet_common_http::header::HeaderMap;
 use faucet_common_http::{HttpRequest, Method, header_pair};
 use faucet_core::FaucetError;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
@@ -11,11 +13,28 @@ use crate::config::{
     RestSourceConfig, RestStopRules,
 };
 use crate::extract::{DecodeSpec, JsonPath, RecordsSpec};
-use crate::pagination::Position;
 
 mod build;
 
 use build::{paging, partitions};
+
+/// Where a partition's next request goes (what a checkpoint stores as a
+/// partition's position). The plan turns it into a request; pagination
+/// moves it on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Position {
+    /// The first page.
+    Start,
+    /// A page number.
+    Page(u64),
+    /// An offset.
+    Offset(u64),
+    /// A cursor.
+    Cursor(String),
+    /// A next URL.
+    Next(String),
+}
 
 /// One partition's fixed request parts.
 #[derive(Debug, Clone)]

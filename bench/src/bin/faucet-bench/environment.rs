@@ -144,11 +144,11 @@ async fn machine(opts: &Options, bench: &Bench, all: &AllSeries) -> String {
     );
     let _ = writeln!(
         out,
-        "- faucet: `{faucet}` ({} build), commit {commit}{}",
+        "- faucet: `{faucet}` ({}), commit {commit}{}",
         if opts.profile == Profile::Release {
-            "release"
+            "release build"
         } else {
-            "**debug** — figures not meaningful"
+            "**debug** build: figures not meaningful"
         },
         if dirty.is_empty() || dirty == "unknown" {
             ""
@@ -171,7 +171,13 @@ pub(crate) async fn render(
     all: &AllSeries,
     rss: &[(u64, Vec<f64>, Vec<String>)],
 ) -> String {
-    let series: Vec<&Series> = vec![&all.append, &all.upsert, &all.jsonl, &all.latency];
+    let series: Vec<&Series> = vec![
+        &all.append,
+        &all.append_cursor,
+        &all.upsert,
+        &all.jsonl,
+        &all.latency,
+    ];
     let mut out = String::from(
         "# faucet benchmark results\n\nWritten by `bench/run.sh` (the `faucet-bench` orchestrator); do not edit by hand.\n\n",
     );
@@ -192,7 +198,11 @@ pub(crate) async fn render(
     out += "## Throughput against the ceiling\n\n";
     out += "Each run measures faucet and its baseline back to back; ratios are per run \
             (faucet ÷ baseline), then the median and range over runs. Records/s is records \
-            divided by the wall time of the whole process (start, connect, read, write, commit).\n\n";
+            divided by the wall time of the whole process (start, connect, read, write, commit). \
+            \"vs binary `\\copy`\" is faucet's rate over the binary `\\copy` of the same run (the server's \
+            own ingest limit; target ≥ 0.9× for append). CPU per record is the `faucet` process's user + \
+            system time over the records it moved: the figure that depends least on the machine's load \
+            (aim: ≤ 1 µs for append). Every scenario's peak RSS must stay under 48 MiB.\n\n";
     out += &report::throughput_table(&series);
     out += "\n### Where the time goes\n\nCPU time over wall time (1.00 = one core busy throughout; the machine has 2). \
             PostgreSQL's is the whole server's (postmaster, backends, background writers), read from /proc.\n\n";
@@ -210,11 +220,11 @@ pub(crate) async fn render(
             None => "not measured".to_owned(),
         }
     );
-    out += "## Peak memory (scenario 5)\n\nPeak RSS of the `faucet run` process (its `VmHWM`, sampled every 2 ms), REST → JSON Lines; target: under 48 MiB at every size, flat.\n\n";
+    out += "## Peak memory (scenario 6)\n\nPeak RSS of the `faucet run` process (its `VmHWM`, sampled every 2 ms), REST → JSON Lines; target: under 48 MiB at every size, flat.\n\n";
     if rss.is_empty() {
         out += "Not run: not selected with --scenarios.\n";
     } else {
-        out += &report::rss_table(rss, 48.0);
+        out += &report::rss_table(rss, report::RSS_LIMIT_MIB);
     }
     let failures = report::failures(&series);
     if !failures.is_empty() {
@@ -229,16 +239,19 @@ fn setup_notes() -> String {
     "\n## Setup\n\n\
      - Records: the fixture server's generated records (`faucet_testkit::fixture::record`), \
        served by the `faucet-fixture-server` process (its own process, 1 worker thread), \
-       page-number pagination, 1,000 per page; the same records written as CSV for `\\copy`.\n\
+       1,000 per page; the same records written as CSV for `\\copy`.\n\
+     - Scenario 1 reads `/records/page` (page numbers, fetched concurrently at the source's \
+       default concurrency); scenario 2 reads `/records/cursor` (`next_cursor`, one page after \
+       another); both append into the same kind of table, against the same run's `\\copy`.\n\
      - Tables: identical for faucet and `\\copy` (bigint, text, text, double precision, \
        timestamptz, boolean, jsonb; primary key on `id` for upsert), created before each run.\n\
-     - Scenario 2 loads the table with `\\copy` first (not timed), then faucet upserts every \
+     - Scenario 3 loads the table with `\\copy` first (not timed), then faucet upserts every \
        row again; its baseline is the CSV `\\copy` rate of the same run.\n\
-     - Scenario 3's baseline is `bench/src/bin/naive-jsonl.rs`: one reqwest client fetching \
+     - Scenario 4's baseline is `bench/src/bin/naive-jsonl.rs`: one reqwest client fetching \
        pages in turn, `serde_json` parse, one line per record, buffered writes.\n\
-     - Scenario 4: a fixture server adding 20 ms before every response; faucet at \
+     - Scenario 5: a fixture server adding 20 ms before every response; faucet at \
        `concurrency: 8` vs `concurrency: 1`; the ratio is rate(8) ÷ rate(1).\n\
-     - The first run of scenarios 1 and 2 checks the whole table against the source \
+     - The first run of scenarios 1, 2 and 3 checks the whole table against the source \
        (count, distinct ids, payload checksum); later runs check the count.\n"
         .to_owned()
 }

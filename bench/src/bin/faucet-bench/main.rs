@@ -5,8 +5,12 @@
 //! ```text
 //! faucet-bench [--records N] [--runs R] [--rss-sizes A,B,C]
 //!              [--latency-records N] [--page-size N] [--out FILE]
-//!              [--profile release|debug] [--scenarios 1,2,3,4,5]
+//!              [--profile release|debug] [--scenarios 1,2,3,4,5,6]
 //! ```
+//! Scenarios: 1 REST → PostgreSQL append, page numbers (concurrent);
+//! 2 the same with cursor pagination (sequential); 3 upsert; 4 REST →
+//! JSON Lines against a naive loop; 5 20 ms per page, concurrency 8 vs 1;
+//! 6 peak RSS at several sizes.
 //! Each option also reads an environment variable (`FAUCET_BENCH_RECORDS`,
 //! `FAUCET_BENCH_RUNS`, `FAUCET_BENCH_RSS_SIZES`,
 //! `FAUCET_BENCH_LATENCY_RECORDS`, `FAUCET_BENCH_SCENARIOS`,
@@ -61,7 +65,7 @@ fn options() -> anyhow::Result<Options> {
         ),
         ("--page-size", "1000".to_owned()),
         ("--profile", env("FAUCET_BENCH_PROFILE", "release")),
-        ("--scenarios", env("FAUCET_BENCH_SCENARIOS", "1,2,3,4,5")),
+        ("--scenarios", env("FAUCET_BENCH_SCENARIOS", "1,2,3,4,5,6")),
         (
             "--out",
             binaries::workspace_root()
@@ -107,7 +111,7 @@ fn options() -> anyhow::Result<Options> {
             .split(',')
             .map(|s| s.trim().parse())
             .collect::<Result<_, _>>()
-            .context("--scenarios must be numbers 1-5 separated by commas")?,
+            .context("--scenarios must be numbers 1-6 separated by commas")?,
         profile: match get("--profile").as_str() {
             "release" => binaries::Profile::Release,
             "debug" => binaries::Profile::Debug,
@@ -119,6 +123,7 @@ fn options() -> anyhow::Result<Options> {
 /// The throughput series, in report order.
 struct AllSeries {
     append: Series,
+    append_cursor: Series,
     upsert: Series,
     jsonl: Series,
     latency: Series,
@@ -133,32 +138,39 @@ async fn main() -> anyhow::Result<()> {
     let bench = environment::setup(&opts).await?;
     let mut all = AllSeries {
         append: Series::new(
-            "1. REST → PostgreSQL append",
+            "1. REST → PostgreSQL append (page numbers, concurrent)",
             opts.records,
             "`psql \\copy` CSV",
-            "≥ 1.0×",
-            1.0,
+            "≥ 1.3×",
+            1.3,
+        ),
+        append_cursor: Series::new(
+            "2. REST → PostgreSQL append (cursor, sequential)",
+            opts.records,
+            "`psql \\copy` CSV",
+            "≥ 1.3×",
+            1.3,
         ),
         upsert: Series::new(
-            "2. REST → PostgreSQL upsert (rows present)",
+            "3. REST → PostgreSQL upsert (rows present)",
             opts.records,
             "`psql \\copy` CSV",
-            "≥ 0.5×",
-            0.5,
+            "≥ 0.7×",
+            0.7,
         ),
         jsonl: Series::new(
-            "3. REST → JSON Lines",
+            "4. REST → JSON Lines",
             opts.records,
             "naive loop (reqwest + serde_json, pages in turn)",
-            "≥ 1.5×",
-            1.5,
+            "≥ 4×",
+            4.0,
         ),
         latency: Series::new(
-            "4. REST, 20 ms/page: concurrency 8 vs 1 (JSON Lines)",
+            "5. REST, 20 ms/page: concurrency 8 vs 1 (JSON Lines)",
             opts.latency_records,
             "same at concurrency 1",
-            "≥ 6×",
-            6.0,
+            "≥ 7×",
+            7.0,
         ),
         binary: Vec::new(),
         loads: Vec::new(),
@@ -171,16 +183,17 @@ async fn main() -> anyhow::Result<()> {
         one_round(&bench, &mut all, (&fixture, &slow), run, &opts.scenarios).await;
     }
     drop((fixture, slow));
-    let rss = if opts.scenarios.contains(&5) {
+    let rss = if opts.scenarios.contains(&6) {
         rss_sizes(&bench, &opts)
     } else {
         Vec::new()
     };
     for (k, series) in [
         (1, &mut all.append),
-        (2, &mut all.upsert),
-        (3, &mut all.jsonl),
-        (4, &mut all.latency),
+        (2, &mut all.append_cursor),
+        (3, &mut all.upsert),
+        (4, &mut all.jsonl),
+        (5, &mut all.latency),
     ] {
         if !opts.scenarios.contains(&k) {
             series.fail("not run: not selected with --scenarios".to_owned());
@@ -205,33 +218,42 @@ async fn one_round(
     let n = bench.records;
     let verify_all = run == 1;
     let on = |k: u8| selected.contains(&k);
-    if !on(1) && !on(2) {
+    if !on(1) && !on(2) && !on(3) {
         return one_round_rest(bench, all, (url, slow_url, slow.pid()), run, selected);
     }
-    // 1: the ceiling, then faucet, in the same run.
+    // The ceilings (CSV, then binary `\copy`), then faucet, in the same run.
     let ceiling = bench.copy_csv("ceiling_csv", false).await;
+    let mut binary = None;
     if let Ok(m) = &ceiling {
         if let Ok(bin) = bench.copy_binary("ceiling_csv", "ceiling_binary").await {
             all.binary.push(n as f64 / bin.wall.as_secs_f64());
+            binary = Some(bin);
         }
         eprintln!(
             "  ceiling: \\copy CSV {:.0}/s",
             n as f64 / m.wall.as_secs_f64()
         );
     }
-    if on(1) {
-        let append = bench.append(url, run, verify_all).await;
-        record(&mut all.append, n, &append, &ceiling);
+    for (k, style) in [(1, Style::PageNumber), (2, Style::Cursor)] {
+        if on(k) {
+            let append = bench.append(url, style, run, verify_all).await;
+            let series = if k == 1 {
+                &mut all.append
+            } else {
+                &mut all.append_cursor
+            };
+            record(series, n, &append, &ceiling, binary.as_ref());
+        }
     }
-    // 2: upsert against the same ceiling.
-    if on(2) {
+    // 3: upsert against the same ceiling.
+    if on(3) {
         let upsert = bench.upsert(url, run, verify_all).await;
-        record(&mut all.upsert, n, &upsert, &ceiling);
+        record(&mut all.upsert, n, &upsert, &ceiling, None);
     }
     one_round_rest(bench, all, (url, slow_url, slow.pid()), run, selected);
 }
 
-/// Scenarios 3 and 4 of one run, when selected.
+/// Scenarios 4 and 5 of one run, when selected.
 fn one_round_rest(
     bench: &Bench,
     all: &mut AllSeries,
@@ -239,29 +261,30 @@ fn one_round_rest(
     run: u32,
     selected: &[u8],
 ) {
-    // 3: naive loop, then faucet.
-    if selected.contains(&3) {
+    // 4: naive loop, then faucet.
+    if selected.contains(&4) {
         let naive = bench.naive(url, run);
         record(
             &mut all.jsonl,
             bench.records,
             &bench.jsonl_default(url, run),
             &naive,
+            None,
         );
     }
-    // 4: latency, concurrency 1 then 8.
-    if selected.contains(&4) {
+    // 5: latency, concurrency 1 then 8.
+    if selected.contains(&5) {
         bench.api.set(Some(slow_pid));
         let one = RestSource::new(slow_url, Style::PageNumber, bench.page_size).with_concurrency(1);
         let eight = one.clone().with_concurrency(8);
         let m = all.latency.records;
         let c1 = bench.jsonl(one, &format!("latency-c1-{run}"), m);
         let c8 = bench.jsonl(eight, &format!("latency-c8-{run}"), m);
-        record(&mut all.latency, m, &c8, &c1);
+        record(&mut all.latency, m, &c8, &c1, None);
     }
 }
 
-/// Scenario 5: peak RSS of REST → JSON Lines at each size.
+/// Scenario 6: peak RSS of REST → JSON Lines at each size.
 fn rss_sizes(bench: &Bench, opts: &Options) -> Vec<(u64, Vec<f64>, Vec<String>)> {
     let mut out = Vec::new();
     for &size in &opts.rss_sizes {

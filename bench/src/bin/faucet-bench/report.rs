@@ -15,8 +15,15 @@ pub(crate) struct Series {
     pub(crate) faucet: Vec<f64>,
     /// The baseline's figure per run, measured in the same run.
     pub(crate) baseline: Vec<f64>,
+    /// The binary `\copy` rate of each run (records/s), aligned with
+    /// `faucet`: `None` for a run without one (a series not compared with
+    /// the server's own ingest limit, or a failed `\copy`).
+    pub(crate) binary: Vec<Option<f64>>,
     /// Peak RSS of the faucet process per run, MiB.
     pub(crate) rss_mib: Vec<f64>,
+    /// The faucet process's CPU time (user + system) per record, µs, per
+    /// run: the figure that depends least on the machine's load.
+    pub(crate) cpu_us_per_record: Vec<f64>,
     /// CPU time of the faucet process over its wall time, per run (1.0 =
     /// one core busy throughout).
     pub(crate) cores: Vec<f64>,
@@ -56,13 +63,26 @@ impl Series {
 
     /// Per-run ratios faucet / baseline, for runs where both were measured.
     pub(crate) fn ratios(&self) -> Vec<f64> {
-        self.faucet
-            .iter()
-            .zip(&self.baseline)
-            .map(|(f, b)| f / b)
-            .collect()
+        let baseline = self.baseline.iter().copied().map(Some);
+        per_run_ratios(&self.faucet, baseline)
+    }
+
+    /// Per-run ratios faucet / binary `\copy`, for runs that have one.
+    pub(crate) fn binary_ratios(&self) -> Vec<f64> {
+        per_run_ratios(&self.faucet, self.binary.iter().copied())
     }
 }
+
+fn per_run_ratios(faucet: &[f64], of: impl Iterator<Item = Option<f64>>) -> Vec<f64> {
+    faucet
+        .iter()
+        .zip(of)
+        .filter_map(|(f, b)| b.map(|b| f / b))
+        .collect()
+}
+
+/// The peak RSS every scenario must stay under, MiB.
+pub(crate) const RSS_LIMIT_MIB: f64 = 48.0;
 
 /// Median, min and max; `None` when empty.
 pub(crate) fn stats(values: &[f64]) -> Option<(f64, f64, f64)> {
@@ -118,8 +138,9 @@ pub(crate) fn thousands(v: f64) -> String {
 pub(crate) fn throughput_table(series: &[&Series]) -> String {
     let mut out = String::from(
         "| scenario | records | faucet records/s, median (min–max) | baseline | baseline records/s | \
-         ratio, median (min–max) | target | met | faucet peak RSS MiB |\n\
-         |---|---:|---:|---|---:|---:|---|---|---:|\n",
+         ratio, median (min–max) | target | met | vs binary `\\copy` | \
+         faucet CPU per record (µs) | faucet peak RSS MiB | RSS < 48 MiB |\n\
+         |---|---:|---:|---|---:|---:|---|---|---:|---:|---:|---|\n",
     );
     for s in series {
         let ratios = s.ratios();
@@ -130,7 +151,7 @@ pub(crate) fn throughput_table(series: &[&Series]) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             s.title,
             thousands(s.records as f64),
             rate(&s.faucet),
@@ -139,10 +160,29 @@ pub(crate) fn throughput_table(series: &[&Series]) -> String {
             ratio(&ratios),
             s.target,
             met,
+            ratio(&s.binary_ratios()),
+            micros(&s.cpu_us_per_record),
             mib(&s.rss_mib),
+            under(&s.rss_mib, RSS_LIMIT_MIB),
         );
     }
     out
+}
+
+fn micros(values: &[f64]) -> String {
+    match stats(values) {
+        Some((m, lo, hi)) => format!("{m:.2} ({lo:.2}–{hi:.2})"),
+        None => "—".to_owned(),
+    }
+}
+
+/// `yes` when every run's peak stayed under `limit`.
+fn under(values: &[f64], limit: f64) -> &'static str {
+    match stats(values) {
+        Some((_, _, hi)) if hi < limit => "yes",
+        Some(_) => "**no**",
+        None => "—",
+    }
 }
 
 fn cores(values: &[f64]) -> String {
@@ -185,16 +225,15 @@ pub(crate) fn failures(series: &[&Series]) -> String {
     out
 }
 
-/// The peak RSS table (scenario 5).
+/// The peak RSS table (scenario 6).
 pub(crate) fn rss_table(sizes: &[(u64, Vec<f64>, Vec<String>)], limit_mib: f64) -> String {
     let mut out = String::from(
         "| records | peak RSS MiB, median (min–max) | under target |\n|---:|---:|---|\n",
     );
     for (records, values, failures) in sizes {
-        let under = match stats(values) {
-            Some((_, _, hi)) if hi < limit_mib => "yes".to_owned(),
-            Some(_) => "**no**".to_owned(),
-            None => format!("not measured: {}", failures.join("; ")),
+        let under = match under(values, limit_mib) {
+            "—" => format!("not measured: {}", failures.join("; ")),
+            judged => judged.to_owned(),
         };
         let _ = writeln!(
             out,
@@ -217,5 +256,25 @@ mod tests {
         assert_eq!(stats(&[]), None);
         assert_eq!(thousands(1_234_567.4), "1,234,567");
         assert_eq!(thousands(999.0), "999");
+    }
+
+    #[test]
+    fn rss_is_judged_on_the_worst_run_and_ratios_pair_runs() {
+        assert_eq!(under(&[40.0, 47.9], 48.0), "yes");
+        assert_eq!(under(&[40.0, 48.0], 48.0), "**no**");
+        assert_eq!(under(&[], 48.0), "—");
+        let mut s = Series::new("x", 10, "b", "≥ 1.3×", 1.3);
+        s.faucet = vec![300.0, 260.0];
+        s.baseline = vec![200.0, 200.0];
+        s.binary = vec![None, Some(260.0)];
+        assert_eq!(s.ratios(), [1.5, 1.3]);
+        assert_eq!(s.binary_ratios(), [1.0]);
+        s.cpu_us_per_record = vec![0.8, 1.2, 1.0];
+        let table = throughput_table(&[&s]);
+        let row = table.lines().nth(2).unwrap();
+        assert!(
+            row.contains("| yes | **1.00×** (1.00–1.00) | 1.00 (0.80–1.20) |"),
+            "{row}"
+        );
     }
 }

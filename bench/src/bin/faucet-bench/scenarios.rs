@@ -171,29 +171,31 @@ impl Bench {
         RestSource::new(url, Style::PageNumber, self.page_size)
     }
 
-    /// Scenario 1, one run: REST → PostgreSQL append into a table identical
-    /// to the ceiling's.
+    /// Scenarios 1 and 2, one run: REST → PostgreSQL append into a table
+    /// identical to the ceiling's, the API read with page numbers (pages
+    /// fetched concurrently) or with a cursor (one page after another).
     pub(crate) async fn append(
         &self,
         url: &str,
+        style: Style,
         run: u32,
         verify_all: bool,
     ) -> anyhow::Result<Measured> {
-        let name = "faucet_append";
+        let (name, file) = match style {
+            Style::Cursor => ("faucet_append_cursor", "append-cursor"),
+            _ => ("faucet_append", "append"),
+        };
         self.recreate(name, false).await?;
         let sink = pipeline::postgres_sink(&self.pg_url, SCHEMA, name, PgMode::Append, 100_000);
-        let p = pipeline::pipeline(
-            &format!("bench-append-{run}"),
-            self.rest(url).to_value(),
-            sink,
-        );
-        let measured = self.faucet_run("append", &p)?;
+        let source = RestSource::new(url, style, self.page_size);
+        let p = pipeline::pipeline(&format!("bench-{file}-{run}"), source.to_value(), sink);
+        let measured = self.faucet_run(file, &p)?;
         self.check_table(name, verify_all).await?;
         self.drop_table(name).await?;
         Ok(measured)
     }
 
-    /// Scenario 2, one run: REST → PostgreSQL upsert into a table that
+    /// Scenario 3, one run: REST → PostgreSQL upsert into a table that
     /// already holds every row.
     pub(crate) async fn upsert(
         &self,
@@ -250,13 +252,13 @@ impl Bench {
         Ok(measured)
     }
 
-    /// Scenario 3, one run: REST → JSON Lines (page size as configured,
+    /// Scenario 4, one run: REST → JSON Lines (page size as configured,
     /// the source's default concurrency).
     pub(crate) fn jsonl_default(&self, url: &str, run: u32) -> anyhow::Result<Measured> {
         self.jsonl(self.rest(url), &format!("jsonl-{run}"), self.records)
     }
 
-    /// Scenario 3's baseline: one reqwest client fetching pages in turn.
+    /// Scenario 4's baseline: one reqwest client fetching pages in turn.
     pub(crate) fn naive(&self, url: &str, run: u32) -> anyhow::Result<Measured> {
         let out = self.work.join(format!("naive-{run}.jsonl"));
         let (exit, measured) = self.measure(
@@ -320,22 +322,28 @@ fn first_error_line(exit: &Exit) -> String {
 }
 
 /// Adds one run's figures to `series`: records/s of faucet and of the
-/// baseline (both must be measured for the run to count).
+/// baseline (both must be measured for the run to count), and of the
+/// binary `\copy` of the same run when there is one to compare with.
 pub(crate) fn record(
     series: &mut Series,
     records: u64,
     faucet: &anyhow::Result<Measured>,
     baseline: &anyhow::Result<Measured>,
+    binary: Option<&Measured>,
 ) {
     match (faucet, baseline) {
         (Ok(f), Ok(b)) => {
             let rate = |m: &Measured| records as f64 / m.wall.as_secs_f64();
             series.faucet.push(rate(f));
             series.baseline.push(rate(b));
+            series.binary.push(binary.map(rate));
             series.rss_mib.push(f.rss_mib);
             series
                 .cores
                 .push(f.cpu.as_secs_f64() / f.wall.as_secs_f64());
+            series
+                .cpu_us_per_record
+                .push(f.cpu.as_secs_f64() * 1e6 / records.max(1) as f64);
             let server =
                 |m: &Measured| m.server_cpu.map(|c| c.as_secs_f64() / m.wall.as_secs_f64());
             series.server_cores.extend(server(f));
@@ -344,10 +352,11 @@ pub(crate) fn record(
                 .extend(f.api_cpu.map(|c| c.as_secs_f64() / f.wall.as_secs_f64()));
             series.baseline_server_cores.extend(server(b));
             eprintln!(
-                "  {}: faucet {:.0}/s vs {:.0}/s, RSS {:.1} MiB",
+                "  {}: faucet {:.0}/s vs {:.0}/s, {:.2} µs CPU/record, RSS {:.1} MiB",
                 series.title,
                 rate(f),
                 rate(b),
+                f.cpu.as_secs_f64() * 1e6 / records.max(1) as f64,
                 f.rss_mib
             );
         }

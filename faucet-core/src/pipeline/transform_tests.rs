@@ -1,0 +1,224 @@
+//! Transforms in the pipeline: order, checkpoints carried through pages
+//! filtered empty, splitting, error policies, panics, limits and resume.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::tests::{RecordingSink, ids};
+use crate::conformance::ScriptedSource;
+use crate::connector::*;
+use crate::{MemoryStateStore, Pipeline, StateStore};
+
+/// Keeps records whose id satisfies the predicate.
+struct Keep(fn(u64) -> bool);
+
+impl Transform for Keep {
+    fn transform(&self, record: Record, out: &mut Vec<Record>) -> Result<()> {
+        let id = id_of(&record)?;
+        if (self.0)(id) {
+            out.push(record);
+        }
+        Ok(())
+    }
+
+    fn name(&self) -> &str {
+        "keep"
+    }
+}
+
+/// Gives each record twice, the copy with `copy: true`.
+struct Twice;
+
+impl Transform for Twice {
+    fn transform(&self, record: Record, out: &mut Vec<Record>) -> Result<()> {
+        let mut copy = record.to_value()?;
+        copy["copy"] = json!(true);
+        out.push(record);
+        out.push(copy.into());
+        Ok(())
+    }
+}
+
+/// Fails on the ids given, panics on id 999.
+struct FailOn(&'static [u64]);
+
+impl Transform for FailOn {
+    fn transform(&self, record: Record, out: &mut Vec<Record>) -> Result<()> {
+        let id = id_of(&record)?;
+        assert!(id != 999, "id 999 is a bug");
+        if self.0.contains(&id) {
+            return Err(FaucetError::Decode {
+                location: "field `id`".into(),
+                message: "not allowed".into(),
+                source: None,
+            });
+        }
+        out.push(record);
+        Ok(())
+    }
+
+    fn name(&self) -> &str {
+        "fail_on"
+    }
+}
+
+fn id_of(record: &Record) -> Result<u64> {
+    match record.field("id")? {
+        Some(ValueRef::Number(n)) => n.as_u64().ok_or_else(|| FaucetError::source_error("id")),
+        _ => Err(FaucetError::source_error("no id")),
+    }
+}
+
+#[tokio::test]
+async fn a_filter_keeps_order_and_pages_filtered_empty_still_carry_their_checkpoint() {
+    // 4 pages of 3 (ids 1..=12); page 1 (ids 4..=6) is filtered out whole,
+    // and the source fails at page 3, so the last durable checkpoint must be
+    // page 2's: the empty page 1 moved it along.
+    let source = ScriptedSource::new(4, 3).failing_at(3);
+    let sink = RecordingSink::default();
+    let store = Arc::new(MemoryStateStore::new());
+    let (report, err) = Pipeline::new(&source, &sink)
+        .with_name("f")
+        .with_state_store(store.clone())
+        .transform(Keep(|id| !(4..=6).contains(&id)))
+        .run_with_report()
+        .await;
+    assert!(err.is_some(), "the source failed at page 3");
+    assert_eq!(ids(&sink.records.lock().unwrap()), [1, 2, 3, 7, 8, 9]);
+    assert_eq!(report.progress.records_read, 9);
+    assert_eq!(report.progress.records_written, 6);
+    assert_eq!(report.progress.pages, 3, "the empty page was committed too");
+    let stored = store.load("f").await.unwrap().unwrap();
+    assert_eq!(stored.as_value(), &json!({"next_page": 3}));
+
+    // The rerun resumes after page 2 and completes.
+    let report = Pipeline::new(&ScriptedSource::new(4, 3), &sink)
+        .with_name("f")
+        .with_state_store(store.clone())
+        .transform(Keep(|id| !(4..=6).contains(&id)))
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(report.outcome, RunOutcome::Completed);
+    assert_eq!(
+        ids(&sink.records.lock().unwrap()),
+        [1, 2, 3, 7, 8, 9, 10, 11, 12],
+        "every kept record once"
+    );
+}
+
+#[tokio::test]
+async fn transforms_chain_in_order_and_may_split_records() {
+    let source = ScriptedSource::new(2, 2);
+    let sink = RecordingSink::default();
+    let report = Pipeline::new(&source, &sink)
+        .transform(Keep(|id| id != 2))
+        .transform(Twice)
+        .run()
+        .await
+        .unwrap();
+    let got = sink.records.lock().unwrap().clone();
+    assert_eq!(ids(&got), [1, 1, 3, 3, 4, 4]);
+    assert_eq!(got[1]["copy"], true);
+    assert_eq!(got[0]["copy"], Value::Null);
+    assert_eq!(report.progress.records_read, 4);
+    assert_eq!(report.progress.records_written, 6);
+}
+
+#[tokio::test]
+async fn an_untouched_record_keeps_its_text() {
+    struct Text;
+    #[async_trait]
+    impl Source for Text {
+        async fn fetch(&self, _ctx: &SourceContext) -> Result<Vec<Record>> {
+            Ok(vec![Record::from_json(
+                r#"{"id":1,"n":1.000000000000000000001}"#,
+            )?])
+        }
+    }
+    let sink = RecordingSink::default();
+    Pipeline::new(Text, &sink)
+        .transform(Keep(|_| true))
+        .run()
+        .await
+        .unwrap();
+    let got = sink.records.lock().unwrap().clone();
+    assert_eq!(
+        got[0].raw_json(),
+        Some(&br#"{"id":1,"n":1.000000000000000000001}"#[..])
+    );
+}
+
+#[tokio::test]
+async fn a_failing_record_fails_the_run_naming_transform_and_position() {
+    let source = ScriptedSource::new(3, 2);
+    let sink = RecordingSink::default();
+    let (report, err) = Pipeline::new(&source, &sink)
+        .transform(Keep(|_| true))
+        .transform(FailOn(&[4]))
+        .run_with_report()
+        .await;
+    let err = err.expect("the run fails");
+    assert_eq!(
+        err.to_string(),
+        "transforms[1] (fail_on) failed at page 1, record 1: \
+         malformed data from field `id`: not allowed"
+    );
+    assert_eq!(err.kind(), "transform");
+    assert_eq!(report.outcome, RunOutcome::Failed);
+    assert_eq!(ids(&sink.records.lock().unwrap()), [1, 2], "page 0 only");
+}
+
+#[tokio::test]
+async fn skip_drops_the_failing_records_and_counts_them() {
+    let source = ScriptedSource::new(3, 2);
+    let sink = RecordingSink::default();
+    let report = Pipeline::new(&source, &sink)
+        .transform_with(FailOn(&[2, 5]), OnError::Skip)
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(ids(&sink.records.lock().unwrap()), [1, 3, 4, 6]);
+    assert_eq!(report.progress.records_skipped, 2);
+    assert_eq!(report.outcome, RunOutcome::Completed);
+}
+
+#[tokio::test]
+async fn a_panicking_transform_fails_the_run_even_under_skip() {
+    struct Ids(Vec<u64>);
+    #[async_trait]
+    impl Source for Ids {
+        async fn fetch(&self, _ctx: &SourceContext) -> Result<Vec<Record>> {
+            Ok(self.0.iter().map(|id| json!({ "id": id }).into()).collect())
+        }
+    }
+    let sink = RecordingSink::default();
+    let (report, err) = Pipeline::new(Ids(vec![1, 999, 3]), &sink)
+        .transform_with(FailOn(&[]), OnError::Skip)
+        .run_with_report()
+        .await;
+    let err = err.expect("a panic is a bug: the run fails");
+    let text = err.to_string();
+    assert!(
+        text.contains("transforms[0] (fail_on) failed at page 0, record 1"),
+        "{text}"
+    );
+    assert!(text.contains("panicked: id 999 is a bug"), "{text}");
+    assert_eq!(report.outcome, RunOutcome::Failed);
+    assert!(sink.records.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_limit_counts_records_after_transforms() {
+    let source = ScriptedSource::new(5, 4);
+    let sink = RecordingSink::default();
+    let report = Pipeline::new(&source, &sink)
+        .with_limit(Some(5))
+        .transform(Keep(|id| id % 2 == 0))
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(report.outcome, RunOutcome::LimitReached);
+    assert_eq!(ids(&sink.records.lock().unwrap()), [2, 4, 6, 8, 10]);
+}

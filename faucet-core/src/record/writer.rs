@@ -1,0 +1,105 @@
+//! [`ObjectWriter`]: builds an object record's text from fields, copying
+//! raw values as they are, so a transform that selects, renames or adds
+//! fields never builds a tree.
+
+use bytes::BufMut;
+use serde_json::Value;
+
+use super::fields::{ValueRef, write_tree};
+use super::{Record, Repr};
+
+/// Writes a JSON object field by field, then gives it as a [`Record`].
+///
+/// Values taken from another record ([`ValueRef`]) are copied as their
+/// text (numbers keep every digit, nested values their bytes, on one
+/// line); keys and new values are written by serde_json. The result is
+/// valid JSON by construction, so it is not parsed again.
+///
+/// ```
+/// use faucet_core::connector::*;
+/// use faucet_core::record::ObjectWriter;
+///
+/// let input = Record::from_json(r#"{"id": 12345678901234567890123, "name": "Ada", "x": 1}"#)?;
+/// let mut out = ObjectWriter::new();
+/// for field in input.fields().expect("an object") {
+///     let (key, value) = field?;
+///     match key.as_ref() {
+///         "name" => out.field("full_name", &value), // renamed
+///         "x" => continue,                          // dropped
+///         _ => out.field(&key, &value),
+///     };
+/// }
+/// out.value("source", &json!("api"));
+/// let record = out.finish();
+/// assert_eq!(
+///     record.raw_json().unwrap(),
+///     br#"{"id":12345678901234567890123,"full_name":"Ada","source":"api"}"#
+/// );
+/// # Ok::<(), FaucetError>(())
+/// ```
+#[derive(Debug)]
+pub struct ObjectWriter {
+    buf: Vec<u8>,
+    empty: bool,
+}
+
+impl Default for ObjectWriter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ObjectWriter {
+    /// An empty object.
+    pub fn new() -> Self {
+        Self::with_capacity(128)
+    }
+
+    /// An empty object with room for `bytes` of text.
+    pub fn with_capacity(bytes: usize) -> Self {
+        let mut buf = Vec::with_capacity(bytes);
+        buf.push(b'{');
+        Self { buf, empty: true }
+    }
+
+    fn key(&mut self, key: &str) {
+        if !self.empty {
+            self.buf.push(b',');
+        }
+        self.empty = false;
+        let written = serde_json::to_writer(&mut self.buf, key);
+        debug_assert!(written.is_ok());
+        self.buf.push(b':');
+    }
+
+    /// Adds `key` with a value borrowed from a record, copied as text.
+    pub fn field(&mut self, key: &str, value: &ValueRef<'_>) -> &mut Self {
+        self.key(key);
+        value.write_json(&mut self.buf);
+        self
+    }
+
+    /// Adds `key` with a value of a tree.
+    pub fn value(&mut self, key: &str, value: &Value) -> &mut Self {
+        self.key(key);
+        write_tree(value, &mut self.buf);
+        self
+    }
+
+    /// Adds `key` with JSON text that is already valid and on one line
+    /// (e.g. another record's [`Record::to_json_bytes`]).
+    pub fn raw(&mut self, key: &str, record: &Record) -> &mut Self {
+        self.key(key);
+        record.write_json(&mut self.buf);
+        self
+    }
+
+    /// Closes the object and gives it as a text record.
+    pub fn finish(mut self) -> Record {
+        self.buf.put_u8(b'}');
+        Record(Repr::Text {
+            json: self.buf.into(),
+            tree: std::sync::OnceLock::new(),
+        })
+    }
+}

@@ -1,0 +1,104 @@
+//! `explode`: one record per element of an array field, each with the
+//! parent's other fields and the element in the array's place.
+
+use faucet_core::bytes::Bytes;
+use faucet_core::connector::*;
+use faucet_core::serde_json::value::RawValue;
+
+use crate::errors::field_error;
+use crate::path::{FieldPath, PathTree};
+use crate::rewrite::{Edited, capture, rewrite};
+
+/// Config of [`ExplodeTransform`].
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "faucet_core::serde", deny_unknown_fields)]
+#[schemars(crate = "faucet_core::schemars")]
+pub struct ExplodeTransformConfig {
+    /// The array field, as a path (`items`, `order.lines`). Each output has
+    /// one element in its place.
+    pub field: String,
+    /// What to do with a record whose field is an empty array, `null` or
+    /// missing: `true` passes it on as it is, `false` drops it.
+    /// Default: `true`.
+    #[serde(default = "default_keep_empty")]
+    pub keep_empty: bool,
+}
+
+fn default_keep_empty() -> bool {
+    true
+}
+
+/// Splits each record into one per element of an array field.
+#[derive(Debug)]
+pub struct ExplodeTransform {
+    path: FieldPath,
+    tree: PathTree<()>,
+    keep_empty: bool,
+}
+
+impl ExplodeTransform {
+    /// Builds the transform; a bad path is an error at `field`.
+    pub fn new(config: ExplodeTransformConfig) -> Result<Self> {
+        let path = FieldPath::parse(&config.field, "field")?;
+        let mut tree = PathTree::default();
+        tree.insert(&path, ());
+        Ok(Self {
+            path,
+            tree,
+            keep_empty: config.keep_empty,
+        })
+    }
+}
+
+impl Transform for ExplodeTransform {
+    fn transform(&self, record: Record, out: &mut Vec<Record>) -> Result<()> {
+        let array = match capture(&record, &self.tree)? {
+            Some(text) if text.first() == Some(&b'[') => Bytes::from(text),
+            None => return self.empty(record, out),
+            Some(text) if text == b"null" => return self.empty(record, out),
+            Some(text) => {
+                let kind = match text.first() {
+                    Some(b'{') => "an object",
+                    Some(b'"') => "a string",
+                    Some(b't' | b'f') => "a boolean",
+                    _ => "a number",
+                };
+                return Err(field_error(
+                    self.path.as_str(),
+                    format!("is {kind}, not an array"),
+                ));
+            }
+        };
+        let elements: Vec<&RawValue> = faucet_core::serde_json::from_slice(&array)
+            .map_err(|_| field_error(self.path.as_str(), "is not a readable array"))?;
+        if elements.is_empty() {
+            return self.empty(record, out);
+        }
+        for element in elements {
+            let element = Record::from_raw(&array, element);
+            let exploded = rewrite(&record, &self.tree, false, &mut |_, key, _, out| {
+                out.raw(key, &element);
+                Ok(Edited::Written)
+            })?;
+            out.extend(exploded);
+        }
+        Ok(())
+    }
+
+    fn config_schema(&self) -> Option<faucet_core::schemars::Schema> {
+        Some(faucet_core::schemars::schema_for!(ExplodeTransformConfig))
+    }
+
+    fn name(&self) -> &str {
+        "explode"
+    }
+}
+
+impl ExplodeTransform {
+    fn empty(&self, record: Record, out: &mut Vec<Record>) -> Result<()> {
+        if self.keep_empty {
+            out.push(record);
+        }
+        Ok(())
+    }
+}
