@@ -64,6 +64,7 @@
 //! ```
 
 mod config;
+mod io;
 mod lock;
 mod sink;
 mod state;

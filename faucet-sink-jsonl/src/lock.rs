@@ -15,7 +15,7 @@ use std::time::SystemTime;
 
 use faucet_core::connector::*;
 
-use crate::sink::io_err;
+use crate::io::io_err;
 
 /// The lock of one run; released when dropped.
 #[derive(Debug)]

@@ -9,6 +9,7 @@ use faucet_core::connector::*;
 use tokio::io::AsyncWriteExt;
 
 use crate::config::JsonlSinkConfig;
+use crate::io::io_err;
 use crate::lock::RunLock;
 use crate::state::{CommitState, check_owner, clear, read_state, write_state};
 
@@ -103,10 +104,6 @@ fn encode(records: &[Record]) -> Vec<u8> {
 /// or a typical record's size for a tree.
 fn encoded_len_hint(record: &Record) -> usize {
     record.raw_json().map_or(192, |text| text.len() + 1)
-}
-
-pub(crate) fn io_err(path: &Path, what: &str, err: std::io::Error) -> FaucetError {
-    FaucetError::sink_error(format!("cannot {what} {}", path.display())).with_source(err)
 }
 
 /// Opens the output, rolls back uncommitted bytes, and returns the

@@ -88,12 +88,15 @@ pub struct PostgresSinkConfig {
     /// random id per run). Default: none.
     #[serde(default)]
     pub run_id_column: Option<String>,
-    /// Pages share one transaction until it holds this many rows.
-    /// Default: `100000`.
+    /// Pages share one transaction until it holds this many rows. In
+    /// `upsert` mode, where one batch merges while the next streams on a
+    /// second connection, each of the two closes at half this, so memory
+    /// stays what one batch needs. Default: `100000`.
     #[serde(default = "default_batch_rows")]
     pub batch_rows: u64,
     /// Pages share one transaction until it holds this many bytes of
-    /// encoded rows. Default: `67108864` (64 MiB).
+    /// encoded rows (halved per transaction in `upsert` mode, as
+    /// `batch_rows`). Default: `67108864` (64 MiB).
     #[serde(default = "default_batch_bytes")]
     pub batch_bytes: u64,
     /// Schema of the checkpoint table, created if missing. Default: the

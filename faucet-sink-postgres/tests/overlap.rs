@@ -25,7 +25,8 @@ const TABLE_SQL: &str = "CREATE TABLE {table} (id bigint PRIMARY KEY, first_name
        BEGIN {trigger_body} RETURN NEW; END $$;
      CREATE TRIGGER injected BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION injected();";
 
-/// An upsert config for `table` (100 rows a batch: two pages), with an
+/// An upsert config for `table` (100 rows a batch: two pages; `batch_rows`
+/// is 200 because overlapping upserts close each batch at half), with an
 /// application name of its own to find its server processes by; the
 /// table exists with `trigger_body` run before each row is inserted.
 async fn upsert_setup(table: &str, trigger_body: &str) -> (TestSchema, PostgresSinkConfig, String) {
@@ -37,7 +38,7 @@ async fn upsert_setup(table: &str, trigger_body: &str) -> (TestSchema, PostgresS
     );
     config.mode = WriteMode::Upsert;
     config.key = vec!["id".into()];
-    config.batch_rows = 100;
+    config.batch_rows = 200;
     config.retry_backoff_ms = 10;
     let sql = TABLE_SQL
         .replace("{table}", table)
@@ -106,8 +107,9 @@ fn merging(seen: &[(i32, String, String)]) -> Option<i32> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_next_batch_is_copied_on_another_connection_while_a_merge_runs() {
-    // Every merge sleeps 0.8 s (at the first row of its batch).
-    let body = "IF NEW.id % 100 = 0 THEN PERFORM pg_sleep(0.8); END IF;";
+    // Every merge sleeps 1.5 s (at the first row of its batch): long
+    // enough that the timing below holds on a loaded 2-core machine.
+    let body = "IF NEW.id % 100 = 0 THEN PERFORM pg_sleep(1.5); END IF;";
     let (schema, config, app) = upsert_setup("overlapped", body).await;
     let records = people(400);
     let sink = PostgresSink::new(config).unwrap();
@@ -137,15 +139,15 @@ async fn the_next_batch_is_copied_on_another_connection_while_a_merge_runs() {
     // behind the merge of the batch before.
     for n in 3..8 {
         if n % 2 == 0 {
-            tokio::time::sleep(Duration::from_millis(800)).await;
+            tokio::time::sleep(Duration::from_millis(1_500)).await;
         }
         commit(&sink, &records, n).await.unwrap();
     }
     sink.flush().await.unwrap();
     let elapsed = start.elapsed();
-    // In turn: 4 merges + 2 waits of 0.8 s = 4.8 s; overlapped, 4 merges
-    // one after the other = 3.2 s.
-    assert!(elapsed < Duration::from_millis(4_200), "{elapsed:?}");
+    // In turn: 4 merges + 2 waits of 1.5 s = 9 s; overlapped, 4 merges
+    // one after the other = 6 s.
+    assert!(elapsed < Duration::from_millis(7_500), "{elapsed:?}");
     assert_once(&schema, "overlapped", 400).await;
     assert_eq!(
         stored_checkpoint(&schema, "o").await,
@@ -379,7 +381,7 @@ async fn the_server_restarting_while_a_batch_merges_loses_nothing() {
     let mut config = PostgresSinkConfig::new(cluster.url(), "restarted");
     config.mode = WriteMode::Upsert;
     config.key = vec!["id".into()];
-    config.batch_rows = 100;
+    config.batch_rows = 200;
     config.retries = 6;
     config.retry_backoff_ms = 100;
     let client = faucet_testkit::postgres::connect(&cluster.url()).await;

@@ -109,7 +109,15 @@ impl Writer {
             txn.checkpoint = Some(c.clone());
         }
         let written = records.len();
-        if txn.rows < s.batch_rows && txn.bytes < s.batch_bytes {
+        // Overlapping upserts keep two transactions (and their replay
+        // logs) at once: each closes at half the limits, so together they
+        // hold what one did.
+        let (rows, bytes) = if self.overlap {
+            (s.batch_rows.div_ceil(2), s.batch_bytes.div_ceil(2))
+        } else {
+            (s.batch_rows, s.batch_bytes)
+        };
+        if txn.rows < rows && txn.bytes < bytes {
             return Ok(PageCommit::new(written, Durability::Buffered));
         }
         let background = txn.staged && !txn.changed_schema;
