@@ -23,7 +23,7 @@ use rand::{RngExt, SeedableRng};
 
 use crate::support::*;
 
-const KILLS: usize = 20;
+pub(crate) const KILLS: usize = 20;
 
 /// How big the crash tests are. The defaults are the CI scale above; each
 /// can be changed from the environment to run them by hand at full scale,
@@ -35,15 +35,15 @@ const KILLS: usize = 20;
 ///   cargo test -p faucet-bench --test proof crash::
 /// ```
 #[derive(Debug, Clone, Copy)]
-struct Sizing {
-    records: u64,
-    page: u64,
-    latency_ms: u64,
-    kill_window_ms: u64,
-    commit_every: u64,
+pub(crate) struct Sizing {
+    pub(crate) records: u64,
+    pub(crate) page: u64,
+    pub(crate) latency_ms: u64,
+    pub(crate) kill_window_ms: u64,
+    pub(crate) commit_every: u64,
 }
 
-fn sizing() -> Sizing {
+pub(crate) fn sizing() -> Sizing {
     let var = |name: &str, default: u64| {
         std::env::var(name)
             .ok()
@@ -62,11 +62,11 @@ fn sizing() -> Sizing {
     }
 }
 
-fn source(server: &FixtureServer, s: Sizing) -> RestSource {
+pub(crate) fn source(server: &FixtureServer, s: Sizing) -> RestSource {
     RestSource::new(server.url(), Style::PageNumber, s.page).with_concurrency(1)
 }
 
-fn rng() -> StdRng {
+pub(crate) fn rng() -> StdRng {
     let seed: u64 = rand::rng().random();
     eprintln!("kill timing seed: {seed}");
     StdRng::seed_from_u64(seed)
@@ -75,7 +75,7 @@ fn rng() -> StdRng {
 /// Starts `faucet run file` and SIGKILLs it at a random moment: every
 /// fifth time within 60 ms of spawning (during start-up), otherwise up to
 /// 350 ms after its first request reached `server`.
-async fn run_and_kill(
+pub(crate) async fn run_and_kill(
     server: &FixtureServer,
     file: &Path,
     kill: usize,

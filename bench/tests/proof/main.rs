@@ -11,6 +11,7 @@
 
 mod bad_input;
 mod crash;
+mod crash_transforms;
 mod faults;
 mod fidelity;
 mod jsonl_bytes;
