@@ -177,6 +177,7 @@ pub(crate) async fn render(
         &all.upsert,
         &all.jsonl,
         &all.latency,
+        &all.transformed,
     ];
     let mut out = String::from(
         "# faucet benchmark results\n\nWritten by `bench/run.sh` (the `faucet-bench` orchestrator); do not edit by hand.\n\n",

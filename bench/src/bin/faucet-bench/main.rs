@@ -5,12 +5,13 @@
 //! ```text
 //! faucet-bench [--records N] [--runs R] [--rss-sizes A,B,C]
 //!              [--latency-records N] [--page-size N] [--out FILE]
-//!              [--profile release|debug] [--scenarios 1,2,3,4,5,6]
+//!              [--profile release|debug] [--scenarios 1,2,3,4,5,6,7]
 //! ```
 //! Scenarios: 1 REST → PostgreSQL append, page numbers (concurrent);
 //! 2 the same with cursor pagination (sequential); 3 upsert; 4 REST →
 //! JSON Lines against a naive loop; 5 20 ms per page, concurrency 8 vs 1;
-//! 6 peak RSS at several sizes.
+//! 6 peak RSS at several sizes; 7 scenario 1 with `select` + `rename` +
+//! `filter` transforms, against scenario 1 of the same run.
 //! Each option also reads an environment variable (`FAUCET_BENCH_RECORDS`,
 //! `FAUCET_BENCH_RUNS`, `FAUCET_BENCH_RSS_SIZES`,
 //! `FAUCET_BENCH_LATENCY_RECORDS`, `FAUCET_BENCH_SCENARIOS`,
@@ -65,7 +66,10 @@ fn options() -> anyhow::Result<Options> {
         ),
         ("--page-size", "1000".to_owned()),
         ("--profile", env("FAUCET_BENCH_PROFILE", "release")),
-        ("--scenarios", env("FAUCET_BENCH_SCENARIOS", "1,2,3,4,5,6")),
+        (
+            "--scenarios",
+            env("FAUCET_BENCH_SCENARIOS", "1,2,3,4,5,6,7"),
+        ),
         (
             "--out",
             binaries::workspace_root()
@@ -111,7 +115,7 @@ fn options() -> anyhow::Result<Options> {
             .split(',')
             .map(|s| s.trim().parse())
             .collect::<Result<_, _>>()
-            .context("--scenarios must be numbers 1-6 separated by commas")?,
+            .context("--scenarios must be numbers 1-7 separated by commas")?,
         profile: match get("--profile").as_str() {
             "release" => binaries::Profile::Release,
             "debug" => binaries::Profile::Debug,
@@ -127,6 +131,7 @@ struct AllSeries {
     upsert: Series,
     jsonl: Series,
     latency: Series,
+    transformed: Series,
     binary: Vec<f64>,
     /// The 1-minute load average when each run started.
     loads: Vec<String>,
@@ -172,6 +177,13 @@ async fn main() -> anyhow::Result<()> {
             "≥ 7×",
             7.0,
         ),
+        transformed: Series::new(
+            "7. REST → select + rename + filter → PostgreSQL append (page numbers)",
+            opts.records,
+            "scenario 1 of the same run (no transforms)",
+            "≥ 0.9×",
+            0.9,
+        ),
         binary: Vec::new(),
         loads: Vec::new(),
     };
@@ -194,6 +206,7 @@ async fn main() -> anyhow::Result<()> {
         (3, &mut all.upsert),
         (4, &mut all.jsonl),
         (5, &mut all.latency),
+        (7, &mut all.transformed),
     ] {
         if !opts.scenarios.contains(&k) {
             series.fail("not run: not selected with --scenarios".to_owned());
@@ -218,7 +231,7 @@ async fn one_round(
     let n = bench.records;
     let verify_all = run == 1;
     let on = |k: u8| selected.contains(&k);
-    if !on(1) && !on(2) && !on(3) {
+    if !on(1) && !on(2) && !on(3) && !on(7) {
         return one_round_rest(bench, all, (url, slow_url, slow.pid()), run, selected);
     }
     // The ceilings (CSV, then binary `\copy`), then faucet, in the same run.
@@ -234,6 +247,9 @@ async fn one_round(
             n as f64 / m.wall.as_secs_f64()
         );
     }
+    let mut plain = Err(anyhow::anyhow!(
+        "needs scenario 1 in the same run (--scenarios 1,7)"
+    ));
     for (k, style) in [(1, Style::PageNumber), (2, Style::Cursor)] {
         if on(k) {
             let append = bench.append(url, style, run, verify_all).await;
@@ -243,7 +259,15 @@ async fn one_round(
                 &mut all.append_cursor
             };
             record(series, n, &append, &ceiling, binary.as_ref());
+            if k == 1 {
+                plain = append;
+            }
         }
+    }
+    // 7: the same append with transforms, against 1 of this run.
+    if on(7) {
+        let transformed = bench.append_transformed(url, run).await;
+        record(&mut all.transformed, n, &transformed, &plain, None);
     }
     // 3: upsert against the same ceiling.
     if on(3) {

@@ -195,6 +195,29 @@ impl Bench {
         Ok(measured)
     }
 
+    /// Scenario 7, one run: scenario 1 with three transforms that keep
+    /// every record and all of its data (`select` of every field, `rename`
+    /// of one, a `filter` true for all), into a table the sink creates.
+    pub(crate) async fn append_transformed(&self, url: &str, run: u32) -> anyhow::Result<Measured> {
+        let name = "faucet_transformed";
+        self.drop_table(name).await?;
+        let sink = pipeline::postgres_sink(&self.pg_url, SCHEMA, name, PgMode::Append, 100_000);
+        let source = RestSource::new(url, Style::PageNumber, self.page_size);
+        let mut p =
+            pipeline::pipeline(&format!("bench-transformed-{run}"), source.to_value(), sink);
+        p["transforms"] = serde_json::json!([
+            {"type": "select", "fields": [
+                "id", "first_name", "country", "amount", "created_at", "active", "attributes"
+            ]},
+            {"type": "rename", "fields": {"first_name": "name"}},
+            {"type": "filter", "where": "amount >= 0.0"},
+        ]);
+        let measured = self.faucet_run("transformed", &p)?;
+        self.expect_count(name).await?;
+        self.drop_table(name).await?;
+        Ok(measured)
+    }
+
     /// Scenario 3, one run: REST → PostgreSQL upsert into a table that
     /// already holds every row.
     pub(crate) async fn upsert(
