@@ -305,7 +305,15 @@ pub(crate) fn write_tree(value: &Value, out: &mut impl BufMut) {
     debug_assert!(written.is_ok());
 }
 
-fn write_str(s: &str, out: &mut impl BufMut) {
+/// Writes `s` as a JSON string: copied between quotes when it needs no
+/// escape (the common case), else escaped by serde_json.
+pub(crate) fn write_str(s: &str, out: &mut impl BufMut) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.put_u8(b'"');
+        out.put_slice(s.as_bytes());
+        out.put_u8(b'"');
+        return;
+    }
     let written = serde_json::to_writer(BufMut::writer(&mut *out), s);
     debug_assert!(written.is_ok());
 }

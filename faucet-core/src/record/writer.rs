@@ -5,7 +5,7 @@
 use bytes::BufMut;
 use serde_json::Value;
 
-use super::fields::{ValueRef, write_tree};
+use super::fields::{ValueRef, write_str, write_tree};
 use super::{Record, Repr};
 
 /// Writes a JSON object field by field, then gives it as a [`Record`].
@@ -67,8 +67,7 @@ impl ObjectWriter {
             self.buf.push(b',');
         }
         self.empty = false;
-        let written = serde_json::to_writer(&mut self.buf, key);
-        debug_assert!(written.is_ok());
+        write_str(key, &mut self.buf);
         self.buf.push(b':');
     }
 
