@@ -99,6 +99,19 @@ impl Source for Slow {
 async fn runs_killed_at_random_moments_resume_exactly_once() {
     let (schema, mut config) = setup("killed").await;
     config.batch_rows = 300;
+    kill_then_complete(&schema, config, "killed", "k", 7).await;
+}
+
+/// Runs a pipeline of 3,000 records into `table` eight times, aborting
+/// each run a little later than the one before (`step_ms` more), then
+/// once to its end, and checks every record is there once.
+async fn kill_then_complete(
+    schema: &faucet_testkit::postgres::TestSchema,
+    config: faucet_sink_postgres::PostgresSinkConfig,
+    table: &str,
+    pipeline: &'static str,
+    step_ms: u64,
+) {
     let n = 3_000;
     let records = people(n);
     let mut killed = 0;
@@ -106,9 +119,11 @@ async fn runs_killed_at_random_moments_resume_exactly_once() {
         let sink = PostgresSink::new(config.clone()).unwrap();
         let source = Slow(PagedSource::new(records.clone(), 50));
         let run =
-            tokio::spawn(async move { Pipeline::new(source, sink).with_name("k").run().await });
+            tokio::spawn(
+                async move { Pipeline::new(source, sink).with_name(pipeline).run().await },
+            );
         // Somewhere between the first page and well past a commit.
-        tokio::time::sleep(Duration::from_millis(5 + attempt * 7)).await;
+        tokio::time::sleep(Duration::from_millis(5 + attempt * step_ms)).await;
         run.abort();
         if run.await.is_err() {
             killed += 1;
@@ -118,13 +133,15 @@ async fn runs_killed_at_random_moments_resume_exactly_once() {
         killed > 0,
         "no run was interrupted: the test proves nothing"
     );
+    // A checkpoint stored ahead of an earlier batch's rows would make the
+    // rerun skip those rows.
     let sink = PostgresSink::new(config).unwrap();
     Pipeline::new(PagedSource::new(records, 50), &sink)
-        .with_name("k")
+        .with_name(pipeline)
         .run()
         .await
         .unwrap();
-    assert_exactly_once(&schema, "killed", n as i64).await;
+    assert_exactly_once(schema, table, n as i64).await;
 }
 
 /// Commits `records[range]` in pages of 50 with `{"next": …}` checkpoints.
@@ -257,31 +274,5 @@ async fn upsert_runs_killed_while_batches_merge_resume_exactly_once() {
     config.mode = faucet_sink_postgres::WriteMode::Upsert;
     config.key = vec!["id".into()];
     config.batch_rows = 200;
-    let n = 3_000;
-    let records = people(n);
-    let mut killed = 0;
-    for attempt in 0..8u64 {
-        let sink = PostgresSink::new(config.clone()).unwrap();
-        let source = Slow(PagedSource::new(records.clone(), 50));
-        let run =
-            tokio::spawn(async move { Pipeline::new(source, sink).with_name("u").run().await });
-        tokio::time::sleep(Duration::from_millis(5 + attempt * 9)).await;
-        run.abort();
-        if run.await.is_err() {
-            killed += 1;
-        }
-    }
-    assert!(
-        killed > 0,
-        "no run was interrupted: the test proves nothing"
-    );
-    // A checkpoint stored ahead of an earlier batch's rows would make the
-    // rerun skip those rows.
-    let sink = PostgresSink::new(config).unwrap();
-    Pipeline::new(PagedSource::new(records, 50), &sink)
-        .with_name("u")
-        .run()
-        .await
-        .unwrap();
-    assert_exactly_once(&schema, "killed_upsert", n as i64).await;
+    kill_then_complete(&schema, config, "killed_upsert", "u", 9).await;
 }

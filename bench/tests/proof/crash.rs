@@ -110,6 +110,32 @@ pub(crate) async fn run_and_kill(
     assert!(exit.killed(), "kill {kill}: {}", exit.describe());
 }
 
+/// Checks a table after kill `kill`: no duplicate, nothing committed lost
+/// (`last` is the count after the kill before), the load not finished
+/// (`total` rows would be); returns 1 when rows were committed since.
+pub(crate) fn after_kill(
+    kill: usize,
+    (count, distinct): (u64, u64),
+    last: &mut u64,
+    total: u64,
+) -> usize {
+    assert_eq!(
+        count, distinct,
+        "kill {kill}: duplicated rows after a crash"
+    );
+    assert!(
+        count >= *last,
+        "kill {kill}: committed rows went from {last} to {count}"
+    );
+    assert!(
+        count < total,
+        "kill {kill}: the load finished between kills; the test is mis-sized"
+    );
+    let grew = usize::from(count > *last);
+    *last = count;
+    grew
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rest_to_postgres_append_is_exactly_once_across_20_sigkills() {
     let s = sizing();
@@ -138,20 +164,7 @@ async fn rest_to_postgres_append_is_exactly_once_across_20_sigkills() {
             Ok(row) => (row.get::<_, i64>(0) as u64, row.get::<_, i64>(1) as u64),
             Err(_) => (0, 0), // the table is created by the first commit
         };
-        assert_eq!(
-            count, distinct,
-            "kill {kill}: duplicated rows after a crash"
-        );
-        assert!(
-            count >= last,
-            "kill {kill}: committed rows went from {last} to {count}"
-        );
-        assert!(
-            count < s.records,
-            "kill {kill}: the load finished between kills; the test is mis-sized"
-        );
-        partial += usize::from(count > last);
-        last = count;
+        partial += after_kill(kill, (count, distinct), &mut last, s.records);
     }
     eprintln!("{partial} of {KILLS} kills came after new commits; {last} rows before the last run");
     assert!(
