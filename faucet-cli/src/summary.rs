@@ -46,6 +46,18 @@ pub(crate) fn render(report: &RunReport) -> String {
             if p.records_skipped == 1 { "" } else { "s" }
         );
     }
+    if p.records_dead_lettered > 0 {
+        let _ = writeln!(
+            out,
+            "  set aside   {} record{} a transform failed on, in the sink's dead letters (`on_error: dead_letter`)",
+            thousands(p.records_dead_lettered),
+            if p.records_dead_lettered == 1 {
+                ""
+            } else {
+                "s"
+            }
+        );
+    }
     if p.records_uncommitted > 0 {
         let _ = writeln!(
             out,

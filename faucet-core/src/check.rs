@@ -137,6 +137,10 @@ pub struct SinkCapabilities {
     pub atomic_checkpoints: bool,
     /// Writing the same record twice leaves one copy (keyed upsert).
     pub idempotent: bool,
+    /// The sink keeps a page's dead letters ([`Page::dead_letters`](crate::Page::dead_letters)),
+    /// committed with the page, so transforms may use
+    /// [`OnError::DeadLetter`](crate::OnError::DeadLetter).
+    pub dead_letters: bool,
 }
 
 impl SinkCapabilities {
@@ -151,6 +155,13 @@ impl SinkCapabilities {
     #[must_use]
     pub fn idempotent(mut self) -> Self {
         self.idempotent = true;
+        self
+    }
+
+    /// Declares that the sink keeps pages' dead letters.
+    #[must_use]
+    pub fn dead_letters(mut self) -> Self {
+        self.dead_letters = true;
         self
     }
 }

@@ -126,7 +126,7 @@ pub use retries::RetryCounter;
 pub use sink::{CommitContext, Durability, PageCommit, Sink};
 pub use source::{PageStream, Source, SourceContext, collect_records};
 pub use state::{FileStateStore, MemoryStateStore, StateStore, write_file_atomically};
-pub use transform::{OnError, Transform};
+pub use transform::{DeadLetter, OnError, Transform};
 
 pub use async_trait::async_trait;
 pub use bytes;
@@ -216,7 +216,7 @@ pub mod connector {
     pub use crate::sink::{CommitContext, Durability, PageCommit, Sink};
     pub use crate::source::{PageStream, Source, SourceContext, collect_records};
     pub use crate::state::write_file_atomically;
-    pub use crate::transform::{OnError, Transform};
+    pub use crate::transform::{DeadLetter, OnError, Transform};
     pub use async_trait::async_trait;
     pub use bytes::Bytes;
     pub use futures::stream::{self, StreamExt};

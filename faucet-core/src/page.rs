@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::record::Record;
+use crate::transform::DeadLetter;
 
 /// The position after which a source can resume: a cursor, an offset, a
 /// next link, the largest replication key seen, or any JSON the source
@@ -60,6 +61,8 @@ pub struct Page {
     /// Records the source gave for this page, when transforms changed the
     /// count.
     source_records: Option<u64>,
+    /// Records transforms set aside, to commit with the page.
+    dead_letters: Vec<DeadLetter>,
 }
 
 impl Page {
@@ -71,6 +74,7 @@ impl Page {
             bytes: 0,
             expected_total: None,
             source_records: None,
+            dead_letters: Vec::new(),
         }
     }
 
@@ -157,6 +161,21 @@ impl Page {
     /// The page with `records` in place of its own.
     pub(crate) fn with_records(mut self, records: Vec<Record>) -> Self {
         self.records = records;
+        self
+    }
+
+    /// Records transforms set aside on this page under
+    /// [`OnError::DeadLetter`](crate::OnError::DeadLetter): a sink that
+    /// declares [`SinkCapabilities::dead_letters`](crate::SinkCapabilities)
+    /// commits them with the page.
+    pub fn dead_letters(&self) -> &[DeadLetter] {
+        &self.dead_letters
+    }
+
+    /// Sets the page's dead letters.
+    #[must_use]
+    pub fn with_dead_letters(mut self, dead_letters: Vec<DeadLetter>) -> Self {
+        self.dead_letters = dead_letters;
         self
     }
 

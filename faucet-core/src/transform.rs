@@ -90,6 +90,27 @@ pub enum OnError {
     /// Drop the record, count it in the report (`records_skipped`), and
     /// log a warning naming the transform and the record's position.
     Skip,
+    /// Hand the record, as it reached the transform, to the sink's dead
+    /// letters with the reason, committed with its page (the sink must
+    /// declare [`SinkCapabilities::dead_letters`](crate::SinkCapabilities);
+    /// the PostgreSQL sink does), and count it (`records_dead_lettered`).
+    DeadLetter,
+}
+
+/// A record a transform failed on, set aside under
+/// [`OnError::DeadLetter`] and carried to the sink with its page.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct DeadLetter {
+    /// `transforms[2] (cast)`.
+    pub stage: String,
+    /// `page 4, record 17`: the page of this run and the record's index in
+    /// what the source gave.
+    pub position: String,
+    /// What the transform said.
+    pub reason: String,
+    /// The record as it reached the transform.
+    pub record: Record,
 }
 
 macro_rules! forward_transform {

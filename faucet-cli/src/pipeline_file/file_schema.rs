@@ -60,8 +60,10 @@ fn with_on_error(variant: &mut Value) {
     let on_error = json!({
         "description": "What a record this transform fails on does: `fail` stops the run \
                         (pages before it stay durable), `skip` drops the record, counts it \
-                        in the report and logs its position. Default: `fail`.",
-        "enum": ["fail", "skip"],
+                        in the report and logs its position, `dead_letter` hands it to the \
+                        sink's dead letters with its page (sinks that keep them: PostgreSQL, \
+                        its `<table>_rejected` table). Default: `fail`.",
+        "enum": ["fail", "skip", "dead_letter"],
         "default": "fail",
     });
     if let Some(props) = variant.get_mut("properties").and_then(Value::as_object_mut) {

@@ -150,10 +150,10 @@ impl TransformSpec {
             None | Some(Value::Null) => OnError::default(),
             Some(value) => serde_json::from_value(value).map_err(|err| {
                 let message = err.to_string();
-                let message = if message.contains("`fail` or `skip`") {
+                let message = if message.contains("expected") {
                     message
                 } else {
-                    format!("{message}: expected `fail` or `skip`")
+                    format!("{message}: expected `fail`, `skip` or `dead_letter`")
                 };
                 ("on_error".to_owned(), message)
             })?,

@@ -62,7 +62,7 @@ pub(crate) fn schema_and_connectors_know_transforms() {
     for variant in variants {
         assert_eq!(
             variant["properties"]["on_error"]["enum"],
-            serde_json::json!(["fail", "skip"])
+            serde_json::json!(["fail", "skip", "dead_letter"])
         );
     }
     // The `where` of `keep` is a reference that resolves.

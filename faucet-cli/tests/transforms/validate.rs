@@ -64,8 +64,8 @@ pub(crate) fn every_transform_error_at_its_path_and_position() {
         "transforms[1].type: unknown transform type `filtr`; registered transforms: keep, \
          reject, rename (line 10, column 5)",
         "transforms[2].where.multiple_of: must be at least 1 (line 13, column 24)",
-        "transforms[3].on_error: unknown variant `sometimes`, expected `fail` or `skip` \
-         (line 15, column 5)",
+        "transforms[3].on_error: unknown variant `sometimes`, expected one of `fail`, `skip`, \
+         `dead_letter` (line 15, column 5)",
         "transforms[4].where.field: invalid type: integer `3`, expected a string (line 19, \
          column 7)",
         "transforms[5].wher: unknown field `wher`",

@@ -51,6 +51,9 @@ pub struct Progress {
     /// Records dropped because a transform failed on them under
     /// `on_error: skip`.
     pub records_skipped: u64,
+    /// Records a transform failed on that went to the sink's dead letters
+    /// under `on_error: dead_letter`, with their page.
+    pub records_dead_lettered: u64,
     /// Records known to be durable: committed by the sink, or written by a
     /// sink that commits every page. The figure to trust after a failure.
     pub records_committed: u64,

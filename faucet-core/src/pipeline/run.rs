@@ -19,6 +19,7 @@ use crate::page::{Checkpoint, Page};
 use crate::retries::RetryCounter;
 use crate::sink::{CommitContext, Durability, Sink};
 use crate::source::{Source, SourceContext};
+use crate::transform::OnError;
 
 /// One execution of a pipeline.
 pub(super) struct Run<'p, S, K> {
@@ -94,6 +95,9 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
     pub(super) async fn execute(mut self) -> (RunReport, Option<FaucetError>) {
         let p = self.pipeline;
         let guarantee = p.guarantee();
+        if let Err(err) = check_dead_letters(p) {
+            return self.refuse(err, guarantee);
+        }
         let start = match resume::decide(p).await {
             Ok(start) => start,
             Err(err) => return self.refuse(err, guarantee),
@@ -230,7 +234,7 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
         }
         self.base = page.checkpoint().map(|c| (Some(c.clone()), 0));
         self.commit_page(page).await?;
-        self.progress.records_skipped = self.stage_counts.skipped.load(Ordering::Relaxed);
+        self.count_stage();
         self.progress.pages += 1;
         self.progress.elapsed = self.started.elapsed();
         self.observer.on_page(&self.progress);
@@ -320,7 +324,7 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
             error.get_or_insert(err);
         }
         self.progress.elapsed = self.started.elapsed();
-        self.progress.records_skipped = self.stage_counts.skipped.load(Ordering::Relaxed);
+        self.count_stage();
         self.progress.records_uncommitted = self
             .progress
             .records_written
@@ -357,6 +361,13 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
         }
     }
 
+    /// Copies the transform stage's counts into the progress.
+    fn count_stage(&mut self) {
+        let counts = &self.stage_counts;
+        self.progress.records_skipped = counts.skipped.load(Ordering::Relaxed);
+        self.progress.records_dead_lettered = counts.dead_lettered.load(Ordering::Relaxed);
+    }
+
     async fn flush(&mut self) -> Result<()> {
         self.pipeline.sink.flush().await?;
         self.commit_pending(0);
@@ -365,6 +376,29 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
         }
         Ok(())
     }
+}
+
+/// Refuses a transform with `on_error: dead_letter` before a sink that
+/// keeps no dead letters: the records would be lost.
+fn check_dead_letters<S: Source, K: Sink>(p: &Pipeline<S, K>) -> Result<()> {
+    let Some(i) = p
+        .transforms
+        .iter()
+        .position(|s| s.on_error == OnError::DeadLetter)
+    else {
+        return Ok(());
+    };
+    if p.sink.capabilities().dead_letters {
+        return Ok(());
+    }
+    Err(FaucetError::config(
+        format!("transforms[{i}].on_error"),
+        format!(
+            "`dead_letter` needs a sink that keeps dead letters (the PostgreSQL sink does); \
+             `{}` does not: use `fail` or `skip`",
+            p.sink.name()
+        ),
+    ))
 }
 
 /// Pulls pages from the source into the channel until the source ends

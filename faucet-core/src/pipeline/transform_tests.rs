@@ -222,3 +222,80 @@ async fn a_limit_counts_records_after_transforms() {
     assert_eq!(report.outcome, RunOutcome::LimitReached);
     assert_eq!(ids(&sink.records.lock().unwrap()), [2, 4, 6, 8, 10]);
 }
+
+/// A sink that keeps pages' dead letters beside their records.
+#[derive(Default)]
+struct LetterSink {
+    records: std::sync::Mutex<Vec<Record>>,
+    letters: std::sync::Mutex<Vec<DeadLetter>>,
+}
+
+#[async_trait]
+impl Sink for LetterSink {
+    async fn write_batch(&self, records: &[Record]) -> Result<usize> {
+        self.records.lock().unwrap().extend_from_slice(records);
+        Ok(records.len())
+    }
+
+    async fn commit_page(&self, page: &Page, _ctx: &CommitContext) -> Result<PageCommit> {
+        self.letters
+            .lock()
+            .unwrap()
+            .extend_from_slice(page.dead_letters());
+        let written = self.write_batch(page.records()).await?;
+        Ok(PageCommit::new(written, Durability::Rows))
+    }
+
+    fn capabilities(&self) -> SinkCapabilities {
+        SinkCapabilities::default().dead_letters()
+    }
+}
+
+#[tokio::test]
+async fn dead_letters_travel_with_their_page_to_a_sink_that_keeps_them() {
+    let source = ScriptedSource::new(3, 2);
+    let sink = LetterSink::default();
+    let report = Pipeline::new(&source, &sink)
+        .transform(Keep(|_| true))
+        .transform_with(FailOn(&[2, 5]), OnError::DeadLetter)
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(report.outcome, RunOutcome::Completed);
+    assert_eq!(ids(&sink.records.lock().unwrap()), [1, 3, 4, 6]);
+    assert_eq!(report.progress.records_dead_lettered, 2);
+    assert_eq!(report.progress.records_skipped, 0);
+    let letters = sink.letters.lock().unwrap().clone();
+    assert_eq!(letters.len(), 2);
+    assert_eq!(letters[0].stage, "transforms[1] (fail_on)");
+    assert_eq!(letters[0].position, "page 0, record 1");
+    assert_eq!(letters[1].position, "page 2, record 0");
+    assert!(
+        letters[0].reason.contains("not allowed"),
+        "{}",
+        letters[0].reason
+    );
+    assert_eq!(
+        letters[0].record["id"], 2,
+        "the record as it reached the transform"
+    );
+}
+
+#[tokio::test]
+async fn dead_letters_before_a_sink_that_keeps_none_are_refused_before_reading() {
+    let source = ScriptedSource::new(3, 2);
+    let sink = RecordingSink::default();
+    let (report, err) = Pipeline::new(&source, &sink)
+        .transform(Keep(|_| true))
+        .transform_with(FailOn(&[2]), OnError::DeadLetter)
+        .run_with_report()
+        .await;
+    let err = err.expect("refused");
+    assert!(
+        err.to_string()
+            .starts_with("invalid config at `transforms[1].on_error`: `dead_letter` needs a sink"),
+        "{err}"
+    );
+    assert_eq!(report.progress.records_read, 0);
+    assert!(sink.records.lock().unwrap().is_empty());
+}

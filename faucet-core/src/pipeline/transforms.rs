@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use crate::error::{FaucetError, Result};
 use crate::page::Page;
 use crate::record::Record;
-use crate::transform::{OnError, Transform};
+use crate::transform::{DeadLetter, OnError, Transform};
 
 /// One transform of a pipeline, with its place and policy.
 #[derive(Clone)]
@@ -36,6 +36,9 @@ pub(crate) struct StageCounts {
     /// Records dropped because a transform failed on them under
     /// `on_error: skip`.
     pub(crate) skipped: AtomicU64,
+    /// Records handed to the sink's dead letters under
+    /// `on_error: dead_letter`.
+    pub(crate) dead_lettered: AtomicU64,
 }
 
 /// Applies `stages` to every page from `rx` and sends the result to `tx`,
@@ -68,21 +71,23 @@ fn apply_all(stages: &[Stage], counts: &StageCounts, page: Page, page_index: u64
     // Positions refer to the source's records: a record split into several
     // keeps its source index in messages.
     let mut current: Vec<(usize, Record)> = records.into_iter().enumerate().collect();
+    let mut dead = Vec::new();
     for (index, stage) in stages.iter().enumerate() {
         let mut next = Vec::with_capacity(current.len());
         let mut out = Vec::new();
         for (position, record) in current {
             out.clear();
+            // Kept only when a failure may send it to the dead letters.
+            let original = (stage.on_error == OnError::DeadLetter).then(|| record.clone());
             match apply_one(stage, record, &mut out) {
                 Ok(()) => next.extend(out.drain(..).map(|r| (position, r))),
-                Err(err) => {
-                    let err = FaucetError::Transform {
-                        stage: stage.label(index),
-                        position: format!("page {page_index}, record {position}"),
-                        source: Box::new(err),
-                    };
-                    match stage.on_error {
-                        OnError::Skip if !err.is_panic() => {
+                Err(cause) => {
+                    let panicked = cause.is_panic();
+                    let stage_label = stage.label(index);
+                    let at = format!("page {page_index}, record {position}");
+                    match (stage.on_error, original) {
+                        (OnError::Skip, _) if !panicked => {
+                            let err = transform_error(stage_label, at, cause);
                             let skipped = counts.skipped.fetch_add(1, Ordering::Relaxed) + 1;
                             // The first few in full, then one line per
                             // thousand: a bad field in every record must
@@ -95,7 +100,16 @@ fn apply_all(stages: &[Stage], counts: &StageCounts, page: Page, page_index: u64
                                 );
                             }
                         }
-                        _ => return Err(err),
+                        (OnError::DeadLetter, Some(record)) if !panicked => {
+                            counts.dead_lettered.fetch_add(1, Ordering::Relaxed);
+                            dead.push(DeadLetter {
+                                stage: stage_label,
+                                position: at,
+                                reason: cause.to_string(),
+                                record,
+                            });
+                        }
+                        _ => return Err(transform_error(stage_label, at, cause)),
                     }
                 }
             }
@@ -105,7 +119,16 @@ fn apply_all(stages: &[Stage], counts: &StageCounts, page: Page, page_index: u64
     let records = current.into_iter().map(|(_, r)| r).collect();
     Ok(rest
         .with_records(records)
-        .with_source_records(source_records))
+        .with_source_records(source_records)
+        .with_dead_letters(dead))
+}
+
+fn transform_error(stage: String, position: String, cause: FaucetError) -> FaucetError {
+    FaucetError::Transform {
+        stage,
+        position,
+        source: Box::new(cause),
+    }
 }
 
 /// One transform over one record; a panic becomes an error (a bug in the

@@ -124,7 +124,13 @@ impl Sink for PostgresSink {
         let mut inner = self.inner.lock().await;
         let session = self.session(&mut inner, &ctx.pipeline, false).await?;
         let result = session
-            .commit_page(&self.settings, records, page.checkpoint(), ctx.page_index)
+            .commit_page(
+                &self.settings,
+                records,
+                page.checkpoint(),
+                ctx.page_index,
+                page.dead_letters(),
+            )
             .await;
         poison(&mut inner, result)
     }
@@ -194,7 +200,11 @@ impl Sink for PostgresSink {
     fn capabilities(&self) -> SinkCapabilities {
         // Upsert and replace leave the same table when rows are written
         // again; append would hold them twice.
-        let caps = SinkCapabilities::default().atomic_checkpoints();
+        // Dead letters of transforms go to the dead-letter table, committed
+        // with their page.
+        let caps = SinkCapabilities::default()
+            .atomic_checkpoints()
+            .dead_letters();
         match self.settings.mode {
             WriteMode::Upsert | WriteMode::Replace => caps.idempotent(),
             WriteMode::Append => caps,

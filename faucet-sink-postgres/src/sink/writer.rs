@@ -21,6 +21,7 @@ use super::table::Table;
 use super::txn::Lane;
 use super::{catalog, marker};
 use crate::config::{Settings, WriteMode};
+use crate::encode::DeadLetter;
 
 /// The run's connections and what it knows of its table.
 pub(crate) struct Writer {
@@ -82,6 +83,7 @@ impl Writer {
         records: &[Record],
         checkpoint: Option<&Checkpoint>,
         page: u64,
+        dead: &[faucet_core::DeadLetter],
     ) -> Result<PageCommit> {
         if self.merging.as_ref().is_some_and(|m| m.0.is_finished()) {
             // Learn of a failed merge before writing more on top of it.
@@ -108,6 +110,12 @@ impl Writer {
         if let Some(c) = checkpoint {
             txn.checkpoint = Some(c.clone());
         }
+        // Records transforms set aside commit with their page.
+        txn.dead.extend(dead.iter().map(|d| DeadLetter {
+            position: d.position.clone(),
+            record: d.record.clone(),
+            reason: format!("{}: {}", d.stage, d.reason),
+        }));
         let written = records.len();
         // Overlapping upserts keep two transactions (and their replay
         // logs) at once: each closes at half the limits, so together they
