@@ -8,7 +8,7 @@ use faucet_core::connector::ValueRef;
 use super::nul;
 use super::numeric::write_numeric;
 use crate::config::NulRule;
-use crate::schema::exact::survives_f64;
+use crate::schema::exact::survives;
 use crate::schema::{PgType, parse_timestamp};
 
 /// How values are written: the settings that change an encoding.
@@ -68,7 +68,7 @@ pub(crate) fn write_value(
                 .ok_or("is beyond the range of double precision")?;
             // Never round: a decimal with more digits than a double holds
             // is refused here, and the column widens to numeric.
-            if !survives_f64(&n.as_str()) {
+            if !survives(&n.as_str(), f) {
                 return Err("has more digits than double precision holds".into());
             }
             buf.put_i32(8);

@@ -6,6 +6,15 @@
 /// after a trip through `f64`: `1.5`, `1.50`, `1e3` and `-0.00225` do;
 /// `12345678901234567890.5` and `0.1000000000000000000001` do not.
 pub(crate) fn survives_f64(text: &str) -> bool {
+    text.parse::<f64>().is_ok_and(|f| survives(text, f))
+}
+
+/// Whether `f`, parsed from `text`, is the same decimal value as `text`
+/// (for callers that parsed it already).
+pub(crate) fn survives(text: &str, f: f64) -> bool {
+    if !f.is_finite() {
+        return false;
+    }
     // Up to 15 significant digits always survive (an f64 holds 15 decimal
     // digits exactly): the common case needs no formatting.
     let significant = text
@@ -14,14 +23,8 @@ pub(crate) fn survives_f64(text: &str) -> bool {
         .filter(u8::is_ascii_digit)
         .skip_while(|b| *b == b'0')
         .count();
-    if significant <= 15 {
-        return text.parse::<f64>().is_ok_and(f64::is_finite);
-    }
-    let Ok(f) = text.parse::<f64>() else {
-        return false;
-    };
     // Rust prints the shortest text that reads back as the same f64.
-    f.is_finite() && decimal(text) == decimal(&f.to_string())
+    significant <= 15 || decimal(text) == decimal(&f.to_string())
 }
 
 /// A decimal as (negative, significant digits, exponent of the last digit),

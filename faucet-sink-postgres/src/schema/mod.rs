@@ -159,7 +159,7 @@ pub(crate) fn fit(col: PgType, value: &ValueRef<'_>, policy: TypeConflict) -> Fi
             }
         }
         (Float4 | Float8, ValueRef::Number(n))
-            if n.as_f64().is_some() && !exact::survives_f64(&n.as_str()) =>
+            if n.as_f64().is_some_and(|f| !exact::survives(&n.as_str(), f)) =>
         {
             // A float column would round it: widen to numeric, as for an
             // integer beyond bigint.
