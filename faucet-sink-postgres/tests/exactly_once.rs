@@ -235,12 +235,7 @@ async fn without_retries_a_dropped_connection_stops_and_a_rerun_resumes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_crashing_and_restarting_mid_run_loses_nothing() {
-    let cluster = std::sync::Arc::new(
-        tokio::task::spawn_blocking(faucet_testkit::postgres::PgCluster::start)
-            .await
-            .unwrap()
-            .unwrap_or_else(|e| panic!("{e}")),
-    );
+    let cluster = private_cluster().await;
     let mut config = faucet_sink_postgres::PostgresSinkConfig::new(cluster.url(), "crashed");
     config.batch_rows = 100;
     config.retries = 6;
@@ -249,13 +244,7 @@ async fn the_server_crashing_and_restarting_mid_run_loses_nothing() {
     let sink = PostgresSink::new(config).unwrap();
     assert_eq!(sink.load_checkpoint("d").await.unwrap(), None);
     commit_pages(&sink, &records, 0..250).await.unwrap();
-    let crash = cluster.clone();
-    tokio::task::spawn_blocking(move || {
-        crash.stop_immediate().unwrap();
-        crash.restart().unwrap();
-    })
-    .await
-    .unwrap();
+    crash_and_restart(&cluster).await;
     commit_pages(&sink, &records, 250..500).await.unwrap();
     sink.flush().await.unwrap();
     let client = faucet_testkit::postgres::connect(&cluster.url()).await;

@@ -372,12 +372,7 @@ async fn a_second_run_is_refused_while_either_connection_of_the_first_lives() {
 async fn the_server_restarting_while_a_batch_merges_loses_nothing() {
     // Both connections die at once, the second one in the middle of
     // merging batch 1: each reconnects and replays its batch.
-    let cluster = std::sync::Arc::new(
-        tokio::task::spawn_blocking(faucet_testkit::postgres::PgCluster::start)
-            .await
-            .unwrap()
-            .unwrap_or_else(|e| panic!("{e}")),
-    );
+    let cluster = private_cluster().await;
     let mut config = PostgresSinkConfig::new(cluster.url(), "restarted");
     config.mode = WriteMode::Upsert;
     config.key = vec!["id".into()];
@@ -397,13 +392,7 @@ async fn the_server_restarting_while_a_batch_merges_loses_nothing() {
         commit(&sink, &records, n).await.unwrap();
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let crash = cluster.clone();
-    tokio::task::spawn_blocking(move || {
-        crash.stop_immediate().unwrap();
-        crash.restart().unwrap();
-    })
-    .await
-    .unwrap();
+    crash_and_restart(&cluster).await;
     for n in 5..10 {
         commit(&sink, &records, n).await.unwrap();
     }

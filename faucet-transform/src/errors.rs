@@ -7,11 +7,7 @@ use faucet_core::connector::ValueRef;
 
 /// A record's field is not what the transform needs.
 pub(crate) fn field_error(path: &str, message: impl Into<String>) -> FaucetError {
-    FaucetError::Decode {
-        location: format!("field `{path}`"),
-        message: message.into(),
-        source: None,
-    }
+    FaucetError::decode(format!("field `{path}`"), message.into())
 }
 
 /// The record is not a JSON object, so it has no fields to address.
@@ -30,11 +26,7 @@ pub(crate) fn not_an_object(record: &Record) -> FaucetError {
             _ => "a number",
         },
     };
-    FaucetError::Decode {
-        location: "record".to_owned(),
-        message: format!("the record is {kind}, not an object"),
-        source: None,
-    }
+    FaucetError::decode("record", format!("the record is {kind}, not an object"))
 }
 
 /// `a string`, `an object`, …: a value's type for messages.

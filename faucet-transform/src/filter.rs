@@ -40,11 +40,10 @@ impl Transform for FilterTransform {
             cel::Value::Bool(true) => out.push(record),
             cel::Value::Bool(false) => {}
             other => {
-                return Err(FaucetError::Decode {
-                    location: "expression".to_owned(),
-                    message: format!("`where` gave {}, not a boolean", other.type_of()),
-                    source: None,
-                });
+                return Err(FaucetError::decode(
+                    "expression".to_owned(),
+                    format!("`where` gave {}, not a boolean", other.type_of()),
+                ));
             }
         }
         Ok(())

@@ -116,11 +116,7 @@ impl<A> PathTree<A> {
 
 /// A config error at `path`.
 pub(crate) fn config_error(path: &str, message: impl Into<String>) -> FaucetError {
-    FaucetError::Config {
-        path: path.to_owned(),
-        message: message.into(),
-        source: None,
-    }
+    FaucetError::config(path.to_owned(), message.into())
 }
 
 /// Parses every path of a config list, naming `field[i]` in errors, and

@@ -138,10 +138,7 @@ impl OAuth2Tokens {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
-        let auth_err = |message: String| FaucetError::Auth {
-            message,
-            source: None,
-        };
+        let auth_err = |message: String| FaucetError::auth(message);
         let response = client
             .post(g.token_url.clone())
             .header("content-type", "application/x-www-form-urlencoded")

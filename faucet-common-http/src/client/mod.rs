@@ -258,10 +258,9 @@ impl HttpClient {
                 used_token = Some(token.clone());
                 let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
                     .map_err(|_| {
-                        Failure::Fatal(FaucetError::Auth {
-                            message: "the access token is not a valid header value".into(),
-                            source: None,
-                        })
+                        Failure::Fatal(FaucetError::auth(
+                            "the access token is not a valid header value",
+                        ))
                     })?;
                 value.set_sensitive(true);
                 builder = builder.header(reqwest::header::AUTHORIZATION, value);
@@ -283,12 +282,7 @@ impl HttpClient {
                 url: url.to_owned(),
             });
         }
-        let err = FaucetError::Http {
-            status,
-            url: url.to_owned(),
-            body: self.body_excerpt(&body),
-            source: None,
-        };
+        let err = FaucetError::http(status, url, self.body_excerpt(&body));
         if status == 401 {
             return Err(Failure::Unauthorized(err, used_token));
         }

@@ -311,12 +311,7 @@ async fn a_source_error_is_returned_after_a_clean_stop() {
     #[async_trait]
     impl Source for Broken {
         async fn fetch(&self, _ctx: &SourceContext) -> Result<Vec<Record>> {
-            Err(FaucetError::Http {
-                status: 404,
-                url: "http://127.0.0.1/x".into(),
-                body: "not found".into(),
-                source: None,
-            })
+            Err(FaucetError::http(404, "http://127.0.0.1/x", "not found"))
         }
     }
     let sink = RecordingSink::default();

@@ -48,11 +48,7 @@ impl Transform for FailOn {
         let id = id_of(&record)?;
         assert!(id != 999, "id 999 is a bug");
         if self.0.contains(&id) {
-            return Err(FaucetError::Decode {
-                location: "field `id`".into(),
-                message: "not allowed".into(),
-                source: None,
-            });
+            return Err(FaucetError::decode("field `id`", "not allowed"));
         }
         out.push(record);
         Ok(())

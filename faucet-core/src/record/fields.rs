@@ -284,11 +284,7 @@ pub(crate) fn parse_tree(text: &[u8]) -> Result<Value> {
 }
 
 pub(crate) fn decode_error(message: String) -> FaucetError {
-    FaucetError::Decode {
-        location: "record".to_owned(),
-        message,
-        source: None,
-    }
+    FaucetError::decode("record", message)
 }
 
 pub(crate) fn write_text(text: &[u8], out: &mut impl BufMut) {

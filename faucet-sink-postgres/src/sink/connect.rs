@@ -44,10 +44,11 @@ fn connect_error(target: &str, err: tokio_postgres::Error) -> FaucetError {
         if *code == SqlState::INVALID_PASSWORD
             || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
         {
-            return FaucetError::Auth {
-                message: format!("{target}: {} (SQLSTATE {})", db.message(), code.code()),
-                source: None,
-            };
+            return FaucetError::auth(format!(
+                "{target}: {} (SQLSTATE {})",
+                db.message(),
+                code.code()
+            ));
         }
         return pg_error(&format!("connecting to {target}"), err);
     }

@@ -223,3 +223,25 @@ pub async fn cast(schema: &TestSchema, literal: &str, ty: &str) -> Option<String
         .unwrap()
         .get(0)
 }
+
+/// A private throwaway cluster, for tests that stop and restart it.
+pub async fn private_cluster() -> std::sync::Arc<postgres::PgCluster> {
+    std::sync::Arc::new(
+        tokio::task::spawn_blocking(postgres::PgCluster::start)
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{e}")),
+    )
+}
+
+/// Kills `cluster` (`pg_ctl stop -m immediate`, no checkpoint) and starts
+/// it again.
+pub async fn crash_and_restart(cluster: &std::sync::Arc<postgres::PgCluster>) {
+    let crash = cluster.clone();
+    tokio::task::spawn_blocking(move || {
+        crash.stop_immediate().unwrap();
+        crash.restart().unwrap();
+    })
+    .await
+    .unwrap();
+}

@@ -47,9 +47,5 @@ pub(crate) fn record_value(record: &Record, path: &JsonPath) -> Result<Option<Va
 }
 
 fn decode_error(message: String) -> FaucetError {
-    FaucetError::Decode {
-        location: "record".to_owned(),
-        message,
-        source: None,
-    }
+    FaucetError::decode("record", message)
 }

@@ -177,15 +177,14 @@ fn filter_by_key(
     let mut kept = Vec::with_capacity(records.len());
     for (i, record) in records.into_iter().enumerate() {
         if !record.is_object() {
-            return Err(FaucetError::Decode {
-                location: url.to_owned(),
-                message: format!(
+            return Err(FaucetError::decode(
+                url.to_owned(),
+                format!(
                     "record {i} is {}, but the replication key `{}` needs an object",
                     record_kind(&record),
                     key.as_str()
                 ),
-                source: None,
-            });
+            ));
         }
         let value = record_value(&record, key)?;
         let Some(value) = value.filter(|v| !v.is_null()) else {

@@ -60,11 +60,7 @@ impl Decoding {
                 Err((BodyError::NotAPage(reason), context)) => (reason, context),
             };
             failures += 1;
-            let err = FaucetError::Decode {
-                location: self.url.clone(),
-                message: format!("{reason} ({context})"),
-                source: None,
-            };
+            let err = FaucetError::decode(self.url.clone(), format!("{reason} ({context})"));
             if !self.shared.plan.retry_bodies {
                 return Err(err);
             }

@@ -112,9 +112,5 @@ fn eval_error(error: &ExecutionError) -> FaucetError {
         }
         _ => "the expression cannot be evaluated on this record's values".to_owned(),
     };
-    FaucetError::Decode {
-        location: "expression".to_owned(),
-        message,
-        source: None,
-    }
+    FaucetError::decode("expression", message)
 }
