@@ -78,6 +78,14 @@ pub struct StreamInfo {
     pub name: String,
     /// JSON Schema of one record.
     pub schema: Value,
+    /// Fields that identify a record (for upserts), outermost first; empty
+    /// when the source does not know.
+    pub primary_key: Vec<String>,
+    /// The field whose largest value an incremental read resumes after.
+    pub replication_key: Option<String>,
+    /// The stream whose records this stream's requests are made from
+    /// (a child resource), if any.
+    pub parent: Option<String>,
 }
 
 impl StreamInfo {
@@ -86,7 +94,31 @@ impl StreamInfo {
         Self {
             name: name.into(),
             schema,
+            primary_key: Vec::new(),
+            replication_key: None,
+            parent: None,
         }
+    }
+
+    /// Sets the primary key.
+    #[must_use]
+    pub fn with_primary_key(mut self, key: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.primary_key = key.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the replication key of incremental reads.
+    #[must_use]
+    pub fn with_replication_key(mut self, key: impl Into<String>) -> Self {
+        self.replication_key = Some(key.into());
+        self
+    }
+
+    /// Sets the parent stream.
+    #[must_use]
+    pub fn with_parent(mut self, parent: impl Into<String>) -> Self {
+        self.parent = Some(parent.into());
+        self
     }
 }
 
@@ -141,6 +173,11 @@ pub struct SinkCapabilities {
     /// committed with the page, so transforms may use
     /// [`OnError::DeadLetter`](crate::OnError::DeadLetter).
     pub dead_letters: bool,
+    /// The sink writes each stream to a place of its own (a table or file
+    /// per [`Page::stream`](crate::Page::stream)). A sink without it takes
+    /// one stream only: the pipeline fails a run whose pages name a second
+    /// stream rather than mix them.
+    pub streams: bool,
 }
 
 impl SinkCapabilities {
@@ -155,6 +192,13 @@ impl SinkCapabilities {
     #[must_use]
     pub fn idempotent(mut self) -> Self {
         self.idempotent = true;
+        self
+    }
+
+    /// Declares that the sink routes each stream to a place of its own.
+    #[must_use]
+    pub fn streams(mut self) -> Self {
+        self.streams = true;
         self
     }
 

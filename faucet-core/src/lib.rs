@@ -104,6 +104,7 @@ pub mod schema;
 mod sink;
 mod source;
 mod state;
+mod streams;
 mod transform;
 
 #[cfg(any(test, feature = "conformance"))]
@@ -118,7 +119,7 @@ pub use outcome::RunOutcome;
 pub use page::{Checkpoint, Page};
 pub use pipeline::{
     Completion, DEFAULT_CHANNEL_DEPTH, DEFAULT_PIPELINE_NAME, DeliveryGuarantee, ErrorSummary,
-    NoopObserver, Observer, Pipeline, Progress, Resume, RunReport,
+    NoopObserver, Observer, Pipeline, Progress, Resume, RunReport, StreamProgress,
 };
 pub use record::Record;
 pub use registry::{ConnectorInfo, ConnectorKind, Registry, parse_config};
@@ -126,6 +127,7 @@ pub use retries::RetryCounter;
 pub use sink::{CommitContext, Durability, PageCommit, Sink};
 pub use source::{PageStream, Source, SourceContext, collect_records};
 pub use state::{FileStateStore, MemoryStateStore, StateStore, write_file_atomically};
+pub use streams::{StreamSelection, StreamStates};
 pub use transform::{DeadLetter, OnError, Transform};
 
 pub use async_trait::async_trait;
@@ -216,6 +218,7 @@ pub mod connector {
     pub use crate::sink::{CommitContext, Durability, PageCommit, Sink};
     pub use crate::source::{PageStream, Source, SourceContext, collect_records};
     pub use crate::state::write_file_atomically;
+    pub use crate::streams::{StreamSelection, StreamStates};
     pub use crate::transform::{DeadLetter, OnError, Transform};
     pub use async_trait::async_trait;
     pub use bytes::Bytes;

@@ -1,5 +1,7 @@
 //! Pages of records and the checkpoints that let a source resume.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -63,6 +65,8 @@ pub struct Page {
     source_records: Option<u64>,
     /// Records transforms set aside, to commit with the page.
     dead_letters: Vec<DeadLetter>,
+    /// The stream the page belongs to; `None` for a single-stream source.
+    stream: Option<Arc<str>>,
 }
 
 impl Page {
@@ -75,6 +79,7 @@ impl Page {
             expected_total: None,
             source_records: None,
             dead_letters: Vec::new(),
+            stream: None,
         }
     }
 
@@ -105,6 +110,21 @@ impl Page {
     pub fn with_expected_total(mut self, total: u64) -> Self {
         self.expected_total = Some(total);
         self
+    }
+
+    /// Names the stream this page belongs to, for a source that reads
+    /// several (see [`StreamStates`](crate::StreamStates)). Sinks that
+    /// route streams write it to that stream's table or file; a page
+    /// without a name belongs to the source's one stream.
+    #[must_use]
+    pub fn with_stream(mut self, stream: impl Into<Arc<str>>) -> Self {
+        self.stream = Some(stream.into());
+        self
+    }
+
+    /// The stream this page belongs to, when the source named one.
+    pub fn stream(&self) -> Option<&str> {
+        self.stream.as_deref()
     }
 
     /// Sets the number of bytes read to produce this page.
@@ -177,6 +197,17 @@ impl Page {
     pub fn with_dead_letters(mut self, dead_letters: Vec<DeadLetter>) -> Self {
         self.dead_letters = dead_letters;
         self
+    }
+
+    /// The page without its records and total, keeping its stream,
+    /// checkpoint and bytes: what reaches the sink of a stream the run
+    /// does not write.
+    pub(crate) fn unselected(self) -> Self {
+        Self {
+            records: Vec::new(),
+            expected_total: None,
+            ..self
+        }
     }
 
     /// Records the source gave for this page before transforms.

@@ -12,6 +12,7 @@ use crate::error::{FaucetError, Result};
 use crate::page::{Checkpoint, Page};
 use crate::record::Record;
 use crate::retries::RetryCounter;
+use crate::streams::StreamSelection;
 
 /// A stream of pages, in order, as [`Source::stream_pages`] returns it.
 pub type PageStream<'a> = BoxStream<'a, Result<Page>>;
@@ -29,6 +30,10 @@ pub struct SourceContext {
     /// Where the source counts the retries it makes, by cause; the run's
     /// report lists them.
     pub retries: RetryCounter,
+    /// The streams the run writes. A source reading several streams may
+    /// skip those no selected stream needs; the pipeline drops the records
+    /// of the others either way.
+    pub streams: StreamSelection,
 }
 
 impl SourceContext {
@@ -55,6 +60,13 @@ impl SourceContext {
     #[must_use]
     pub fn with_retries(mut self, counter: RetryCounter) -> Self {
         self.retries = counter;
+        self
+    }
+
+    /// Writes only the streams `selection` names.
+    #[must_use]
+    pub fn with_streams(mut self, selection: StreamSelection) -> Self {
+        self.streams = selection;
         self
     }
 

@@ -3,6 +3,7 @@
 mod completion;
 mod cut;
 mod observer;
+mod per_stream;
 mod report;
 mod resume;
 mod run;
@@ -10,7 +11,7 @@ mod transforms;
 
 pub use completion::Completion;
 pub use observer::{NoopObserver, Observer};
-pub use report::{DeliveryGuarantee, ErrorSummary, Progress, Resume, RunReport};
+pub use report::{DeliveryGuarantee, ErrorSummary, Progress, Resume, RunReport, StreamProgress};
 
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ use crate::error::Result;
 use crate::sink::Sink;
 use crate::source::Source;
 use crate::state::StateStore;
+use crate::streams::StreamSelection;
 use crate::transform::{OnError, Transform};
 
 /// Default number of pages that may wait between source and sink.
@@ -56,6 +58,7 @@ pub struct Pipeline<S, K> {
     cancel: CancellationToken,
     restart: bool,
     transforms: Vec<transforms::Stage>,
+    streams: StreamSelection,
 }
 
 impl<S, K> std::fmt::Debug for Pipeline<S, K> {
@@ -66,6 +69,7 @@ impl<S, K> std::fmt::Debug for Pipeline<S, K> {
             .field("limit", &self.limit)
             .field("state_store", &self.state.is_some())
             .field("restart", &self.restart)
+            .field("streams", &self.streams.names())
             .field(
                 "transforms",
                 &self
@@ -94,6 +98,7 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
             cancel: CancellationToken::new(),
             restart: false,
             transforms: Vec::new(),
+            streams: StreamSelection::all(),
         }
     }
 
@@ -180,6 +185,17 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
         self
     }
 
+    /// Writes only the streams `selection` names, for a source that reads
+    /// several. The source is told (it may skip streams nothing selected
+    /// needs); records of pages of other streams are dropped before the
+    /// transforms, and their checkpoints still reach the sink. Default:
+    /// every stream.
+    #[must_use]
+    pub fn with_streams(mut self, selection: StreamSelection) -> Self {
+        self.streams = selection;
+        self
+    }
+
     /// The pipeline's name.
     pub fn name(&self) -> &str {
         &self.name
@@ -239,5 +255,7 @@ mod tests;
 
 #[cfg(test)]
 mod rerun_tests;
+#[cfg(test)]
+mod stream_tests;
 #[cfg(test)]
 mod transform_tests;

@@ -70,6 +70,26 @@ pub struct Progress {
     pub bytes: u64,
     /// Time since the run started.
     pub elapsed: Duration,
+    /// The same counts for each named stream of a source that reads
+    /// several ([`Page::stream`](crate::Page::stream)); empty for a
+    /// single-stream source. Streams the run does not write have no entry.
+    pub streams: BTreeMap<String, StreamProgress>,
+}
+
+/// One stream's counters within [`Progress::streams`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct StreamProgress {
+    /// Records received from the source for this stream.
+    pub records_read: u64,
+    /// Records of this stream the sink accepted.
+    pub records_written: u64,
+    /// Records of this stream known to be durable.
+    pub records_committed: u64,
+    /// Pages of this stream committed to the sink.
+    pub pages: u64,
+    /// How many records the source says this stream holds, when it said.
+    pub expected_total: Option<u64>,
 }
 
 impl Progress {

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::completion::Completion;
+use super::per_stream::{PerStream, StreamGuard};
 use super::report::{DeliveryGuarantee, ErrorSummary, Progress, Resume, RunReport};
 use super::transforms::{Stage, StageCounts, run_stage};
 use super::{NoopObserver, Observer, Pipeline, cut, resume};
@@ -19,6 +20,7 @@ use crate::page::{Checkpoint, Page};
 use crate::retries::RetryCounter;
 use crate::sink::{CommitContext, Durability, Sink};
 use crate::source::{Source, SourceContext};
+use crate::streams::StreamSelection;
 use crate::transform::OnError;
 
 /// One execution of a pipeline.
@@ -47,6 +49,8 @@ pub(super) struct Run<'p, S, K> {
     /// counts what reaches the sink).
     delivered: u64,
     stage_counts: Arc<StageCounts>,
+    per_stream: PerStream,
+    guard: StreamGuard,
 }
 
 /// How the loop ended, and what the report needs from its start.
@@ -87,6 +91,8 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
             retries: RetryCounter::default(),
             delivered: 0,
             stage_counts: Arc::default(),
+            per_stream: PerStream::default(),
+            guard: StreamGuard::new(pipeline.sink.capabilities().streams, pipeline.sink.name()),
         }
     }
 
@@ -118,8 +124,9 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
         let ctx = SourceContext::new()
             .with_resume(source_resume)
             .with_cancel(stop.clone())
-            .with_retries(self.retries.clone());
-        let producer = produce(&p.source, ctx, tx, stop.clone());
+            .with_retries(self.retries.clone())
+            .with_streams(p.streams.clone());
+        let producer = produce(&p.source, ctx, &p.streams, tx, stop.clone());
         // Transforms run on a task of their own between the two.
         let (rx, stage) = if p.transforms.is_empty() {
             (rx, None)
@@ -178,6 +185,11 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
                 Err(err) => return Stop::SourceFailed(err),
             };
             self.drop_delivered(&mut page);
+            if let Err(err) = self.guard.admit(&page) {
+                // Nothing of this page was written: the pages before it
+                // are flushed and checkpointed as after a source failure.
+                return Stop::SourceFailed(err);
+            }
             let limited = self.apply_limit(&mut page);
             if let Err(err) = self.commit(page).await {
                 return Stop::SinkFailed(err);
@@ -225,7 +237,10 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
         self.progress.records_read += page.source_records();
         self.delivered += page.len() as u64;
         self.progress.bytes += page.bytes();
-        if let Some(total) = page.expected_total() {
+        PerStream::read(&mut self.progress, &page);
+        if page.stream().is_none()
+            && let Some(total) = page.expected_total()
+        {
             let known = self.progress.expected_total.unwrap_or(0);
             self.progress.expected_total = Some(known.max(total));
         }
@@ -249,6 +264,9 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
         let commit = p.sink.commit_page(&page, &ctx).await?;
         let written = commit.written as u64;
         self.progress.records_written += written;
+        let committed = commit.durability != Durability::Buffered;
+        self.per_stream
+            .written(&mut self.progress, page.stream(), written, committed);
         match commit.durability {
             Durability::Buffered => self.pending_records += written,
             _ => self.commit_pending(written),
@@ -371,6 +389,7 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
     async fn flush(&mut self) -> Result<()> {
         self.pipeline.sink.flush().await?;
         self.commit_pending(0);
+        self.per_stream.commit(&mut self.progress);
         if let Some(pending) = self.pending.take() {
             self.mark_durable(pending);
         }
@@ -406,6 +425,7 @@ fn check_dead_letters<S: Source, K: Sink>(p: &Pipeline<S, K>) -> Result<()> {
 async fn produce<S: Source>(
     source: &S,
     ctx: SourceContext,
+    selection: &StreamSelection,
     tx: mpsc::Sender<Result<Page>>,
     stop: CancellationToken,
 ) -> bool {
@@ -416,7 +436,12 @@ async fn produce<S: Source>(
             () = stop.cancelled() => return false,
             next = pages.next() => next,
         };
-        let Some(item) = next else { return true };
+        let Some(mut item) = next else { return true };
+        if let Ok(page) = &mut item
+            && !selection.selects(page.stream())
+        {
+            *page = std::mem::take(page).unselected();
+        }
         let failed = item.is_err();
         let sent = tokio::select! {
             biased;
