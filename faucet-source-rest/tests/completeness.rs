@@ -425,3 +425,86 @@ async fn relative_next_links_are_followed_and_a_content_range_total_is_reconcile
         .to_string();
     assert_mentions(&err, &["after 35 records", "announced 36", "total_headers"]);
 }
+
+#[tokio::test]
+async fn a_server_ignoring_the_page_parameter_fails_its_total_instead_of_ending() {
+    // `pg` is not the fixture's page parameter: every request gets page 1,
+    // the same body twice ends pagination, and the total says 50.
+    let api = server(50).await;
+    let src = source(
+        &api,
+        json!({
+            "path": "/records/page", "records": "data",
+            "pagination": {"kind": "page_number", "param": "pg", "size_param": "per_page", "size": 10,
+                "stop": {"total_path": "total"}}
+        }),
+    );
+    let err = run(&src, None).await.err().expect("must fail").to_string();
+    assert_mentions(
+        &err,
+        &[
+            "after 10 records",
+            "announced 50",
+            "pagination.stop.total_path",
+            "/records/page",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn has_more_on_a_page_repeating_a_cursor_is_an_error_not_an_end() {
+    // `after` is not the fixture's cursor parameter: the same first page
+    // comes back with `has_more: true`.
+    let api = server(0).await;
+    let right = stripe(&api, 50, 10, json!({"cursor_from": "last_record"}));
+    assert_exactly(&run(&right, None).await.unwrap().records, 1..=50);
+    let before = api.request_count();
+    let src = source(
+        &api,
+        json!({
+            "path": "/records/stripe", "records": "data",
+            "query": {"limit": "10", "records": "50"},
+            "pagination": {"kind": "cursor", "param": "after", "cursor_from": "last_record",
+                "stop": {"has_more_path": "has_more"}}
+        }),
+    );
+    let err = run(&src, None).await.err().expect("must fail").to_string();
+    assert_mentions(
+        &err,
+        &[
+            "/records/stripe",
+            "repeats",
+            "`pagination.stop.has_more_path`",
+            "pagination.param",
+        ],
+    );
+    assert_eq!(api.request_count() - before, 2, "fails at the first repeat");
+}
+
+#[tokio::test]
+async fn a_page_count_above_what_was_read_fails_unless_told_to_warn() {
+    // 50 records at 10 a page, but every page announces total_pages 7.
+    let api = server(50).await;
+    let config = |on_mismatch: &str| {
+        json!({
+            "path": "/records/page", "records": "data", "query": {"total_extra": "15"},
+            "pagination": {"kind": "page_number", "size_param": "per_page", "size": 10,
+                "stop": {"total_pages_path": "total_pages", "on_total_mismatch": on_mismatch}}
+        })
+    };
+    let err = run(&source(&api, config("error")), None)
+        .await
+        .err()
+        .expect("must fail")
+        .to_string();
+    assert_mentions(
+        &err,
+        &[
+            "pages, but the API announced 7",
+            "pagination.stop.total_pages_path",
+            "/records/page",
+        ],
+    );
+    let out = run(&source(&api, config("warn")), None).await.unwrap();
+    assert_exactly(&out.records, 1..=50);
+}

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use faucet_core::{FaucetError, Record};
 use serde_json::Value;
 
-pub(crate) use link::link_next;
+pub(crate) use link::{join_lines, link_next};
 pub(crate) use path::JsonPath;
 pub(crate) use shape::{RecordsSpec, header_total};
 use shape::{as_count, as_text, kind};

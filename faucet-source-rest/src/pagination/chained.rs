@@ -47,6 +47,7 @@ async fn drive(
         let decoded = fetch_page(shared, part, &state.position.clone(), &state, run).await?;
         pages_read += 1;
         if last_body.as_ref() == Some(&decoded.body) {
+            signals::repeated(&shared.plan, &state, &decoded, "the previous page's body")?;
             tracing::warn!(
                 partition = part,
                 "Same page body twice in a row; ending pagination"
@@ -83,6 +84,12 @@ async fn drive(
             Some(Position::Cursor(key) | Position::Next(key))
                 if reason.is_none() && !seen.insert(key.clone()) =>
             {
+                signals::repeated(
+                    &shared.plan,
+                    &state,
+                    &decoded,
+                    "a cursor or next link seen before",
+                )?;
                 tracing::warn!(
                     partition = part,
                     "Cursor or next link seen twice; ending pagination"

@@ -13,7 +13,7 @@ use faucet_core::{CancellationToken, FaucetError, Result, RetryCounter};
 use tokio::task::JoinHandle;
 
 use super::{PartitionState, Position, Shared};
-use crate::extract::{BodyError, Decoded, decode, header_total, link_next};
+use crate::extract::{BodyError, Decoded, decode, header_total, join_lines, link_next};
 use crate::incremental::{Threshold, format_value};
 use crate::plan::Paging;
 
@@ -118,10 +118,14 @@ pub(crate) async fn start_page(
         .await?;
     let headers = &response.headers;
     let link = match plan.paging {
-        Paging::LinkHeader => headers
-            .get("link")
-            .and_then(|v| v.to_str().ok())
-            .and_then(link_next),
+        Paging::LinkHeader => join_lines(
+            headers
+                .get_all("link")
+                .iter()
+                .filter_map(|v| v.to_str().ok()),
+        )
+        .as_deref()
+        .and_then(link_next),
         _ => None,
     };
     let header_total = header_total(headers, &plan.stop.total_headers).map(|(_, total)| total);

@@ -207,6 +207,11 @@ async fn drive(
         let (p, decoded) = item?;
         last_url.clone_from(&decoded.url);
         let Some(facts) = tracker.observe(&steps, p, &decoded)? else {
+            signals::repeated(&shared.plan, &state, &decoded, "the previous page's body")?;
+            if let (true, Some(tp)) = (steps.is_page, tracker.total_pages) {
+                let why = "the previous page's body again";
+                signals::reconcile_pages(&shared.plan, p - steps.origin, tp, &decoded.url, why)?;
+            }
             tracing::warn!(
                 partition = part,
                 position = p,
@@ -221,6 +226,10 @@ async fn drive(
         signals::count(&mut state, &decoded);
         if let Some(why) = reason {
             signals::reconcile(&shared.plan, &state, &decoded.url, why)?;
+            if let (true, Some(tp)) = (steps.is_page, tracker.total_pages) {
+                let read_pages = p + 1 - steps.origin;
+                signals::reconcile_pages(&shared.plan, read_pages, tp, &decoded.url, why)?;
+            }
         }
         state.position = steps.position(p + steps.step);
         state.done = reason.is_some();

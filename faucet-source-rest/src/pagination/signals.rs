@@ -45,6 +45,52 @@ pub(crate) fn reconcile(plan: &Plan, state: &PartitionState, url: &str, why: &st
     }
 }
 
+/// At a partition's end (`why`), compares the pages read with the page
+/// count the API announced (`total_pages_path`): fewer is an error (or a
+/// warning with `on_total_mismatch: warn`), as for a record total.
+pub(crate) fn reconcile_pages(
+    plan: &Plan,
+    read_pages: u64,
+    total_pages: u64,
+    url: &str,
+    why: &str,
+) -> Result<()> {
+    if read_pages >= total_pages || why == "max_pages reached" {
+        return Ok(());
+    }
+    let message = format!(
+        "pagination ended ({why}) at {url} after {read_pages} pages, but the API announced {total_pages} in `pagination.stop.total_pages_path`; the stream is incomplete (check `pagination` against the API's docs, or set `pagination.stop.on_total_mismatch: warn` to accept it)"
+    );
+    match plan.stop.on_total_mismatch {
+        RestOnTotalMismatch::Error => Err(FaucetError::source_error(message)),
+        RestOnTotalMismatch::Warn => {
+            tracing::warn!(url = %url, read_pages, total_pages, "Fewer pages than the API's page count");
+            Ok(())
+        }
+    }
+}
+
+/// A loop guard fired at `decoded`'s page (`what`: the previous page's body
+/// again, a cursor or link seen before): the API ignores the paging
+/// parameter, or loops. That ends the stream only when nothing the API
+/// said contradicts it: `has_more` true on the repeated page, or a total
+/// above what was read, is an error naming the URL and the parameter.
+pub(crate) fn repeated(
+    plan: &Plan,
+    state: &PartitionState,
+    decoded: &Decoded,
+    what: &str,
+) -> Result<()> {
+    if decoded.has_more == Some(true) {
+        let has_more = plan.stop.has_more_path.as_deref().unwrap_or_default();
+        return Err(FaucetError::source_error(format!(
+            "the page at {} repeats {what} while it says more pages follow (`pagination.stop.has_more_path`: `{has_more}` is true): the API ignores or loops on the paging parameter; check `pagination.param` (and {}) against the API's docs",
+            decoded.url, plan.next_field
+        )));
+    }
+    reconcile(plan, state, &decoded.url, what)
+}
+
 /// `has_more` says more pages follow but there is no cursor or link.
 pub(crate) fn more_without_next(plan: &Plan, decoded: &Decoded) -> FaucetError {
     let has_more = plan.stop.has_more_path.as_deref().unwrap_or_default();
