@@ -104,12 +104,14 @@ mod extract;
 mod incremental;
 mod pagination;
 mod plan;
+mod resources;
 mod stream;
 
 pub use config::{
-    DEFAULT_CONCURRENCY, RestCursorFrom, RestCursorLocation, RestIncremental, RestKeyFormat,
-    RestMethod, RestOnTotalMismatch, RestPagination, RestQueryValue, RestRecords,
-    RestSinceLocation, RestSingleRecord, RestSourceConfig, RestStopRules,
+    DEFAULT_CONCURRENCY, DEFAULT_PARENT_CONCURRENCY, RestCursorFrom, RestCursorLocation,
+    RestIncremental, RestKeyFormat, RestMethod, RestOnTotalMismatch, RestPagination,
+    RestQueryValue, RestRecords, RestResource, RestSinceLocation, RestSingleRecord,
+    RestSourceConfig, RestStopRules,
 };
 pub use stream::RestSource;
 

@@ -14,42 +14,61 @@ use tokio::task::JoinHandle;
 
 use crate::config::RestSourceConfig;
 use crate::pagination::{
-    Message, PartitionState, Position, RunCtx, Shared, checkpoint, fetch_page, initial_states,
-    run_chained, run_numbered,
+    Message, PartitionState, Position, RunCtx, Shared, Target, checkpoint, fetch_page,
+    initial_states, run_chained, run_numbered,
 };
 use crate::plan::{Paging, Plan};
+use crate::resources::{self, Resources};
 
 /// A source reading any paginated REST API. Build it with
 /// [`RestSource::new`]; see the crate docs.
 pub struct RestSource {
+    /// The single stream (without `resources`: its pages are unnamed), or
+    /// the plan of the top-level config.
     shared: Arc<Shared>,
+    /// The streams, with `resources`.
+    resources: Option<Arc<Resources>>,
     base_url: String,
+    primary_key: Vec<String>,
 }
 
 impl fmt::Debug for RestSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RestSource")
-            .field("base_url", &self.base_url)
-            .field("stream", &self.shared.plan.stream_name)
-            .field("partitions", &self.shared.plan.partitions.len())
-            .field("concurrency", &self.shared.plan.concurrency)
+        let mut d = f.debug_struct("RestSource");
+        d.field("base_url", &self.base_url);
+        match &self.resources {
+            Some(resources) => d.field("resources", &resources.names()),
+            None => d
+                .field("stream", &self.shared.plan.stream_name)
+                .field("partitions", &self.shared.plan.partitions.len()),
+        };
+        d.field("concurrency", &self.shared.plan.concurrency)
             .finish_non_exhaustive()
     }
 }
 
 impl RestSource {
     /// Validates `config` and builds the source; no I/O. Errors are
-    /// [`FaucetError::Config`] naming the field (e.g. `pagination.limit`).
+    /// [`FaucetError::Config`] naming the field (e.g. `pagination.limit`,
+    /// `resources[2].path`).
     pub fn new(config: RestSourceConfig) -> Result<Self> {
-        let plan = Plan::new(&config)?;
         let client = HttpClient::new(&config.http, &config.auth, config.concurrency)?;
+        let resources = if config.resources.is_empty() {
+            None
+        } else {
+            Some(Arc::new(Resources::new(&config, &client)?))
+        };
+        let plan = Plan::new(&config)?;
         Ok(Self {
             base_url: client.redact_text(&config.base_url),
             shared: Arc::new(Shared { plan, client }),
+            resources,
+            primary_key: config.primary_key,
         })
     }
 
-    /// The HTTP client (shared limits, retry budget).
+    /// The HTTP client (shared limits, retry budget): one for every
+    /// resource.
     pub fn client(&self) -> &HttpClient {
         &self.shared.client
     }
@@ -71,10 +90,11 @@ impl RestSource {
             .map(|(i, s)| {
                 let (shared, state, tx, run) =
                     (self.shared.clone(), s.clone(), tx.clone(), run.clone());
+                let target = Target::of(&shared.plan, i);
                 if numbered {
-                    tokio::spawn(run_numbered(shared, i, state, tx, run))
+                    tokio::spawn(run_numbered(shared, target, state, tx, run))
                 } else {
-                    tokio::spawn(run_chained(shared, i, state, tx, run))
+                    tokio::spawn(run_chained(shared, target, state, tx, run))
                 }
             })
             .collect();
@@ -106,6 +126,9 @@ impl Source for RestSource {
     }
 
     fn stream_pages<'a>(&'a self, ctx: SourceContext) -> PageStream<'a> {
+        if let Some(resources) = &self.resources {
+            return resources::stream_pages(resources, ctx);
+        }
         let states = match initial_states(&self.shared.plan, ctx.resume_from.as_ref()) {
             Ok(states) => states,
             Err(err) => return futures::stream::once(async { Err(err) }).boxed(),
@@ -154,10 +177,21 @@ impl Source for RestSource {
     }
 
     async fn check(&self) -> Result<CheckReport> {
+        if let Some(resources) = &self.resources {
+            return Ok(resources::check(resources).await);
+        }
         let mut report = CheckReport::new();
         let states = initial_states(&self.shared.plan, None)?;
         let run = RunCtx::default();
-        match fetch_page(&self.shared, 0, &Position::Start, &states[0], &run).await {
+        match fetch_page(
+            &self.shared,
+            &Target::of(&self.shared.plan, 0),
+            &Position::Start,
+            &states[0],
+            &run,
+        )
+        .await
+        {
             Ok(page) => {
                 report.pass("reachable").pass("authorised");
                 let _ = page;
@@ -189,25 +223,34 @@ impl Source for RestSource {
     }
 
     async fn discover(&self) -> Result<Vec<StreamInfo>> {
+        if let Some(resources) = &self.resources {
+            return resources::discover(resources).await;
+        }
         let states = initial_states(&self.shared.plan, None)?;
         let page = fetch_page(
             &self.shared,
-            0,
+            &Target::of(&self.shared.plan, 0),
             &Position::Start,
             &states[0],
             &RunCtx::default(),
         )
         .await?;
         let schema = infer_schema(&page.records);
-        Ok(vec![StreamInfo::new(
-            self.shared.plan.stream_name.clone(),
-            schema,
-        )])
+        let mut info = StreamInfo::new(self.shared.plan.stream_name.clone(), schema)
+            .with_primary_key(self.primary_key.iter().cloned());
+        if let Some(inc) = &self.shared.plan.incremental {
+            info = info.with_replication_key(inc.replication_key.clone());
+        }
+        Ok(vec![info])
     }
 
     fn capabilities(&self) -> SourceCapabilities {
         let caps = SourceCapabilities::default().resumable().concurrent();
-        if self.shared.plan.incremental.is_some() {
+        let incremental = match &self.resources {
+            Some(resources) => resources.incremental(),
+            None => self.shared.plan.incremental.is_some(),
+        };
+        if incremental {
             caps.incremental()
         } else {
             caps

@@ -10,6 +10,10 @@
 //!   binary serves the same API from its own process (for benchmarks):
 //!   `faucet-fixture-server --records 1000000 --page-size 1000` prints its
 //!   URL and serves until killed.
+//! - [`shop`]: a second API on 127.0.0.1:0 with three related resources
+//!   (accounts → orders → order lines), each paginated in its own style,
+//!   for many-stream pipelines; orders can be added between runs.
 
 pub mod fixture;
 pub mod postgres;
+pub mod shop;

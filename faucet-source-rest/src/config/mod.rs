@@ -5,6 +5,7 @@
 mod incremental;
 mod pagination;
 mod records;
+mod resources;
 
 use std::collections::BTreeMap;
 
@@ -18,6 +19,7 @@ pub use pagination::{
     RestCursorFrom, RestCursorLocation, RestOnTotalMismatch, RestPagination, RestStopRules,
 };
 pub use records::{RestRecords, RestSingleRecord};
+pub use resources::{DEFAULT_PARENT_CONCURRENCY, RestResource};
 
 /// Default number of pages fetched concurrently.
 pub const DEFAULT_CONCURRENCY: usize = 4;
@@ -51,7 +53,8 @@ pub struct RestSourceConfig {
     /// The API's base URL, e.g. `https://api.example.com/v1`.
     pub base_url: String,
     /// Path appended to `base_url`; `{name}` placeholders are filled from
-    /// each partition. Default: `""`.
+    /// each partition. Not used with `resources` (each has its own).
+    /// Default: `""`.
     #[serde(default)]
     pub path: String,
     /// HTTP method. Default: `get`.
@@ -88,8 +91,9 @@ pub struct RestSourceConfig {
     pub pagination: RestPagination,
     /// Parameter sets substituted into `{placeholders}` of the path, query
     /// and body, one run of the pagination each (e.g. one per account);
-    /// they run concurrently under the same limits. Default: one run with
-    /// no parameters.
+    /// they run concurrently under the same limits. Not used with
+    /// `resources` (a parent resource reads children per record). Default:
+    /// one run with no parameters.
     #[serde(default)]
     pub partitions: Vec<BTreeMap<String, String>>,
     /// Read only records newer than the last run's, by replication key.
@@ -108,6 +112,20 @@ pub struct RestSourceConfig {
     /// `HttpConfig` defaults (60 s timeout, 64 MiB cap, 6 attempts).
     #[serde(default)]
     pub http: HttpConfig,
+    /// Fields identifying a record, reported by `discover` (sinks that
+    /// upsert use them); the default of every resource. Default: none.
+    #[serde(default)]
+    pub primary_key: Vec<String>,
+    /// Several endpoints of the API, each read as a stream of its own, in
+    /// this order, children after each page of their parent's. They share
+    /// `base_url`, `auth`, `http` (one rate limit, one retry budget) and
+    /// `concurrency`; `query` and `headers` are added to each resource's,
+    /// and `records`, `pagination`, `incremental` and `primary_key` are the
+    /// defaults of those a resource leaves unset. The checkpoint holds one
+    /// entry per resource. Default: none (one stream: `path`, its pages
+    /// unnamed, as before `resources` existed).
+    #[serde(default)]
+    pub resources: Vec<RestResource>,
 }
 
 fn default_concurrency() -> usize {
@@ -133,7 +151,16 @@ impl RestSourceConfig {
             concurrency: DEFAULT_CONCURRENCY,
             auth: AuthConfig::None,
             http: HttpConfig::default(),
+            primary_key: Vec::new(),
+            resources: Vec::new(),
         }
+    }
+
+    /// Adds a resource (see [`RestSourceConfig::resources`]).
+    #[must_use]
+    pub fn with_resource(mut self, resource: RestResource) -> Self {
+        self.resources.push(resource);
+        self
     }
 
     /// Sets the records path.

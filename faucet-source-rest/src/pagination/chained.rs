@@ -10,31 +10,32 @@ use tokio::sync::mpsc;
 
 use super::signals::NextHistory;
 use super::{
-    Message, PageFacts, PartPage, PartitionState, Position, RunCtx, Shared, emit, fetch_page,
-    finish, raise_max, signals, stop_reason,
+    Message, PageFacts, PartPage, PartitionState, Position, RunCtx, Shared, Target, emit,
+    fetch_page, finish, raise_max, signals, stop_reason,
 };
 use crate::plan::Paging;
 
 /// Runs one partition to its end, sending pages to `tx`.
 pub(crate) async fn run_chained(
     shared: Arc<Shared>,
-    part: usize,
+    target: Target,
     state: PartitionState,
     tx: mpsc::Sender<Message>,
     run: RunCtx,
 ) {
-    if let Err(err) = drive(&shared, part, state, &tx, &run).await {
-        let _ = tx.send((part, Err(err))).await;
+    if let Err(err) = drive(&shared, &target, state, &tx, &run).await {
+        let _ = tx.send((target.index, Err(err))).await;
     }
 }
 
 async fn drive(
     shared: &Arc<Shared>,
-    part: usize,
+    target: &Target,
     mut state: PartitionState,
     tx: &mpsc::Sender<Message>,
     run: &RunCtx,
 ) -> Result<()> {
+    let part = target.index;
     let mut seen: HashSet<String> = HashSet::new();
     if let Position::Cursor(c) | Position::Next(c) = &state.position {
         seen.insert(c.clone());
@@ -44,7 +45,7 @@ async fn drive(
     let mut history = NextHistory::default();
     let paginated = !matches!(shared.plan.paging, Paging::None);
     loop {
-        let decoded = fetch_page(shared, part, &state.position.clone(), &state, run).await?;
+        let decoded = fetch_page(shared, target, &state.position.clone(), &state, run).await?;
         pages_read += 1;
         if last_body.as_ref() == Some(&decoded.body) {
             signals::repeated(&shared.plan, &state, &decoded, "the previous page's body")?;
@@ -109,6 +110,7 @@ async fn drive(
         raise_max(&mut state, decoded.max_key);
         let done = state.done;
         let page = PartPage {
+            url: decoded.url,
             records: decoded.records,
             bytes: decoded.bytes,
             state: state.clone(),

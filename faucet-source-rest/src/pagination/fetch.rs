@@ -12,7 +12,7 @@ use faucet_common_http::header::CONTENT_TYPE;
 use faucet_core::{CancellationToken, FaucetError, Result, RetryCounter};
 use tokio::task::JoinHandle;
 
-use super::{PartitionState, Position, Shared};
+use super::{PartitionState, Position, Shared, Target};
 use crate::extract::{BodyError, Decoded, decode, header_total, join_lines, link_next};
 use crate::incremental::{Threshold, format_value};
 use crate::plan::Paging;
@@ -35,7 +35,7 @@ pub(crate) struct Decoding {
     /// The page's URL, redacted.
     url: String,
     shared: Arc<Shared>,
-    part: usize,
+    target: Target,
     position: Position,
     state: PartitionState,
     run: RunCtx,
@@ -76,7 +76,7 @@ impl Decoding {
                 .await?;
             let mut again = start_page(
                 &self.shared,
-                self.part,
+                &self.target,
                 &self.position,
                 &self.state,
                 &self.run,
@@ -97,11 +97,11 @@ impl Drop for Decoding {
     }
 }
 
-/// Fetches `position` of partition `part` and starts decoding it on a
+/// Fetches `position` of partition `target` and starts decoding it on a
 /// spawned task (in parallel with other fetches, decodes and the sink).
 pub(crate) async fn start_page(
     shared: &Arc<Shared>,
-    part: usize,
+    target: &Target,
     position: &Position,
     state: &PartitionState,
     run: &RunCtx,
@@ -111,7 +111,7 @@ pub(crate) async fn start_page(
         (Some(value), Some(inc)) => Some(format_value(value, inc.format)?),
         _ => None,
     };
-    let request = plan.request(part, position, since.as_deref())?;
+    let request = plan.request(&target.partition, position, since.as_deref())?;
     let response = shared
         .client
         .send_counted(&request, &run.cancel, &run.retries)
@@ -169,7 +169,7 @@ pub(crate) async fn start_page(
         task: Some(task),
         url: response.url,
         shared: shared.clone(),
-        part,
+        target: target.clone(),
         position: position.clone(),
         state: state.clone(),
         run: run.clone(),
@@ -179,12 +179,12 @@ pub(crate) async fn start_page(
 /// Fetches and decodes one page. Next links come back absolute.
 pub(crate) async fn fetch_page(
     shared: &Arc<Shared>,
-    part: usize,
+    target: &Target,
     position: &Position,
     state: &PartitionState,
     run: &RunCtx,
 ) -> Result<Decoded> {
-    start_page(shared, part, position, state, run)
+    start_page(shared, target, position, state, run)
         .await?
         .finish()
         .await

@@ -5,6 +5,9 @@ mod chained;
 mod fetch;
 mod numbered;
 mod signals;
+mod task;
+
+use std::sync::Arc;
 
 use faucet_core::{Checkpoint, FaucetError, Record, Result};
 use serde::{Deserialize, Serialize};
@@ -14,11 +17,30 @@ use tokio::sync::mpsc;
 pub(crate) use chained::run_chained;
 pub(crate) use fetch::{RunCtx, fetch_page, start_page};
 pub(crate) use numbered::run_numbered;
+pub(crate) use task::Spawned;
 
 use crate::config::RestStopRules;
 use crate::incremental::start_value;
-use crate::plan::Plan;
 pub(crate) use crate::plan::Position;
+use crate::plan::{PartitionPlan, Plan};
+
+/// The partition a producer reads: its index (in messages and logs) and
+/// the fixed parts of its requests.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub(crate) index: usize,
+    pub(crate) partition: Arc<PartitionPlan>,
+}
+
+impl Target {
+    /// Partition `index` of `plan`.
+    pub(crate) fn of(plan: &Plan, index: usize) -> Self {
+        Self {
+            index,
+            partition: plan.partitions[index].clone(),
+        }
+    }
+}
 
 /// What every request and producer of a source shares.
 #[derive(Debug)]
@@ -69,35 +91,32 @@ pub(crate) fn checkpoint(states: &[PartitionState], incremental: bool) -> Checkp
     Checkpoint::new(serde_json::json!({ "partitions": states }))
 }
 
-/// Where each partition starts: from the checkpoint of an unfinished run,
-/// or afresh (after the last run's maximum key, when incremental).
-pub(crate) fn initial_states(
-    plan: &Plan,
-    resume: Option<&Checkpoint>,
-) -> Result<Vec<PartitionState>> {
+/// A partition's state at the start of a pass: from the first page,
+/// after `max` (the last pass's largest replication key) when
+/// incremental.
+pub(crate) fn fresh_state(plan: &Plan, max: Option<Value>) -> Result<PartitionState> {
+    let (since, since_inclusive) = match (&plan.incremental, &max) {
+        (Some(inc), Some(m)) => (
+            Some(start_value(m, inc.lookback_secs, inc.format)?),
+            inc.lookback_secs > 0,
+        ),
+        (Some(inc), None) => (inc.start.clone(), true),
+        (None, _) => (None, false),
+    };
+    Ok(PartitionState {
+        position: Position::Start,
+        done: false,
+        since,
+        since_inclusive,
+        max,
+        read: Some(0),
+        total: None,
+    })
+}
+
+/// The partition states a checkpoint holds, as stored (done or not).
+pub(crate) fn stored_states(plan: &Plan, value: &Value) -> Result<Vec<PartitionState>> {
     let n = plan.partitions.len();
-    let fresh = |max: Option<Value>| -> Result<PartitionState> {
-        let (since, since_inclusive) = match (&plan.incremental, &max) {
-            (Some(inc), Some(m)) => (
-                Some(start_value(m, inc.lookback_secs, inc.format)?),
-                inc.lookback_secs > 0,
-            ),
-            (Some(inc), None) => (inc.start.clone(), true),
-            (None, _) => (None, false),
-        };
-        Ok(PartitionState {
-            position: Position::Start,
-            done: false,
-            since,
-            since_inclusive,
-            max,
-            read: Some(0),
-            total: None,
-        })
-    };
-    let Some(value) = resume.map(Checkpoint::as_value).filter(|v| !v.is_null()) else {
-        return (0..n).map(|_| fresh(None)).collect();
-    };
     let stored: Stored = serde_json::from_value(value.clone()).map_err(|e| {
         FaucetError::source_error(format!(
             "checkpoint {value} was not written by the REST source ({e}); clear the pipeline's state to start over"
@@ -109,17 +128,37 @@ pub(crate) fn initial_states(
             stored.partitions.len()
         )));
     }
-    let all_done = stored.partitions.iter().all(|p| p.done);
-    stored
-        .partitions
-        .into_iter()
-        .map(|p| if all_done { fresh(p.max) } else { Ok(p) })
-        .collect()
+    Ok(stored.partitions)
+}
+
+/// Where each partition starts: from the checkpoint of an unfinished run,
+/// or afresh (after the last run's maximum key, when incremental).
+pub(crate) fn initial_states(
+    plan: &Plan,
+    resume: Option<&Checkpoint>,
+) -> Result<Vec<PartitionState>> {
+    let Some(value) = resume.map(Checkpoint::as_value).filter(|v| !v.is_null()) else {
+        return (0..plan.partitions.len())
+            .map(|_| fresh_state(plan, None))
+            .collect();
+    };
+    let stored = stored_states(plan, value)?;
+    if stored.iter().all(|p| p.done) {
+        stored
+            .into_iter()
+            .map(|p| fresh_state(plan, p.max))
+            .collect()
+    } else {
+        Ok(stored)
+    }
 }
 
 /// A page from one partition, with that partition's state after it.
 #[derive(Debug)]
 pub(crate) struct PartPage {
+    /// The page's URL, redacted (empty for the page that only ends a
+    /// partition).
+    pub(crate) url: String,
     pub(crate) records: Vec<Record>,
     pub(crate) bytes: u64,
     pub(crate) state: PartitionState,
@@ -189,6 +228,7 @@ pub(crate) async fn finish(
         tx,
         part,
         PartPage {
+            url: String::new(),
             records: Vec::new(),
             bytes: 0,
             state,

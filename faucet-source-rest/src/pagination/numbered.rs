@@ -9,8 +9,8 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use super::{
-    Message, PageFacts, PartPage, PartitionState, Position, RunCtx, Shared, emit, finish,
-    raise_max, signals, start_page, stop_reason,
+    Message, PageFacts, PartPage, PartitionState, Position, RunCtx, Shared, Target, emit, finish,
+    raise_max, signals, start_page, stop_reason, task::Spawned,
 };
 use crate::extract::Decoded;
 use crate::plan::Paging;
@@ -18,13 +18,13 @@ use crate::plan::Paging;
 /// Runs one partition to its end, sending pages to `tx`.
 pub(crate) async fn run_numbered(
     shared: Arc<Shared>,
-    part: usize,
+    target: Target,
     state: PartitionState,
     tx: mpsc::Sender<Message>,
     run: RunCtx,
 ) {
-    if let Err(err) = drive(&shared, part, state, &tx, &run).await {
-        let _ = tx.send((part, Err(err))).await;
+    if let Err(err) = drive(&shared, &target, state, &tx, &run).await {
+        let _ = tx.send((target.index, Err(err))).await;
     }
 }
 
@@ -161,11 +161,12 @@ impl Tracker {
 
 async fn drive(
     shared: &Arc<Shared>,
-    part: usize,
+    target: &Target,
     mut state: PartitionState,
     tx: &mpsc::Sender<Message>,
     run: &RunCtx,
 ) -> Result<()> {
+    let part = target.index;
     let steps = Arc::new(Steps::new(&shared.plan.paging, &state.position));
     let stop = &shared.plan.stop;
     let max_pages_bound = stop.max_pages.map_or(u64::MAX, |m| {
@@ -186,18 +187,26 @@ async fn drive(
     let mut pages = Box::pin(
         positions
             .map(|p| {
-                let (shared, snapshot, run, steps) =
-                    (shared.clone(), snapshot.clone(), run.clone(), steps.clone());
-                async move {
-                    let decoding =
-                        start_page(&shared, part, &steps.position(p), &snapshot, &run).await?;
+                let (shared, snapshot, run, steps, target) = (
+                    shared.clone(),
+                    snapshot.clone(),
+                    run.clone(),
+                    steps.clone(),
+                    target.clone(),
+                );
+                // Spawned, so a fetch finishes (and frees its permit) even
+                // while this partition waits for its pages to be taken.
+                Spawned::new(async move {
+                    let position = steps.position(p);
+                    let decoding = start_page(&shared, &target, &position, &snapshot, &run).await?;
                     Ok::<_, FaucetError>((p, decoding))
-                }
+                })
             })
             .buffered(concurrency)
             .map(|started| async move {
-                let (p, decoding) = started?;
-                Ok::<_, FaucetError>((p, decoding.finish().await?))
+                let (p, decoding) = started??;
+                let decoded = Spawned::new(decoding.finish()).await??;
+                Ok::<_, FaucetError>((p, decoded))
             })
             .buffered(2),
     );
@@ -235,6 +244,7 @@ async fn drive(
         state.done = reason.is_some();
         raise_max(&mut state, decoded.max_key);
         let page = PartPage {
+            url: decoded.url,
             records: decoded.records,
             bytes: decoded.bytes,
             state: state.clone(),

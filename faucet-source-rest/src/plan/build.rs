@@ -2,6 +2,7 @@
 //! partitions.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use faucet_core::FaucetError;
 use serde_json::Value;
@@ -176,7 +177,9 @@ pub(super) fn paging(
     Ok((paging, stop, spec, next_field))
 }
 
-pub(super) fn partitions(config: &RestSourceConfig) -> Result<Vec<PartitionPlan>, FaucetError> {
+pub(super) fn partitions(
+    config: &RestSourceConfig,
+) -> Result<Vec<Arc<PartitionPlan>>, FaucetError> {
     let base = config.base_url.trim_end_matches('/');
     let parsed = Url::parse(base)
         .map_err(|e| FaucetError::config("base_url", format!("not a valid URL: {e}")))?;
@@ -233,10 +236,10 @@ pub(super) fn partitions(config: &RestSourceConfig) -> Result<Vec<PartitionPlan>
             if url.query() == Some("") {
                 url.set_query(None);
             }
-            Ok(PartitionPlan {
+            Ok(Arc::new(PartitionPlan {
                 url,
                 body: config.body.as_ref().map(|b| fill_json(b, params)),
-            })
+            }))
         })
         .collect()
 }

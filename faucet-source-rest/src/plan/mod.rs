@@ -1,6 +1,8 @@
 //! The validated form of [`RestSourceConfig`], the requests it makes, and
 //! the positions they are made from. Below `pagination`, which drives it.
 
+use std::sync::Arc;
+
 use faucet_common_http::header::HeaderMap;
 use faucet_common_http::{HttpRequest, Method, header_pair};
 use faucet_core::FaucetError;
@@ -15,8 +17,10 @@ use crate::config::{
 use crate::extract::{DecodeSpec, JsonPath, RecordsSpec};
 
 mod build;
+mod child;
 
 use build::{paging, partitions};
+pub(crate) use child::{ChildRequests, ParentValues, placeholder_text};
 
 /// Where a partition's next request goes (what a checkpoint stores as a
 /// partition's position). The plan turns it into a request; pagination
@@ -73,7 +77,7 @@ pub(crate) enum Paging {
 pub(crate) struct Plan {
     pub(crate) method: Method,
     pub(crate) headers: HeaderMap,
-    pub(crate) partitions: Vec<PartitionPlan>,
+    pub(crate) partitions: Vec<Arc<PartitionPlan>>,
     pub(crate) paging: Paging,
     pub(crate) stop: RestStopRules,
     pub(crate) spec: DecodeSpec,
@@ -197,15 +201,14 @@ impl Plan {
         })
     }
 
-    /// The request for `position` in partition `part`, sending `since`
+    /// The request for `position` in partition `plan`, sending `since`
     /// (already formatted) when incremental.
     pub(crate) fn request(
         &self,
-        part: usize,
+        plan: &PartitionPlan,
         position: &Position,
         since: Option<&str>,
     ) -> Result<HttpRequest, FaucetError> {
-        let plan = &self.partitions[part];
         let mut url = plan.url.clone();
         let mut body = plan.body.clone();
         let mut headers = self.headers.clone();

@@ -19,9 +19,19 @@ pub fn source(server: &FixtureServer, config: Value) -> RestSource {
     RestSource::new(config_for(server, config)).expect("valid config")
 }
 
+/// A source for the API at `base_url` with `config` merged over
+/// fast-retry defaults.
+pub fn source_at(base_url: &str, config: Value) -> RestSource {
+    RestSource::new(config_at(base_url, config)).expect("valid config")
+}
+
 pub fn config_for(server: &FixtureServer, config: Value) -> RestSourceConfig {
+    config_at(&server.url(), config)
+}
+
+fn config_at(base_url: &str, config: Value) -> RestSourceConfig {
     let mut full = json!({
-        "base_url": server.url(),
+        "base_url": base_url,
         "http": {"retry": {"initial_backoff_ms": 1, "max_backoff_ms": 5}, "timeout_secs": 5}
     });
     for (k, v) in config.as_object().expect("object config") {
@@ -111,3 +121,5 @@ pub fn assert_mentions(message: &str, parts: &[&str]) {
         assert!(message.contains(part), "missing `{part}` in: {message}");
     }
 }
+
+pub mod shop;

@@ -1,0 +1,238 @@
+//! Every stream's state, as the one checkpoint of a run
+//! ([`StreamStates`]: `{"streams": {"<name>": <entry>}}`).
+//!
+//! - A **root** resource's entry is the single-stream checkpoint shape:
+//!   `{"partitions": [<partition state>]}` (position, done, the
+//!   incremental start and maximum, records read and announced).
+//! - A **child** resource's entry ([`ChildState`]) holds `parents`: the
+//!   records of the parent stream's last page whose children are not all
+//!   read yet (the values the child needs of each), in page order;
+//!   `current`: the partition state of the first of them, once its
+//!   children are being read; and, when incremental, `keys`: the largest
+//!   replication key read for each parent, by the parent's child path
+//!   (`/accounts/7/orders`). Parents before those pending are done: they
+//!   are on the parent stream's pages before its position.
+//!
+//! A pass ends when every stream it reads is done; resuming from a
+//! finished pass starts the next one (roots from the start, or after their
+//! largest key; children after each parent's key).
+
+use std::collections::{BTreeMap, VecDeque};
+
+use faucet_core::{Checkpoint, FaucetError, Result, StreamStates};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::Resources;
+use crate::pagination::{PartitionState, fresh_state, stored_states};
+use crate::plan::ParentValues;
+
+/// A child stream's checkpoint entry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChildState {
+    /// Parent records whose children are not all read, in page order.
+    #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
+    pub(crate) parents: VecDeque<ParentValues>,
+    /// The partition state of the first pending parent, once started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) current: Option<PartitionState>,
+    /// Incremental: the largest replication key read for each parent.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) keys: BTreeMap<String, Value>,
+}
+
+/// One stream's state during a run.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum StreamState {
+    /// A root resource: its only partition.
+    Root(PartitionState),
+    /// A child resource.
+    Child(ChildState),
+}
+
+/// The states of the streams a run reads, and the checkpoint map.
+#[derive(Debug)]
+pub(crate) struct Tracker {
+    /// By resource; `None` for the streams this run does not read.
+    pub(crate) states: Vec<Option<StreamState>>,
+    /// The checkpoint map (streams not read keep their entries).
+    map: StreamStates,
+}
+
+fn unreadable(name: &str, e: impl std::fmt::Display) -> FaucetError {
+    FaucetError::source_error(format!(
+        "the checkpoint entry of stream `{name}` was not written by this REST source ({e}); run with --restart to read every stream from the beginning"
+    ))
+}
+
+impl Tracker {
+    /// The streams' states at the start of a run reading the `needed`
+    /// resources, resuming after `resume`.
+    pub(crate) fn start(
+        resources: &Resources,
+        needed: &[bool],
+        resume: Option<&Checkpoint>,
+    ) -> Result<Self> {
+        let map = StreamStates::from_checkpoint(resume)?;
+        let stored = resources
+            .list
+            .iter()
+            .map(|r| {
+                let Some(value) = map.get(&r.name) else {
+                    return Ok(None);
+                };
+                Ok(Some(match r.parent {
+                    None => {
+                        let mut parts = stored_states(&r.shared.plan, value)
+                            .map_err(|e| unreadable(&r.name, e))?;
+                        StreamState::Root(parts.remove(0))
+                    }
+                    Some(_) => StreamState::Child(
+                        serde_json::from_value(value.clone())
+                            .map_err(|e| unreadable(&r.name, e))?,
+                    ),
+                }))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let done = done_flags(resources, &stored);
+        let present = |i: usize| stored[i].is_some();
+        let new_pass = (0..stored.len()).all(|i| !present(i) || done[i]);
+        if !new_pass {
+            check_resumable(resources, needed, &stored, &done)?;
+        }
+        let mut tracker = Self {
+            states: vec![None; resources.list.len()],
+            map,
+        };
+        for (i, r) in resources.list.iter().enumerate() {
+            if !needed[i] {
+                continue;
+            }
+            let state = match (stored[i].clone(), r.parent) {
+                (Some(state), _) if !new_pass => state,
+                (Some(StreamState::Root(last)), None) => {
+                    StreamState::Root(fresh_state(&r.shared.plan, last.max)?)
+                }
+                (None, None) => StreamState::Root(fresh_state(&r.shared.plan, None)?),
+                (Some(StreamState::Child(last)), Some(_)) => StreamState::Child(ChildState {
+                    keys: last.keys,
+                    ..ChildState::default()
+                }),
+                _ => StreamState::Child(ChildState::default()),
+            };
+            tracker.states[i] = Some(state);
+            tracker.store(resources, i);
+        }
+        Ok(tracker)
+    }
+
+    /// Writes stream `i`'s entry into the map.
+    fn store(&mut self, resources: &Resources, i: usize) {
+        let value = match &self.states[i] {
+            Some(StreamState::Root(state)) => serde_json::json!({ "partitions": [state] }),
+            Some(StreamState::Child(child)) => serde_json::to_value(child).unwrap_or(Value::Null),
+            None => return,
+        };
+        self.map.set(&*resources.list[i].name, value);
+    }
+
+    /// Takes in a page of stream `r` with its partition state after it,
+    /// giving each child in `kids` the page's records as pending parents.
+    pub(crate) fn page(
+        &mut self,
+        resources: &Resources,
+        r: usize,
+        state: PartitionState,
+        kids: &[(usize, Vec<ParentValues>)],
+    ) {
+        match &mut self.states[r] {
+            Some(StreamState::Root(root)) => *root = state,
+            Some(StreamState::Child(child)) => child.current = Some(state),
+            None => {}
+        }
+        self.store(resources, r);
+        for (c, parents) in kids {
+            if let Some(StreamState::Child(child)) = &mut self.states[*c] {
+                child.parents = parents.iter().cloned().collect();
+                child.current = None;
+            }
+            self.store(resources, *c);
+        }
+    }
+
+    /// Takes in that child stream `c` has read every page of its first
+    /// pending parent: keeps its largest key (when incremental).
+    pub(crate) fn parent_done(&mut self, resources: &Resources, c: usize) {
+        let resource = &resources.list[c];
+        if let Some(StreamState::Child(child)) = &mut self.states[c] {
+            let current = child.current.take();
+            if let (Some(values), Some(link)) = (child.parents.pop_front(), &resource.link)
+                && let Some(max) = current.and_then(|s| s.max)
+                && resource.incremental()
+            {
+                child.keys.insert(link.requests.key(&values), max);
+            }
+        }
+        self.store(resources, c);
+    }
+
+    /// The checkpoint holding every stream's state.
+    pub(crate) fn checkpoint(&self) -> Checkpoint {
+        self.map.to_checkpoint()
+    }
+
+    /// Child `c`'s state, if this run reads it.
+    pub(crate) fn child(&self, c: usize) -> Option<&ChildState> {
+        match &self.states[c] {
+            Some(StreamState::Child(child)) => Some(child),
+            _ => None,
+        }
+    }
+}
+
+/// Whether each stored stream is done: a root when its partition is, a
+/// child when nothing is pending and its parent is done. Streams without
+/// an entry count as done.
+fn done_flags(resources: &Resources, stored: &[Option<StreamState>]) -> Vec<bool> {
+    let own = |i: usize| match &stored[i] {
+        None => true,
+        Some(StreamState::Root(state)) => state.done,
+        Some(StreamState::Child(child)) => child.parents.is_empty() && child.current.is_none(),
+    };
+    (0..stored.len())
+        .map(|i| own(i) && resources.ancestors(i).all(own))
+        .collect()
+}
+
+/// Refuses to resume an unfinished pass with other streams than it was
+/// reading, where that would leave a child's records unread: a child
+/// without an entry whose parent has read pages, or an unfinished child
+/// no longer read while its parent goes on.
+fn check_resumable(
+    resources: &Resources,
+    needed: &[bool],
+    stored: &[Option<StreamState>],
+    done: &[bool],
+) -> Result<()> {
+    for (i, r) in resources.list.iter().enumerate() {
+        let Some(parent) = r.parent else { continue };
+        let missing = needed[i] && stored[i].is_none() && stored[parent].is_some();
+        let left = !needed[i] && needed[parent] && stored[i].is_some() && !done[i];
+        if missing || left {
+            let what = if missing {
+                "was not read by the interrupted run"
+            } else {
+                "is not selected, but the interrupted run was reading it"
+            };
+            return Err(FaucetError::config(
+                "streams",
+                format!(
+                    "stream `{}` {what}, and reading its parent `{}` on without it would leave records of `{}` unread: run with the streams of the interrupted run to finish it, or with --restart",
+                    r.name, resources.list[parent].name, r.name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
