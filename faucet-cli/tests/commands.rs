@@ -367,3 +367,40 @@ fn validate_lists_every_mistake_in_one_connector_at_its_full_path() {
         assert!(text.contains(expected), "{expected:?} not in:\n{text}");
     }
 }
+
+/// A wrong value beside values of the same type inside a tagged union
+/// (`stop: {empty_page: true, total_path: true}`) is named by its own key,
+/// not by the mapping that holds it; a concurrency too large to run is a
+/// config error, not a crash.
+#[test]
+fn validate_names_the_one_wrong_value_among_look_alikes_and_bounds_concurrency() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "alike.yaml",
+        "source:\n  type: rest\n  base_url: http://127.0.0.1:1\n  \
+         concurrency: 18446744073709551615\n  \
+         pagination: {kind: page_number, size: 10, stop: {empty_page: true, total_path: true, max_pages: 5}}\n\
+         sink: {type: jsonl, path: out.jsonl}\n",
+    );
+    let out = validate(dir.path(), &file);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let text = stderr(&out);
+    assert!(
+        text.contains("source.pagination.stop.total_path: invalid type: boolean `true`"),
+        "{text}"
+    );
+    let file = write(
+        dir.path(),
+        "wide.yaml",
+        "source: {type: rest, base_url: \"http://127.0.0.1:1\", concurrency: 18446744073709551615}\n\
+         sink: {type: jsonl, path: out.jsonl}\n",
+    );
+    let out = validate(dir.path(), &file);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("source.concurrency: must be between 1 and 1024"),
+        "{}",
+        stderr(&out)
+    );
+}

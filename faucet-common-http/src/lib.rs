@@ -57,7 +57,7 @@ mod secret;
 mod sleep;
 
 pub use auth::{ApiKeyLocation, AuthConfig};
-pub use client::{HttpClient, HttpRequest, HttpResponse, Method, header_pair};
+pub use client::{HttpClient, HttpRequest, HttpResponse, MAX_CONCURRENCY, Method, header_pair};
 pub use concurrency::{AdaptiveConcurrency, ConcurrencyPermit};
 pub use config::{
     DEFAULT_CONNECT_TIMEOUT_SECS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_SECS, HttpConfig,

@@ -153,6 +153,15 @@ fn mutate(config: &mut Value, rng: &mut StdRng) -> Expected {
     }
 }
 
+/// The seed of a mutation test: `FAUCET_PROOF_SEED` when set (to repeat
+/// a failure), else random.
+fn seed() -> u64 {
+    match std::env::var("FAUCET_PROOF_SEED") {
+        Ok(text) => text.parse().expect("FAUCET_PROOF_SEED is a u64"),
+        Err(_) => rand::rng().random(),
+    }
+}
+
 fn validate(file: &Path) -> Exit {
     let child = spawn_faucet(&[OsStr::new("validate"), file.as_os_str()], &[]);
     child.wait(RUN_DEADLINE).expect("wait for faucet validate")
@@ -160,8 +169,8 @@ fn validate(file: &Path) -> Exit {
 
 #[test]
 fn mutated_pipeline_files_never_panic_and_every_error_names_a_path() {
-    let seed: u64 = rand::rng().random();
-    eprintln!("mutation seed: {seed}");
+    let seed = seed();
+    eprintln!("mutation seed: {seed} (FAUCET_PROOF_SEED={seed} repeats it)");
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = workdir();
     let bases = valid_pipelines();
@@ -213,8 +222,8 @@ fn mutated_pipeline_files_never_panic_and_every_error_names_a_path() {
 
 #[test]
 fn mangled_pipeline_text_never_panics() {
-    let seed: u64 = rand::rng().random();
-    eprintln!("text mutation seed: {seed}");
+    let seed = seed();
+    eprintln!("text mutation seed: {seed} (FAUCET_PROOF_SEED={seed} repeats it)");
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = workdir();
     let base = serde_json::to_string_pretty(&valid_pipelines()[0]).expect("JSON");

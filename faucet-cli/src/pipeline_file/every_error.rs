@@ -91,14 +91,27 @@ fn by_removal<T>(
     message: &str,
     build: &impl Fn(Value) -> Result<T, FaucetError>,
 ) -> Option<String> {
-    let Value::Object(map) = config.pointer(&pointer(path))? else {
+    below(config, path, path, message, build)
+}
+
+/// [`by_removal`] inside the mapping at `node`, which is `reported` (where
+/// serde put the error) or below it: removing a value changes the error
+/// when the error is no longer `message` at `reported`.
+fn below<T>(
+    config: &Value,
+    reported: &str,
+    node: &str,
+    message: &str,
+    build: &impl Fn(Value) -> Result<T, FaucetError>,
+) -> Option<String> {
+    let Value::Object(map) = config.pointer(&pointer(node))? else {
         return None;
     };
     let changes = |key: &String| {
         let mut trial = config.clone();
-        remove(&mut trial, &child(path, key))
+        remove(&mut trial, &child(node, key))
             && !matches!(build(trial), Err(FaucetError::Config { path: p, message: m, .. })
-                if p == path && m == message)
+                if p == reported && m == message)
     };
     let mut culprits: Vec<(&String, &Value)> = map.iter().filter(|(k, _)| changes(k)).collect();
     if culprits.len() > 1 {
@@ -107,8 +120,8 @@ fn by_removal<T>(
     let [(key, _)] = culprits.as_slice() else {
         return None;
     };
-    let culprit = child(path, key);
-    Some(by_removal(config, &culprit, message, build).unwrap_or(culprit))
+    let culprit = child(node, key);
+    Some(below(config, reported, &culprit, message, build).unwrap_or(culprit))
 }
 
 /// Whether `value` is, or holds, a value of the type an `invalid type: …`

@@ -42,15 +42,26 @@ struct Inner {
     secret_params: Vec<String>,
 }
 
+/// The most requests a client lets be in flight at once: a larger
+/// `concurrency` is a configuration error (no API serves thousands of
+/// parallel requests from one client, and each costs a task and a socket).
+pub const MAX_CONCURRENCY: usize = 1024;
+
 impl HttpClient {
-    /// Builds a client; no I/O. `max_concurrency` bounds requests in
-    /// flight (the adaptive limit moves below it). Errors name the config
-    /// field (under `http` and `auth`).
+    /// Builds a client; no I/O. `max_concurrency` (1 to [`MAX_CONCURRENCY`])
+    /// bounds requests in flight (the adaptive limit moves below it). Errors
+    /// name the config field (`concurrency`, under `http` and `auth`).
     pub fn new(
         config: &HttpConfig,
         auth: &AuthConfig,
         max_concurrency: usize,
     ) -> Result<Self, FaucetError> {
+        if !(1..=MAX_CONCURRENCY).contains(&max_concurrency) {
+            return Err(FaucetError::config(
+                "concurrency",
+                format!("must be between 1 and {MAX_CONCURRENCY}, not {max_concurrency}"),
+            ));
+        }
         if config.timeout_secs == 0 {
             return Err(FaucetError::config(
                 "http.timeout_secs",
@@ -77,7 +88,7 @@ impl HttpClient {
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(config.connect_timeout_secs.max(1)))
             .user_agent(config.user_agent.clone())
-            .pool_max_idle_per_host(max_concurrency.max(1) * 2)
+            .pool_max_idle_per_host(max_concurrency * 2)
             .build()
             .map_err(|e| {
                 FaucetError::config("http", format!("cannot build the HTTP client: {e}"))

@@ -102,7 +102,7 @@ pub struct RestSourceConfig {
     pub incremental: Option<RestIncremental>,
     /// Pages fetched at once for `page_number` and `offset` pagination, and
     /// the most requests in flight overall (the adaptive limit halves on
-    /// 429/503). Default: `4`.
+    /// 429/503); 1 to 1024. Default: `4`.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
     /// Authentication. Default: `{kind: none}`.

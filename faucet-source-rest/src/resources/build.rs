@@ -226,10 +226,14 @@ fn link(
             "a child resource is read once per parent record: name a parent field in `path` or `query` with `{parent.<field>}`, e.g. `/accounts/{parent.id}/orders`",
         ));
     }
-    if r.parent_concurrency == 0 {
+    if !(1..=faucet_common_http::MAX_CONCURRENCY).contains(&r.parent_concurrency) {
         return Err(FaucetError::config(
             at(i, "parent_concurrency"),
-            "must be at least 1",
+            format!(
+                "must be between 1 and {}, not {}",
+                faucet_common_http::MAX_CONCURRENCY,
+                r.parent_concurrency
+            ),
         ));
     }
     let mut copies: Vec<(String, String)> = fields
