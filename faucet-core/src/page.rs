@@ -67,6 +67,9 @@ pub struct Page {
     dead_letters: Vec<DeadLetter>,
     /// The stream the page belongs to; `None` for a single-stream source.
     stream: Option<Arc<str>>,
+    /// Set by the pipeline on the source's last page: the run's completion
+    /// marker is committed with it.
+    ends_read: bool,
 }
 
 impl Page {
@@ -80,6 +83,7 @@ impl Page {
             source_records: None,
             dead_letters: Vec::new(),
             stream: None,
+            ends_read: false,
         }
     }
 
@@ -208,6 +212,18 @@ impl Page {
             expected_total: None,
             ..self
         }
+    }
+
+    /// Marks the page as the source's last (or, with `false`, not).
+    pub(crate) fn ending_read(mut self, ends: bool) -> Self {
+        self.ends_read = ends;
+        self
+    }
+
+    /// Whether the page is the source's last: the pipeline commits the
+    /// completion marker as its checkpoint.
+    pub(crate) fn ends_read(&self) -> bool {
+        self.ends_read
     }
 
     /// Records the source gave for this page before transforms.

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::tests::{RecordingSink, ids};
 use crate::conformance::ScriptedSource;
 use crate::connector::*;
-use crate::{MemoryStateStore, Pipeline, Resume, RunOutcome, SourceCapabilities};
+use crate::{MemoryStateStore, Pipeline, Resume, RunOutcome, SourceCapabilities, StateStore};
 
 fn pipeline<'a>(
     source: &'a ScriptedSource,
@@ -251,4 +251,36 @@ async fn the_largest_announced_total_reaches_the_progress() {
     let sink = RecordingSink::default();
     let report = Pipeline::new(Totals, &sink).run().await.unwrap();
     assert_eq!(report.progress.expected_total, Some(50));
+}
+
+/// The source's last page carries the completion marker, so no moment
+/// exists where the last rows are durable and the marker is not: a run
+/// that dies right after its last page (here: a sink that would fail on
+/// one more commit) must not leave the last page's checkpoint, which
+/// says "start over" (`null`), for the next run to append everything
+/// again.
+#[tokio::test]
+async fn the_last_rows_and_the_completion_marker_are_durable_together() {
+    let store = Arc::new(MemoryStateStore::new());
+    let source = ScriptedSource::new(3, 2);
+    // Pages 0–2 hold records, page 3 is the source's final empty page
+    // (checkpoint `null`); a separate marker commit would be page 4.
+    let sink = RecordingSink {
+        fail_at: Some(4),
+        ..RecordingSink::default()
+    };
+    let report = pipeline(&source, &sink, &store).run().await.unwrap();
+    assert_eq!(report.outcome, RunOutcome::Completed);
+    let stored = store.load("orders").await.unwrap().expect("a checkpoint");
+    assert!(
+        super::completion::Completion::from_checkpoint(&stored).is_some(),
+        "the marker is stored with the last page: {stored:?}"
+    );
+    let err = pipeline(&source, &sink, &store).run().await.unwrap_err();
+    assert!(matches!(err, FaucetError::Completed { .. }), "{err}");
+    assert_eq!(
+        ids(&sink.records.lock().unwrap()),
+        (1..=6).collect::<Vec<_>>(),
+        "every record once"
+    );
 }

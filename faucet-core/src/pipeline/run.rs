@@ -44,6 +44,8 @@ pub(super) struct Run<'p, S, K> {
     pending_records: u64,
     /// The source's latest checkpoint, for the completion marker.
     source_position: Option<Checkpoint>,
+    /// Whether the completion marker went to the sink with the last page.
+    marked_complete: bool,
     retries: RetryCounter,
     /// Records handed on after transforms, for the record limit (which
     /// counts what reaches the sink).
@@ -88,6 +90,7 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
             skip: 0,
             pending_records: 0,
             source_position: None,
+            marked_complete: false,
             retries: RetryCounter::default(),
             delivered: 0,
             stage_counts: Arc::default(),
@@ -228,7 +231,10 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
                 .base
                 .as_ref()
                 .map(|(before, delivered)| cut::join(before.as_ref(), delivered + remaining));
-            *page = std::mem::take(page).with_checkpoint_opt(checkpoint);
+            // A cut page does not end the read, even when it is the last.
+            *page = std::mem::take(page)
+                .with_checkpoint_opt(checkpoint)
+                .ending_read(false);
         }
         true
     }
@@ -248,6 +254,15 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
             self.source_position = Some(checkpoint.clone());
         }
         self.base = page.checkpoint().map(|c| (Some(c.clone()), 0));
+        let page = if page.ends_read() {
+            // The source's last page: its rows and the completion marker
+            // commit together.
+            self.marked_complete = true;
+            let marker = Completion::now(self.source_position.clone()).to_checkpoint();
+            page.with_checkpoint(marker)
+        } else {
+            page
+        };
         self.commit_page(page).await?;
         self.count_stage();
         self.progress.pages += 1;
@@ -327,6 +342,7 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
             Stop::SinkFailed(err) => (RunOutcome::Failed, Some(err)),
         };
         if outcome == RunOutcome::Completed
+            && !self.marked_complete
             && let Err(err) = self.mark_complete().await
         {
             outcome = RunOutcome::Failed;
@@ -430,26 +446,61 @@ async fn produce<S: Source>(
     stop: CancellationToken,
 ) -> bool {
     let mut pages = source.stream_pages(ctx);
+    // Each page waits for the next one: only then is it known whether it
+    // is the last, which carries the completion marker, so the last rows
+    // and the marker are durable together (a crash between the two would
+    // leave the last page's checkpoint, which for many sources means
+    // "start over", and the next run would append everything again).
+    let mut held: Option<Page> = None;
     loop {
         let next = tokio::select! {
             biased;
             () = stop.cancelled() => return false,
             next = pages.next() => next,
         };
-        let Some(mut item) = next else { return true };
-        if let Ok(page) = &mut item
-            && !selection.selects(page.stream())
-        {
-            *page = std::mem::take(page).unselected();
-        }
-        let failed = item.is_err();
-        let sent = tokio::select! {
-            biased;
-            () = stop.cancelled() => return false,
-            sent = tx.send(item) => sent.is_ok(),
+        let (item, ends) = match next {
+            None => match held.take() {
+                Some(last) => (Ok(last.ending_read(true)), true),
+                None => return true,
+            },
+            Some(Ok(mut page)) => {
+                if !selection.selects(page.stream()) {
+                    page = page.unselected();
+                }
+                match held.replace(page) {
+                    Some(previous) => (Ok(previous), false),
+                    None => continue,
+                }
+            }
+            Some(Err(err)) => {
+                if let Some(previous) = held.take()
+                    && !send(&tx, &stop, Ok(previous)).await
+                {
+                    return false;
+                }
+                (Err(err), false)
+            }
         };
-        if failed || !sent {
+        let failed = item.is_err();
+        if !send(&tx, &stop, item).await || failed {
             return false;
         }
+        if ends {
+            return true;
+        }
+    }
+}
+
+/// Sends one item to the consumer; `false` when it went away or `stop`
+/// was cancelled first.
+async fn send(
+    tx: &mpsc::Sender<Result<Page>>,
+    stop: &CancellationToken,
+    item: Result<Page>,
+) -> bool {
+    tokio::select! {
+        biased;
+        () = stop.cancelled() => false,
+        sent = tx.send(item) => sent.is_ok(),
     }
 }
