@@ -145,9 +145,13 @@ pub enum FaucetError {
     /// appends, and the source cannot continue incrementally: running it
     /// again would append every record a second time. Restart it on purpose
     /// (`Pipeline::with_restart`), or load with a mode that is repeatable.
+    ///
+    /// With `streams`, the source continues incrementally but these streams
+    /// are read in full on every run and the sink appends them.
     #[error(
-        "pipeline `{pipeline}` completed{}; nothing to resume, and reading it again would append every record a second time",
-        fmt_completed_at(*at_unix)
+        "pipeline `{pipeline}` completed{}; {}",
+        fmt_completed_at(*at_unix),
+        fmt_completed_why(streams)
     )]
     Completed {
         /// The pipeline's name (its state key).
@@ -155,6 +159,10 @@ pub enum FaucetError {
         /// When the completed run ended, in seconds since the Unix epoch
         /// (0 when unknown).
         at_unix: u64,
+        /// The streams that would be appended again, when the rest of the
+        /// pipeline could continue incrementally; empty when the whole
+        /// source would be read again.
+        streams: Vec<String>,
     },
 
     /// Another run of the same pipeline holds its lock.
@@ -192,6 +200,21 @@ fn fmt_body(body: &str) -> String {
     } else {
         format!(": {body}")
     }
+}
+
+fn fmt_completed_why(streams: &[String]) -> String {
+    if streams.is_empty() {
+        return "nothing to resume, and reading it again would append every record a second time"
+            .to_owned();
+    }
+    let names: Vec<String> = streams.iter().map(|s| format!("`{s}`")).collect();
+    format!(
+        "its other streams continue incrementally, but {} {} read in full on every run and the sink appends {}: reading {} again would append every record a second time",
+        names.join(", "),
+        if streams.len() == 1 { "is" } else { "are" },
+        if streams.len() == 1 { "it" } else { "them" },
+        if streams.len() == 1 { "it" } else { "them" },
+    )
 }
 
 fn fmt_completed_at(at_unix: u64) -> String {
@@ -440,6 +463,7 @@ mod tests {
         let err = FaucetError::Completed {
             pipeline: "orders".into(),
             at_unix: 1_796_212_800,
+            streams: Vec::new(),
         };
         assert_eq!(
             err.to_string(),

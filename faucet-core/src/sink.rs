@@ -82,6 +82,7 @@ impl PageCommit {
 /// - [`config_schema`](Sink::config_schema): `None`.
 /// - [`check`](Sink::check): a checklist with one skipped item.
 /// - [`capabilities`](Sink::capabilities): all off.
+/// - [`idempotent_for`](Sink::idempotent_for): `capabilities().idempotent`.
 /// - [`name`](Sink::name): the Rust type name.
 ///
 /// A sink that stores checkpoints atomically with rows overrides
@@ -175,6 +176,15 @@ pub trait Sink: Send + Sync {
         SinkCapabilities::default()
     }
 
+    /// Whether writing a record of `stream` twice leaves one copy. A sink
+    /// that writes each stream its own way (upsert one table, append
+    /// another) answers per stream. Default:
+    /// [`capabilities().idempotent`](SinkCapabilities::idempotent).
+    fn idempotent_for(&self, stream: &str) -> bool {
+        let _ = stream;
+        self.capabilities().idempotent
+    }
+
     /// A short name for messages and reports. Default: the Rust type name.
     fn name(&self) -> &str {
         std::any::type_name::<Self>()
@@ -211,6 +221,9 @@ macro_rules! forward_sink {
             }
             fn capabilities(&self) -> SinkCapabilities {
                 (**self).capabilities()
+            }
+            fn idempotent_for(&self, stream: &str) -> bool {
+                (**self).idempotent_for(stream)
             }
             fn name(&self) -> &str {
                 (**self).name()

@@ -91,6 +91,7 @@ impl SourceContext {
 /// - [`check`](Source::check): a checklist with one skipped item.
 /// - [`discover`](Source::discover): an `Unsupported` error.
 /// - [`capabilities`](Source::capabilities): all off.
+/// - [`full_refresh_streams`](Source::full_refresh_streams): none.
 /// - [`name`](Source::name): the Rust type name.
 ///
 /// The trait is object safe: `Box<dyn Source>`, `Arc<dyn Source>` and
@@ -163,6 +164,17 @@ pub trait Source: Send + Sync {
         SourceCapabilities::default()
     }
 
+    /// The streams an [incremental](SourceCapabilities::incremental)
+    /// source still reads in full on every run (a multi-stream source
+    /// whose other streams read by replication key). After a completed
+    /// run the pipeline continues only when the sink writes each of these
+    /// that the run selects idempotently ([`Sink::idempotent_for`](crate::Sink::idempotent_for));
+    /// otherwise the rerun is refused as [`FaucetError::Completed`](crate::FaucetError::Completed)
+    /// naming them, rather than append them a second time. Default: none.
+    fn full_refresh_streams(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// A short name for messages and reports. Default: the Rust type name.
     fn name(&self) -> &str {
         std::any::type_name::<Self>()
@@ -204,6 +216,9 @@ macro_rules! forward_source {
             }
             fn capabilities(&self) -> SourceCapabilities {
                 (**self).capabilities()
+            }
+            fn full_refresh_streams(&self) -> Vec<String> {
+                (**self).full_refresh_streams()
             }
             fn name(&self) -> &str {
                 (**self).name()

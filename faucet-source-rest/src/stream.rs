@@ -244,6 +244,13 @@ impl Source for RestSource {
         Ok(vec![info])
     }
 
+    fn full_refresh_streams(&self) -> Vec<String> {
+        match &self.resources {
+            Some(resources) if resources.incremental() => resources.full_refresh(),
+            _ => Vec::new(),
+        }
+    }
+
     fn capabilities(&self) -> SourceCapabilities {
         let caps = SourceCapabilities::default().resumable().concurrent();
         let incremental = match &self.resources {

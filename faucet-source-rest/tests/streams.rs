@@ -151,6 +151,11 @@ async fn discover_and_check_cover_every_resource() {
     assert!(streams.iter().all(|s| s.primary_key == ["id"]));
     assert_eq!(streams[1].replication_key.as_deref(), Some("created_at"));
     assert_eq!(streams[0].replication_key, None);
+    // Accounts are read in full on every run; order lines only for new
+    // orders, so they continue with their incremental parent.
+    assert!(source.capabilities().incremental);
+    assert_eq!(source.full_refresh_streams(), ["accounts"]);
+    assert!(shop_source(&shop, |_| {}).full_refresh_streams().is_empty());
     let props = |i: usize| streams[i].schema["properties"].clone();
     assert!(props(0)["handle"].is_object());
     assert!(props(1)["account_ref"].is_object() && props(1)["total"].is_object());

@@ -96,6 +96,11 @@ pub(crate) async fn execute(
 /// A run's error with what to do about it.
 fn explain(err: FaucetError, pipeline: &str) -> anyhow::Error {
     let hint = match &err {
+        FaucetError::Completed { streams, .. } if !streams.is_empty() => {
+            "write those streams with `mode: upsert` (by their primary key) in the sink's \
+             `streams:` map, give their resources an `incremental:` key, or leave them out \
+             with `--streams`; `faucet run --restart` reads everything again on purpose"
+        }
         FaucetError::Completed { .. } => {
             "`faucet run --restart` reads everything again and appends it a second time; \
              for repeatable loads use `mode: upsert` or `mode: replace` in the sink, or an \

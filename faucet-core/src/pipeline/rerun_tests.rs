@@ -31,7 +31,9 @@ async fn a_completed_append_pipeline_refuses_to_append_everything_again() {
     let (report, err) = pipeline(&source, &sink, &store).run_with_report().await;
     let err = err.expect("the rerun is refused");
     match &err {
-        FaucetError::Completed { pipeline, at_unix } => {
+        FaucetError::Completed {
+            pipeline, at_unix, ..
+        } => {
             assert_eq!(pipeline, "orders");
             assert!(*at_unix > 1_700_000_000, "{at_unix}");
         }

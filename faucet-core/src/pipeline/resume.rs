@@ -8,6 +8,7 @@
 //! |---------------------------------------------|-----------------------------------|
 //! | `with_restart(true)`                        | reads everything again            |
 //! | incremental source, final checkpoint stored | continues after it (new records)  |
+//! | … but a stream it reads in full is appended | [`FaucetError::Completed`] naming it |
 //! | idempotent sink (upsert, replace)           | reads everything again            |
 //! | anything else (a full read into an append)  | [`FaucetError::Completed`]        |
 
@@ -56,6 +57,22 @@ fn after_completion<S: Source, K: Sink>(
     done: Completion,
 ) -> Result<StartPoint> {
     let incremental = p.source.capabilities().incremental;
+    if incremental {
+        // Streams read in full on every run must land idempotently.
+        let appended: Vec<String> = p
+            .source
+            .full_refresh_streams()
+            .into_iter()
+            .filter(|s| p.streams.selects(Some(s)) && !p.sink.idempotent_for(s))
+            .collect();
+        if !appended.is_empty() {
+            return Err(FaucetError::Completed {
+                pipeline: p.name.clone(),
+                at_unix: done.at_unix,
+                streams: appended,
+            });
+        }
+    }
     match done.checkpoint {
         Some(after) if incremental => Ok(StartPoint {
             from: Some(after.clone()),
@@ -81,6 +98,7 @@ fn after_completion<S: Source, K: Sink>(
         _ => Err(FaucetError::Completed {
             pipeline: p.name.clone(),
             at_unix: done.at_unix,
+            streams: Vec::new(),
         }),
     }
 }

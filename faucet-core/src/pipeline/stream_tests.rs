@@ -57,11 +57,13 @@ impl Source for TwoStreams {
     }
 }
 
-/// Keeps records per stream; routes streams unless `one_stream`.
+/// Keeps records per stream; routes streams unless `one_stream`; writes
+/// the streams in `idempotent` idempotently.
 #[derive(Default)]
 struct Routing {
     tables: Mutex<BTreeMap<String, Vec<u64>>>,
     one_stream: bool,
+    idempotent: Vec<&'static str>,
 }
 
 #[async_trait]
@@ -88,6 +90,10 @@ impl Sink for Routing {
         } else {
             SinkCapabilities::default().streams()
         }
+    }
+
+    fn idempotent_for(&self, stream: &str) -> bool {
+        self.idempotent.contains(&stream)
     }
 }
 
@@ -206,4 +212,81 @@ async fn a_resumed_run_continues_every_stream_where_it_was() {
     let got = tables(&sink);
     assert!(!got.contains_key("a"), "stream a was done: {got:?}");
     assert_eq!(got["b"], [102, 103]);
+}
+
+/// [`TwoStreams`] declared incremental, except stream `a`, which it reads
+/// in full on every run.
+struct IncrementalButA;
+
+#[async_trait]
+impl Source for IncrementalButA {
+    async fn fetch(&self, ctx: &SourceContext) -> Result<Vec<Record>> {
+        TwoStreams.fetch(ctx).await
+    }
+
+    fn stream_pages<'a>(&'a self, ctx: SourceContext) -> PageStream<'a> {
+        TwoStreams.stream_pages(ctx)
+    }
+
+    fn capabilities(&self) -> SourceCapabilities {
+        SourceCapabilities::default().resumable().incremental()
+    }
+
+    fn full_refresh_streams(&self) -> Vec<String> {
+        vec!["a".into()]
+    }
+}
+
+/// After a completed run, an incremental source continues only when every
+/// stream it reads in full again lands idempotently; a stream that would
+/// be appended a second time is named in the refusal.
+#[tokio::test]
+async fn a_stream_read_in_full_again_is_never_appended_twice_after_completion() {
+    let store = std::sync::Arc::new(MemoryStateStore::new());
+    fn run<'a>(
+        sink: &'a Routing,
+        store: &std::sync::Arc<MemoryStateStore>,
+    ) -> Pipeline<IncrementalButA, &'a Routing> {
+        Pipeline::new(IncrementalButA, sink)
+            .with_name("mixed")
+            .with_state_store(store.clone())
+    }
+    let appending = Routing::default();
+    run(&appending, &store).run().await.unwrap();
+    let err = run(&appending, &store).run().await.unwrap_err();
+    match &err {
+        FaucetError::Completed { streams, .. } => assert_eq!(streams, &["a"]),
+        other => panic!("expected Completed, got {other:?}"),
+    }
+    assert!(
+        err.to_string().contains("`a` is read in full on every run"),
+        "{err}"
+    );
+    assert_eq!(
+        tables(&appending)["a"],
+        [1, 2, 3, 4],
+        "nothing appended twice"
+    );
+
+    // Selecting only `b` continues; so does a sink upserting `a`.
+    let report = run(&appending, &store)
+        .with_streams(StreamSelection::only(["b"]))
+        .run()
+        .await
+        .unwrap();
+    assert!(
+        matches!(report.resume, crate::Resume::Continued { .. }),
+        "{:?}",
+        report.resume
+    );
+    let upserting = Routing {
+        idempotent: vec!["a"],
+        ..Routing::default()
+    };
+    let report = run(&upserting, &store).run().await.unwrap();
+    assert!(
+        matches!(report.resume, crate::Resume::Continued { .. }),
+        "{:?}",
+        report.resume
+    );
 }

@@ -97,4 +97,17 @@ impl Resources {
     pub(crate) fn incremental(&self) -> bool {
         self.list.iter().any(Resource::incremental)
     }
+
+    /// The resources read in full on every run: neither they nor any of
+    /// their ancestors read by replication key (a child of an incremental
+    /// parent is read only for the parent's new records).
+    pub(crate) fn full_refresh(&self) -> Vec<String> {
+        (0..self.list.len())
+            .filter(|&i| {
+                !self.list[i].incremental()
+                    && !self.ancestors(i).any(|a| self.list[a].incremental())
+            })
+            .map(|i| self.list[i].name.to_string())
+            .collect()
+    }
 }
