@@ -72,17 +72,36 @@ pub(crate) fn rng() -> StdRng {
     StdRng::seed_from_u64(seed)
 }
 
+/// Requests a test API has received so far: how a kill waits for a run to
+/// be under way.
+pub(crate) trait Requests {
+    /// Requests received so far.
+    fn requests_so_far(&self) -> u64;
+}
+
+impl Requests for FixtureServer {
+    fn requests_so_far(&self) -> u64 {
+        self.request_count()
+    }
+}
+
+impl Requests for faucet_testkit::shop::ShopServer {
+    fn requests_so_far(&self) -> u64 {
+        self.requests().len() as u64
+    }
+}
+
 /// Starts `faucet run file` and SIGKILLs it at a random moment: every
 /// fifth time within 60 ms of spawning (during start-up), otherwise up to
-/// 350 ms after its first request reached `server`.
+/// `window_ms` after its first request reached `server`.
 pub(crate) async fn run_and_kill(
-    server: &FixtureServer,
+    server: &impl Requests,
     file: &Path,
     kill: usize,
     rng: &mut StdRng,
     window_ms: u64,
 ) {
-    let before = server.request_count();
+    let before = server.requests_so_far();
     let child = spawn_faucet(&["run".as_ref(), file.as_os_str()], &[]);
     if kill % 5 == 4 {
         tokio::time::sleep(Duration::from_millis(rng.random_range(0..60))).await;
@@ -91,7 +110,7 @@ pub(crate) async fn run_and_kill(
             Duration::from_secs(60),
             "faucet reaching the server",
             async {
-                while server.request_count() == before && !child.has_exited() {
+                while server.requests_so_far() == before && !child.has_exited() {
                     tokio::time::sleep(Duration::from_millis(2)).await;
                 }
             },
