@@ -11,7 +11,6 @@
 
 mod bad_input;
 mod crash;
-mod crash_streams;
 mod crash_transforms;
 mod faults;
 mod fidelity;
