@@ -76,7 +76,7 @@ mod sink;
 mod sql;
 mod tls;
 
-pub use config::{NulRule, PostgresSinkConfig, TypeConflict, WriteMode};
+pub use config::{NulRule, PostgresSinkConfig, PostgresStreamConfig, TypeConflict, WriteMode};
 pub use sink::PostgresSink;
 
 /// Registers this sink as `postgres` in `registry`.
