@@ -79,18 +79,37 @@ pub(crate) async fn tables_of(
 }
 
 /// Warns when `table` holds rows and its marker names another pipeline
-/// (or none). Tables the role may not read are not judged.
+/// (or none). Tables the role may not read are not judged. `in_txn`: a
+/// transaction is open, which a failed probe must not abort (it runs in
+/// a savepoint).
 pub(crate) async fn warn_if_foreign(
     client: &Client,
     table: &QualifiedName,
     owner: Option<&str>,
     pipeline: &str,
+    in_txn: bool,
 ) {
-    if owner == Some(pipeline) {
+    if owner == Some(pipeline) || !catalog::table_exists(client, table).await.unwrap_or(false) {
         return;
     }
     let sql = format!("SELECT EXISTS (SELECT 1 FROM {table})");
-    let has_rows = match client.query_one(&sql, &[]).await {
+    if in_txn
+        && client
+            .batch_execute("SAVEPOINT faucet_probe")
+            .await
+            .is_err()
+    {
+        return;
+    }
+    let probe = client.query_one(&sql, &[]).await;
+    if in_txn {
+        let end = match probe {
+            Ok(_) => "RELEASE SAVEPOINT faucet_probe",
+            Err(_) => "ROLLBACK TO SAVEPOINT faucet_probe",
+        };
+        let _ = client.batch_execute(end).await;
+    }
+    let has_rows = match probe {
         Ok(row) => row.get::<_, bool>(0),
         Err(err) => {
             tracing::debug!(table = %table, error = %err, "Cannot tell whether the table holds rows");

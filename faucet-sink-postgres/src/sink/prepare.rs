@@ -20,7 +20,7 @@ impl Lane {
     /// logged, so a replay redoes it. No `COPY` may be in progress.
     pub(crate) async fn learn(&mut self, table: &mut Table, resumes: bool) -> Result<()> {
         if !table.known {
-            read_marker(&self.session, table).await?;
+            read_marker(&self.session, table, true).await?;
             table.columns = catalog::read_columns(&self.session.client, &table.load).await?;
             table.known = true;
         }
@@ -39,15 +39,16 @@ impl Lane {
 }
 
 /// Reads `table`'s marker and warns when another pipeline wrote it
-/// (connections holding the run's lock only).
-pub(crate) async fn read_marker(session: &Session, table: &mut Table) -> Result<()> {
+/// (connections holding the run's lock only; `in_txn`: inside the open
+/// transaction).
+pub(crate) async fn read_marker(session: &Session, table: &mut Table, in_txn: bool) -> Result<()> {
     if !session.locked() {
         return Ok(());
     }
     let (client, state) = (&session.client, &session.state);
     table.marker = marker::read(client, state, &table.target, &session.state_grant).await?;
     let owner = table.marker.as_deref();
-    marker::warn_if_foreign(client, &table.target, owner, &session.pipeline).await;
+    marker::warn_if_foreign(client, &table.target, owner, &session.pipeline, in_txn).await;
     Ok(())
 }
 

@@ -57,14 +57,17 @@ impl Lane {
     ) -> Result<bool> {
         let mut attempts = Attempts::new(s);
         loop {
-            let mark = self.txn.as_ref().map_or(0, |t| t.log.len());
+            let mark = self.txn.as_mut().map(|t| (t.log.len(), t.part(n).staged));
             match self.write_page(tables, n, records, page, frozen).await {
                 Ok(written) => return Ok(written),
                 Err(err) => {
-                    // Forget this page's steps: the page is written again
-                    // after the earlier ones are replayed.
+                    // Forget this page's steps (a staging table it created
+                    // among them): the page is written again after the
+                    // earlier ones are replayed.
                     if let Some(txn) = &mut self.txn {
-                        txn.log.truncate(mark);
+                        let (len, staged) = mark.unwrap_or_default();
+                        txn.log.truncate(len);
+                        txn.part(n).staged = staged;
                     }
                     self.recover(s, tables, err, &mut attempts).await?;
                 }
@@ -149,7 +152,13 @@ impl Lane {
                  rerun the pipeline to resume from its stored checkpoint ({err})"
             )));
         }
-        self.session.reconnect(s).await?;
+        // The server may still be restarting: reconnecting takes retries
+        // of its own.
+        while let Err(err) = self.session.reconnect(s).await {
+            if !err.is_retryable() || !attempts.wait().await {
+                return Err(err);
+            }
+        }
         let stored = self.session.load_checkpoint().await?;
         if stored == txn_checkpoint {
             tracing::info!("The lost COMMIT had committed");

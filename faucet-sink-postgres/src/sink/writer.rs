@@ -72,7 +72,7 @@ impl Writer {
             prepare::drop_leftovers(&session, s, &tables).await?;
         }
         if let Some(table) = tables.list.get_mut(PLAIN) {
-            prepare::read_marker(&session, table).await?;
+            prepare::read_marker(&session, table, false).await?;
             if table.unprepared {
                 let sql = prepare::prepare_sql(&session.client, table, tables.resumes).await?;
                 let doing = format!("preparing {} to replace {}", table.load, table.target);

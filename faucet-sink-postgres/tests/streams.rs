@@ -1,0 +1,343 @@
+//! Many streams: a table per stream (`table: "{stream}"`, or per-stream
+//! settings under `streams`), every stream's rows committed with the
+//! pipeline's checkpoint, exactly once across failures.
+
+mod support;
+
+use faucet_core::Pipeline;
+use faucet_core::connector::*;
+use faucet_sink_postgres::{PostgresSink, PostgresSinkConfig, PostgresStreamConfig, WriteMode};
+use faucet_testkit::postgres::TestSchema;
+use support::*;
+
+/// Every row of `table` (as `to_jsonb`), ordered by `id`.
+async fn rows(schema: &TestSchema, table: &str) -> Vec<Value> {
+    let sql = format!(
+        "SELECT to_jsonb(t) FROM \"{}\" t ORDER BY id",
+        table.replace('"', "\"\"")
+    );
+    let rows = schema.client().query(&sql, &[]).await.unwrap();
+    rows.iter().map(|r| r.get(0)).collect()
+}
+
+/// `actual` holds exactly the fields of `expected`, each equal (numbers
+/// by value: `0` and `0.0` alike).
+fn assert_row(actual: &Value, expected: &Value) {
+    let (a, e) = (actual.as_object().unwrap(), expected.as_object().unwrap());
+    let mut keys: Vec<&String> = a.keys().collect();
+    let mut want: Vec<&String> = e.keys().collect();
+    keys.sort();
+    want.sort();
+    assert_eq!(keys, want, "columns of {actual}");
+    for (k, v) in e {
+        match v {
+            Value::Number(n) => assert_eq!(a[k].as_f64(), n.as_f64(), "{k} of {actual}"),
+            _ => assert_eq!(&a[k], v, "{k} of {actual}"),
+        }
+    }
+}
+
+/// Stream `s` of `source` is in `table`, each record once, field by field.
+async fn assert_stream(schema: &TestSchema, table: &str, source: &ShopSource, s: usize) {
+    let got = rows(schema, table).await;
+    let want: Vec<Value> = (0..source.counts[s]).map(|i| source.record(s, i)).collect();
+    assert_eq!(got.len(), want.len(), "rows of {table}");
+    for (a, e) in got.iter().zip(&want) {
+        assert_row(a, e);
+    }
+}
+
+async fn run(sink: &PostgresSink, source: ShopSource) -> Result<faucet_core::RunReport> {
+    Pipeline::new(source, sink).with_name("shop").run().await
+}
+
+#[tokio::test]
+async fn a_template_writes_a_table_per_stream() {
+    let (schema, mut config) = setup("{stream}").await;
+    config.batch_rows = 9;
+    let sink = PostgresSink::new(config).unwrap();
+    assert!(sink.capabilities().streams);
+    let report = run(&sink, ShopSource::new(5, 12, 23, 4)).await.unwrap();
+    let source = ShopSource::new(5, 12, 23, 4);
+    for (s, name) in SHOP.iter().enumerate() {
+        assert_stream(&schema, name, &source, s).await;
+        let progress = &report.progress.streams[*name];
+        assert_eq!(progress.records_written, source.counts[s] as u64, "{name}");
+    }
+    // The run completed: the last page's checkpoint, the whole map.
+    let stored = stored_checkpoint(&schema, "shop").await.unwrap();
+    assert_eq!(
+        stored["faucet_completed"]["checkpoint"],
+        json!({"streams": {
+            "accounts": {"next": 5}, "orders": {"next": 12}, "order_lines": {"next": 23}
+        }})
+    );
+    assert_eq!(
+        column_types(&schema, "orders").await,
+        [
+            ("id".to_owned(), "bigint".to_owned()),
+            ("account_id".to_owned(), "bigint".to_owned()),
+            ("total".to_owned(), "double precision".to_owned()),
+            ("version".to_owned(), "bigint".to_owned()),
+        ]
+    );
+}
+
+fn stream(mode: WriteMode, key: &[&str]) -> PostgresStreamConfig {
+    PostgresStreamConfig {
+        mode: Some(mode),
+        key: Some(key.iter().map(|k| (*k).to_owned()).collect()),
+        ..Default::default()
+    }
+}
+
+/// `raw_{stream}`; accounts replaced, orders upserted by id, lines
+/// appended into `lines`.
+fn mixed(mut config: PostgresSinkConfig) -> PostgresSinkConfig {
+    config.table = "raw_{stream}".into();
+    config.batch_rows = 10;
+    config.streams = [
+        ("accounts".to_owned(), stream(WriteMode::Replace, &[])),
+        ("orders".to_owned(), stream(WriteMode::Upsert, &["id"])),
+        (
+            "order_lines".to_owned(),
+            PostgresStreamConfig {
+                table: Some("lines".into()),
+                ..Default::default()
+            },
+        ),
+    ]
+    .into();
+    config
+}
+
+#[tokio::test]
+async fn each_stream_has_its_own_mode() {
+    let (schema, config) = setup("unused").await;
+    let sink = PostgresSink::new(mixed(config.clone())).unwrap();
+    assert!(!sink.capabilities().idempotent, "lines append");
+    let shop = || {
+        let mut source = ShopSource::new(6, 30, 17, 4);
+        source.distinct_orders = 7;
+        source
+    };
+    run(&sink, shop()).await.unwrap();
+    assert_stream(&schema, "raw_accounts", &shop(), 0).await;
+    assert_stream(&schema, "lines", &shop(), 2).await;
+    // Orders 0..30 with ids repeating every 7: the last version of each.
+    let assert_orders = |orders: Vec<Value>, source: ShopSource| {
+        assert_eq!(orders.len(), 7);
+        for (id, row) in orders.iter().enumerate() {
+            let last = (0..30).rev().find(|i| i % 7 == id).unwrap();
+            assert_row(row, &source.record(1, last));
+        }
+    };
+    assert_orders(rows(&schema, "raw_orders").await, shop());
+    let pk = schema
+        .client()
+        .query_one(
+            "SELECT count(*) FROM pg_index WHERE indrelid = 'raw_orders'::regclass AND indisprimary",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(pk.get::<_, i64>(0), 1, "orders keyed by id");
+
+    // A second run from the start: accounts replaced by its 3 accounts,
+    // orders updated (their account ids follow), lines twice.
+    sink.clear_checkpoint("shop").await.unwrap();
+    let mut again = shop();
+    again.counts[0] = 3;
+    run(&sink, again).await.unwrap();
+    let mut three = shop();
+    three.counts[0] = 3;
+    assert_stream(&schema, "raw_accounts", &three, 0).await;
+    assert_orders(rows(&schema, "raw_orders").await, three);
+    assert_eq!(count(&schema, "lines").await, 34);
+    let leftovers = texts(
+        &schema,
+        "SELECT relname::text FROM pg_class WHERE relname LIKE '%faucet_new'",
+    )
+    .await;
+    assert_eq!(leftovers, Vec::<Option<String>>::new());
+}
+
+#[tokio::test]
+async fn a_failed_run_resumes_every_stream_exactly_once() {
+    let (schema, config) = setup("unused").await;
+    let config = mixed(config);
+    let mut failing = ShopSource::new(9, 40, 33, 3);
+    failing.fail_at = Some(20);
+    let sink = PostgresSink::new(config.clone()).unwrap();
+    let err = run(&sink, failing).await.unwrap_err();
+    assert!(err.to_string().contains("injected"), "{err}");
+    // Some batches committed before the failure, with their checkpoint.
+    let stored = stored_checkpoint(&schema, "shop").await.unwrap();
+    assert!(stored["streams"]["orders"]["next"].as_u64().unwrap() > 0);
+
+    let sink = PostgresSink::new(config).unwrap();
+    let report = run(&sink, ShopSource::new(9, 40, 33, 3)).await.unwrap();
+    assert!(report.resumed_from.is_some());
+    let source = ShopSource::new(9, 40, 33, 3);
+    assert_stream(&schema, "raw_accounts", &source, 0).await;
+    assert_stream(&schema, "raw_orders", &source, 1).await;
+    assert_stream(&schema, "lines", &source, 2).await;
+}
+
+/// A source that crashes the database before yielding page `at`.
+struct CrashingAt {
+    inner: ShopSource,
+    at: usize,
+    cluster: std::sync::Arc<faucet_testkit::postgres::PgCluster>,
+}
+
+#[async_trait]
+impl Source for CrashingAt {
+    async fn fetch(&self, ctx: &SourceContext) -> Result<Vec<Record>> {
+        self.inner.fetch(ctx).await
+    }
+    fn stream_pages<'a>(&'a self, ctx: SourceContext) -> PageStream<'a> {
+        use faucet_core::futures::StreamExt;
+        (self.inner.stream_pages(ctx).enumerate())
+            .then(move |(k, page)| async move {
+                if k == self.at {
+                    crash_and_restart(&self.cluster).await;
+                }
+                page
+            })
+            .boxed()
+    }
+    fn capabilities(&self) -> SourceCapabilities {
+        self.inner.capabilities()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_restarting_mid_run_loses_no_stream_s_rows() {
+    let cluster = private_cluster().await;
+    let mut config = mixed(PostgresSinkConfig::new(cluster.url(), "unused"));
+    config.retries = 6;
+    config.retry_backoff_ms = 100;
+    let sink = PostgresSink::new(config).unwrap();
+    let source = CrashingAt {
+        inner: ShopSource::new(9, 40, 33, 3),
+        at: 17,
+        cluster: cluster.clone(),
+    };
+    Pipeline::new(source, &sink)
+        .with_name("shop")
+        .run()
+        .await
+        .unwrap();
+    let client = faucet_testkit::postgres::connect(&cluster.url()).await;
+    for (table, n) in [("raw_accounts", 9), ("raw_orders", 40), ("lines", 33)] {
+        let sql =
+            format!("SELECT count(*), count(DISTINCT id), coalesce(sum(id), 0)::int8 FROM {table}");
+        let row = client.query_one(&sql, &[]).await.unwrap();
+        let got: (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+        assert_eq!(
+            got,
+            (n, n, n * (n - 1) / 2),
+            "{table}: count, distinct, sum"
+        );
+    }
+}
+
+#[tokio::test]
+async fn hostile_stream_names_are_quoted_and_over_long_ones_refused() {
+    let (schema, mut config) = setup("{stream}").await;
+    create_table(&schema, "accounts", "id int").await;
+    config.dead_letter_table = Some("faucet_rejected".into());
+    let mut source = ShopSource::new(3, 4, 5, 2);
+    source.names = [
+        r#"x"; DROP TABLE accounts; --"#.to_owned(),
+        "a.b".to_owned(),
+        "ünïcødé 表".to_owned(),
+    ];
+    let names = source.names.clone();
+    let sink = PostgresSink::new(config.clone()).unwrap();
+    run(&sink, source).await.unwrap();
+    let check = ShopSource::new(3, 4, 5, 2);
+    for (s, name) in names.iter().enumerate() {
+        assert_stream(&schema, name, &check, s).await;
+    }
+    assert_eq!(count(&schema, "accounts").await, 0, "still there");
+
+    let mut long = ShopSource::new(3, 4, 5, 2);
+    long.names[1] = "o".repeat(64);
+    let sink = PostgresSink::new(config).unwrap();
+    let err = Pipeline::new(long, &sink)
+        .with_name("long")
+        .run()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, FaucetError::Config { path, .. } if path == "table"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("longer than 63 bytes"), "{err}");
+}
+
+#[tokio::test]
+async fn one_table_refuses_a_second_stream_naming_table() {
+    let (schema, mut config) = setup("mixed").await;
+    config.batch_rows = 2;
+    let sink = PostgresSink::new(config).unwrap();
+    let err = run(&sink, ShopSource::new(2, 2, 2, 2)).await.unwrap_err();
+    assert!(
+        matches!(&err, FaucetError::Config { path, .. } if path == "table"),
+        "{err}"
+    );
+    let message = err.to_string();
+    assert!(message.contains("{stream}"), "{message}");
+    assert!(message.contains("`accounts` and `orders`"), "{message}");
+    // Nothing of the second stream reached the table.
+    let columns: Vec<String> = (column_types(&schema, "mixed").await)
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    assert!(!columns.contains(&"account_id".to_owned()), "{columns:?}");
+
+    // A template given pages of no stream.
+    let (_schema, config) = setup("raw_{stream}").await;
+    let sink = PostgresSink::new(config).unwrap();
+    let err = Pipeline::new(PagedSource::new(people(3), 2), &sink)
+        .run()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, FaucetError::Config { path, .. } if path == "table"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("no stream"), "{err}");
+}
+
+#[tokio::test]
+async fn check_covers_every_table_it_can_know() {
+    let (schema, config) = setup("unused").await;
+    let sink = PostgresSink::new(mixed(config)).unwrap();
+    let report = sink.check().await.unwrap();
+    let names: Vec<&str> = report.items.iter().map(|i| i.name.as_str()).collect();
+    for name in [
+        "schema writable",
+        "table writable (stream accounts)",
+        "table writable (stream orders)",
+        "table writable (stream order_lines)",
+        "state table writable",
+    ] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    assert!(report.passed(), "{report:?}");
+    let tables = texts(
+        &schema,
+        &format!(
+            "SELECT relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE nspname = '{}'",
+            schema.name()
+        ),
+    )
+    .await;
+    assert!(
+        !tables.contains(&Some("faucet_check_probe".into())),
+        "rolled back"
+    );
+}
