@@ -341,3 +341,38 @@ async fn check_covers_every_table_it_can_know() {
         "rolled back"
     );
 }
+
+#[tokio::test]
+async fn rejected_records_go_to_their_stream_s_dead_letter_table() {
+    let (schema, mut config) = setup("{stream}").await;
+    config.type_conflict = faucet_sink_postgres::TypeConflict::DeadLetter;
+    config.batch_rows = 1_000;
+    // Order ids are numbers; a string id cannot join them.
+    let source = ShopSource::new(2, 4, 2, 2);
+    let sink = PostgresSink::new(config).unwrap();
+    run(&sink, source).await.unwrap();
+    let bad = Page::new(vec![
+        raw(r#"{"id": "not a number", "account_id": 1}"#),
+        raw(r#"{"id": 99, "account_id": 1}"#),
+    ])
+    .with_stream("orders")
+    .with_checkpoint(json!({"streams": {}}));
+    sink.commit_page(&bad, &CommitContext::new("shop", 100))
+        .await
+        .unwrap();
+    sink.flush().await.unwrap();
+    assert_eq!(count(&schema, "orders").await, 5);
+    let rejected = texts(&schema, "SELECT record::text FROM orders_rejected").await;
+    assert_eq!(
+        rejected,
+        [Some(
+            r#"{"id": "not a number", "account_id": 1}"#.to_owned()
+        )]
+    );
+    let others = texts(
+        &schema,
+        "SELECT relname::text FROM pg_class WHERE relname IN ('accounts_rejected', 'order_lines_rejected')",
+    )
+    .await;
+    assert!(others.is_empty(), "{others:?}");
+}
