@@ -47,6 +47,15 @@ async fn assert_stream(schema: &TestSchema, table: &str, source: &ShopSource, s:
     }
 }
 
+/// SQL listing replace mode's load tables in the test schema.
+fn load_tables(schema: &TestSchema) -> String {
+    format!(
+        "SELECT relname::text FROM pg_class WHERE relnamespace = '{}'::regnamespace \
+         AND relname LIKE '%faucet_new' ORDER BY 1",
+        schema.name()
+    )
+}
+
 async fn run(sink: &PostgresSink, source: ShopSource) -> Result<faucet_core::RunReport> {
     Pipeline::new(source, sink).with_name("shop").run().await
 }
@@ -154,11 +163,7 @@ async fn each_stream_has_its_own_mode() {
     assert_stream(&schema, "raw_accounts", &three, 0).await;
     assert_orders(rows(&schema, "raw_orders").await, three);
     assert_eq!(count(&schema, "lines").await, 34);
-    let leftovers = texts(
-        &schema,
-        "SELECT relname::text FROM pg_class WHERE relname LIKE '%faucet_new'",
-    )
-    .await;
+    let leftovers = texts(&schema, &load_tables(&schema)).await;
     assert_eq!(leftovers, Vec::<Option<String>>::new());
 }
 
@@ -371,8 +376,45 @@ async fn rejected_records_go_to_their_stream_s_dead_letter_table() {
     );
     let others = texts(
         &schema,
-        "SELECT relname::text FROM pg_class WHERE relname IN ('accounts_rejected', 'order_lines_rejected')",
+        &format!(
+            "SELECT relname::text FROM pg_class WHERE relnamespace = '{}'::regnamespace \
+             AND relname IN ('accounts_rejected', 'order_lines_rejected')",
+            schema.name()
+        ),
     )
     .await;
     assert!(others.is_empty(), "{others:?}");
+}
+
+#[tokio::test]
+async fn replace_starting_over_drops_what_a_failed_run_loaded() {
+    let (schema, mut config) = setup("{stream}").await;
+    config.mode = WriteMode::Replace;
+    config.batch_rows = 2;
+    let sink = PostgresSink::new(config).unwrap();
+    run(&sink, ShopSource::new(2, 3, 0, 2)).await.unwrap();
+    let first = ShopSource::new(2, 3, 0, 2);
+
+    // A run from the start loads some accounts and orders, then fails.
+    sink.clear_checkpoint("shop").await.unwrap();
+    let mut failing = ShopSource::new(4, 6, 0, 2);
+    failing.fail_at = Some(3);
+    run(&sink, failing).await.unwrap_err();
+    let loads = &load_tables(&schema);
+    assert_eq!(
+        texts(&schema, loads).await,
+        [
+            Some("accounts__faucet_new".into()),
+            Some("orders__faucet_new".into())
+        ]
+    );
+    assert_stream(&schema, "orders", &first, 1).await;
+
+    // The next run from the start has no orders: the failed run's are
+    // dropped, not swapped in, and the orders table stays.
+    sink.clear_checkpoint("shop").await.unwrap();
+    run(&sink, ShopSource::new(1, 0, 0, 2)).await.unwrap();
+    assert_stream(&schema, "accounts", &ShopSource::new(1, 0, 0, 2), 0).await;
+    assert_stream(&schema, "orders", &first, 1).await;
+    assert_eq!(texts(&schema, loads).await, Vec::<Option<String>>::new());
 }

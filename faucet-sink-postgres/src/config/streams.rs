@@ -116,6 +116,12 @@ impl StreamRules {
                 other => other,
             })?;
             let table = settings.table.name().to_owned();
+            if !template && table == config.table {
+                return Err(FaucetError::config(
+                    path("table"),
+                    format!("is `table` ({table}), which takes the pages of another stream"),
+                ));
+            }
             if let Some(other) = owners.insert(table.clone(), name) {
                 return Err(FaucetError::config(
                     path("table"),
@@ -305,6 +311,13 @@ mod tests {
         );
 
         let mut plain = config("users");
+        let users = PostgresStreamConfig {
+            table: Some("users".into()),
+            ..Default::default()
+        };
+        plain.streams.insert("orders".into(), users);
+        let err = StreamRules::new(&plain).err().unwrap();
+        assert!(err.to_string().contains("another stream"), "{err}");
         plain
             .streams
             .insert("orders".into(), PostgresStreamConfig::default());

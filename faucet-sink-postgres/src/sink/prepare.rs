@@ -29,6 +29,9 @@ impl Lane {
             if !sql.is_empty() {
                 let doing = format!("preparing {} to replace {}", table.load, table.target);
                 self.exec_logged(sql, &doing, "").await?;
+                // New tables are seen by the other connection only once
+                // committed: this batch commits in the foreground.
+                self.open_txn().changed_schema = true;
                 table.columns = catalog::read_columns(&self.session.client, &table.load).await?;
                 table.layout = None;
             }

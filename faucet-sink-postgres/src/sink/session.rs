@@ -98,8 +98,14 @@ impl Session {
                 .get(0);
             self.main_pid.store(pid, Ordering::SeqCst);
         }
-        let main = self.main_pid.load(Ordering::SeqCst);
-        lock::acquire(&self.client, keys, self.role, &self.pipeline, main).await
+        lock::acquire(
+            &self.client,
+            keys,
+            self.role,
+            &self.pipeline,
+            &self.main_pid,
+        )
+        .await
     }
 
     /// Whether this connection holds the pipeline's lock.
