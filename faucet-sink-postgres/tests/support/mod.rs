@@ -10,7 +10,7 @@ use faucet_testkit::postgres::{self, TestSchema};
 
 mod shop;
 #[allow(unused_imports)]
-pub use shop::{SHOP, ShopSource};
+pub use shop::*;
 
 /// Records served in pages of `page_size`; each page's checkpoint is
 /// `{"next": <index of the next record>}`, and a run resumes there.

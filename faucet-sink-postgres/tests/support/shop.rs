@@ -3,9 +3,13 @@
 //! (`{"streams": {name: {"next": n}}}`), resuming every stream where it
 //! was, as a multi-stream REST source does.
 
-use faucet_core::StreamStates;
 use faucet_core::connector::*;
 use faucet_core::futures::StreamExt;
+use faucet_core::{Pipeline, StreamStates};
+use faucet_sink_postgres::{PostgresSink, PostgresSinkConfig, PostgresStreamConfig, WriteMode};
+use faucet_testkit::postgres::TestSchema;
+
+use super::text_record;
 
 /// The stream names, in script order.
 pub const SHOP: [&str; 3] = ["accounts", "orders", "order_lines"];
@@ -116,6 +120,80 @@ impl Source for ShopSource {
     }
 }
 
-fn text_record(value: &Value) -> Record {
-    Record::from_json(value.to_string()).expect("valid JSON")
+/// Every row of `table` (as `to_jsonb`), ordered by `id`.
+pub async fn rows(schema: &TestSchema, table: &str) -> Vec<Value> {
+    let sql = format!(
+        "SELECT to_jsonb(t) FROM \"{}\" t ORDER BY id",
+        table.replace('"', "\"\"")
+    );
+    let rows = schema.client().query(&sql, &[]).await.unwrap();
+    rows.iter().map(|r| r.get(0)).collect()
+}
+
+/// `actual` holds exactly the fields of `expected`, each equal (numbers
+/// by value: `0` and `0.0` alike).
+pub fn assert_row(actual: &Value, expected: &Value) {
+    let (a, e) = (actual.as_object().unwrap(), expected.as_object().unwrap());
+    let mut keys: Vec<&String> = a.keys().collect();
+    let mut want: Vec<&String> = e.keys().collect();
+    keys.sort();
+    want.sort();
+    assert_eq!(keys, want, "columns of {actual}");
+    for (k, v) in e {
+        match v {
+            Value::Number(n) => assert_eq!(a[k].as_f64(), n.as_f64(), "{k} of {actual}"),
+            _ => assert_eq!(&a[k], v, "{k} of {actual}"),
+        }
+    }
+}
+
+/// Stream `s` of `source` is in `table`, each record once, field by field.
+pub async fn assert_stream(schema: &TestSchema, table: &str, source: &ShopSource, s: usize) {
+    let got = rows(schema, table).await;
+    let want: Vec<Value> = (0..source.counts[s]).map(|i| source.record(s, i)).collect();
+    assert_eq!(got.len(), want.len(), "rows of {table}");
+    for (a, e) in got.iter().zip(&want) {
+        assert_row(a, e);
+    }
+}
+
+/// SQL listing replace mode's load tables in the test schema.
+pub fn load_tables(schema: &TestSchema) -> String {
+    format!(
+        "SELECT relname::text FROM pg_class WHERE relnamespace = '{}'::regnamespace \
+         AND relname LIKE '%faucet_new' ORDER BY 1",
+        schema.name()
+    )
+}
+
+pub async fn run(sink: &PostgresSink, source: ShopSource) -> Result<faucet_core::RunReport> {
+    Pipeline::new(source, sink).with_name("shop").run().await
+}
+
+pub fn stream(mode: WriteMode, key: &[&str]) -> PostgresStreamConfig {
+    PostgresStreamConfig {
+        mode: Some(mode),
+        key: Some(key.iter().map(|k| (*k).to_owned()).collect()),
+        ..Default::default()
+    }
+}
+
+/// `raw_{stream}`; accounts replaced, orders upserted by id, lines
+/// appended into `lines`.
+pub fn mixed(mut config: PostgresSinkConfig) -> PostgresSinkConfig {
+    config.table = "raw_{stream}".into();
+    config.batch_rows = 10;
+    config.streams = [
+        ("accounts".to_owned(), stream(WriteMode::Replace, &[])),
+        ("orders".to_owned(), stream(WriteMode::Upsert, &["id"])),
+        (
+            "order_lines".to_owned(),
+            PostgresStreamConfig {
+                table: Some("lines".into()),
+                ..Default::default()
+            },
+        ),
+    ]
+    .into();
+    config
 }
