@@ -22,6 +22,12 @@
 //!   `double precision`); other conflicts fail with the table, column,
 //!   value and record position — or widen to `text`/`jsonb`, or go to a
 //!   dead-letter table, as configured.
+//! - **A table per stream.** For sources of several streams, `table`
+//!   may name a table per stream (`raw_{stream}`), and `streams`
+//!   overrides the mode, key, columns and more per stream. Every
+//!   stream's rows share the batch's transaction with the pipeline's
+//!   one checkpoint, so a resumed run is exactly once for each; a plain
+//!   `table` takes one stream and refuses a second rather than mix them.
 //! - **Modes.** `append` (COPY), `upsert` (COPY into a staging table,
 //!   last-wins dedupe, then `DELETE`/`UPDATE`/`INSERT` that skips unchanged
 //!   rows and needs no unique constraint) and `replace` (load a new table,
@@ -76,7 +82,7 @@ mod sink;
 mod sql;
 mod tls;
 
-pub use config::{NulRule, PostgresSinkConfig, TypeConflict, WriteMode};
+pub use config::{NulRule, PostgresSinkConfig, PostgresStreamConfig, TypeConflict, WriteMode};
 pub use sink::PostgresSink;
 
 /// Registers this sink as `postgres` in `registry`.

@@ -10,7 +10,7 @@ use std::fmt;
 pub(crate) struct Ident(String);
 
 /// PostgreSQL's identifier limit (NAMEDATALEN - 1), in bytes.
-const MAX_IDENT_BYTES: usize = 63;
+pub(crate) const MAX_IDENT_BYTES: usize = 63;
 
 impl Ident {
     /// Checks `name`: non-empty, no NUL, at most 63 bytes (longer names

@@ -1,17 +1,27 @@
-//! `check()`: reachable, authorised, schema writable, table writable,
-//! state table writable — each a named line of the checklist, each
-//! exercised as the run would (DDL and writes in a rolled-back
-//! transaction), not inferred from privilege tables.
+//! `check()`: reachable, authorised, schema writable, table writable (the
+//! sink's one table, and each table named under `streams`), state table
+//! writable — each a named line of the checklist, each exercised as the
+//! run would (DDL and writes in a rolled-back transaction), not inferred
+//! from privilege tables. With a `{stream}` table, the tables of streams
+//! not named under `streams` are known only when pages come: the check
+//! proves the schema takes new tables.
 
 use faucet_core::{CheckReport, Checkpoint, FaucetError};
 use tokio_postgres::Client;
 
 use super::connect::{connect, pg_error, pg_error_granting};
 use super::{catalog, grants};
-use crate::config::{Settings, WriteMode};
-use crate::sql::{QualifiedName, literal};
+use crate::config::{Settings, StreamRules, WriteMode};
+use crate::sql::{Ident, QualifiedName, literal};
 
-pub(super) async fn run(s: &Settings) -> CheckReport {
+/// A table the check can know, with the name of its line.
+struct Known<'a> {
+    item: String,
+    table: QualifiedName,
+    s: &'a Settings,
+}
+
+pub(super) async fn run(s: &Settings, rules: &StreamRules) -> CheckReport {
     let mut report = CheckReport::new();
     let client = match connect(s).await {
         Ok(client) => {
@@ -31,24 +41,60 @@ pub(super) async fn run(s: &Settings) -> CheckReport {
             return report;
         }
     };
-    let table = QualifiedName::new(&s.schema, &s.table);
-    let schema = match catalog::table_exists(&client, &table).await {
-        Ok(true) => Ok(()),
-        Ok(false) => rolled_back(&client, create_probe(&client, s, &table)).await,
-        Err(err) => Err(err.to_string()),
-    };
+    let mut known: Vec<Known<'_>> = Vec::new();
+    if !rules.is_template() {
+        let table = QualifiedName::new(&s.schema, &s.table);
+        known.push(Known {
+            item: "table writable".to_owned(),
+            table,
+            s,
+        });
+    }
+    for (stream, settings) in rules.mapped() {
+        known.push(Known {
+            item: format!("table writable (stream {stream})"),
+            table: QualifiedName::new(&settings.schema, &settings.table),
+            s: settings,
+        });
+    }
+    let schema = schema_writable(&client, s, rules, &known).await;
     item(&mut report, "schema writable", schema);
-    let privileges = match s.mode {
-        WriteMode::Upsert => "INSERT, UPDATE",
-        WriteMode::Append => "INSERT",
-        WriteMode::Replace => "INSERT",
-    };
-    let table_ok = table_privilege(&client, &table, privileges).await;
-    item(&mut report, "table writable", table_ok);
+    for k in &known {
+        let privileges = match k.s.mode {
+            WriteMode::Upsert => "INSERT, UPDATE",
+            WriteMode::Append => "INSERT",
+            WriteMode::Replace => "INSERT",
+        };
+        let table_ok = table_privilege(&client, &k.table, privileges).await;
+        item(&mut report, &k.item, table_ok);
+    }
     let state = QualifiedName::new(&s.state_schema, &s.state_table);
     let state_ok = rolled_back(&client, write_state(&client, s, &state)).await;
     item(&mut report, "state table writable", state_ok);
     report
+}
+
+/// The schema takes the tables the run would create: the missing known
+/// ones, or any (a probe table) when `table` names one per stream.
+async fn schema_writable(
+    client: &Client,
+    s: &Settings,
+    rules: &StreamRules,
+    known: &[Known<'_>],
+) -> Result<(), String> {
+    for k in known {
+        match catalog::table_exists(client, &k.table).await {
+            Ok(true) => {}
+            Ok(false) => return rolled_back(client, create_probe(client, s, &k.table)).await,
+            Err(err) => return Err(err.to_string()),
+        }
+    }
+    if !rules.is_template() {
+        return Ok(());
+    }
+    let probe = Ident::new("faucet_check_probe")?;
+    let table = QualifiedName::new(&s.schema, &probe);
+    rolled_back(client, create_probe(client, s, &table)).await
 }
 
 /// Runs `work` inside a transaction that is rolled back whatever happens.

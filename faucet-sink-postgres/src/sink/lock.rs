@@ -12,6 +12,7 @@
 //! left over from a run whose connections all died cannot commit beside
 //! the run that took over (which holds `first` from its start on).
 
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
 use faucet_core::{FaucetError, Result};
@@ -67,8 +68,9 @@ impl Keys {
 /// Takes the keys `role` names, or fails at once with
 /// [`FaucetError::AlreadyRunning`] naming who holds them.
 ///
-/// `Role::Second` also checks that `main_pid` (the run's main connection)
-/// holds the first key. If no connection holds it (the main one died
+/// `Role::Second` also checks that `main_pid` (the run's main connection,
+/// read again for a second while it may be reconnecting) holds the first
+/// key. If no connection holds it (the main one died
 /// too), this run still owns the pipeline, since it holds the second
 /// key: `Ok(true)` tells the caller to check that the stored checkpoint
 /// did not move while neither key was held.
@@ -77,7 +79,7 @@ pub(crate) async fn acquire(
     keys: Keys,
     role: Role,
     pipeline: &str,
-    main_pid: i32,
+    main_pid: &AtomicI32,
 ) -> Result<bool> {
     match role {
         Role::None => {}
@@ -88,17 +90,25 @@ pub(crate) async fn acquire(
         Role::First => take(client, keys.first, pipeline).await?,
         Role::Second => {
             take(client, keys.second, pipeline).await?;
-            if holds(client, keys.first, main_pid, pipeline).await? {
-                return Ok(false);
-            }
-            if try_lock(client, keys.first, pipeline).await? {
-                // Free: leave it to the main connection's reconnect.
-                let sql = "SELECT pg_advisory_unlock($1)";
-                client
-                    .query_one(sql, &[&keys.first])
-                    .await
-                    .map_err(|e| pg_error(&format!("locking pipeline `{pipeline}`"), e))?;
-                return Ok(true);
+            // The main connection may be reconnecting at the same moment
+            // (a server restart drops both): its process id is read again
+            // until it holds the first key or nobody does.
+            for attempt in 0..=GRACE_TRIES {
+                let main = main_pid.load(Ordering::SeqCst);
+                if holds(client, keys.first, main, pipeline).await? {
+                    return Ok(false);
+                }
+                if try_lock(client, keys.first, pipeline).await? {
+                    let sql = "SELECT pg_advisory_unlock($1)";
+                    client
+                        .query_one(sql, &[&keys.first])
+                        .await
+                        .map_err(|e| pg_error(&format!("locking pipeline `{pipeline}`"), e))?;
+                    return Ok(true);
+                }
+                if attempt < GRACE_TRIES {
+                    tokio::time::sleep(GRACE / GRACE_TRIES).await;
+                }
             }
             return Err(FaucetError::AlreadyRunning {
                 pipeline: pipeline.to_owned(),

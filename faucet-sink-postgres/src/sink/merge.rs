@@ -10,24 +10,34 @@ use super::connect::pg_error_granting;
 use crate::encode::{Layout, Slot};
 use crate::sql::{Ident, QualifiedName, list};
 
-/// The staging table, private to the session and dropped at commit.
-pub(crate) const STAGE: &str = "pg_temp.faucet_stage";
+/// The staging table of the `n`th table a run writes (`pg_temp.…`),
+/// private to the session and dropped at commit. The unqualified name is
+/// `faucet_stage` for the first table, `faucet_stage_<n>` after.
+pub(crate) fn stage_name(n: usize) -> String {
+    match n {
+        0 => "faucet_stage".to_owned(),
+        n => format!("faucet_stage_{n}"),
+    }
+}
 /// Staging column numbering rows in arrival order.
 pub(crate) const SEQ_COLUMN: &str = "_faucet_seq";
 /// Staging column saying the row is a delete.
 pub(crate) const DELETE_COLUMN: &str = "_faucet_delete";
 
-/// SQL creating the staging table shaped like `target`.
-pub(crate) fn create_stage_sql(target: &QualifiedName) -> String {
+/// SQL creating the staging table `name` (see [`stage_name`]) shaped
+/// like `target`.
+pub(crate) fn create_stage_sql(target: &QualifiedName, name: &str) -> String {
     format!(
-        "CREATE TEMP TABLE faucet_stage (LIKE {target} INCLUDING DEFAULTS) ON COMMIT DROP; \
-         ALTER TABLE {STAGE} ADD COLUMN {SEQ_COLUMN} bigint, \
+        "CREATE TEMP TABLE {name} (LIKE {target} INCLUDING DEFAULTS) ON COMMIT DROP; \
+         ALTER TABLE pg_temp.{name} ADD COLUMN {SEQ_COLUMN} bigint, \
          ADD COLUMN {DELETE_COLUMN} boolean NOT NULL DEFAULT false"
     )
 }
 
 /// How to merge one transaction's staged rows.
 pub(crate) struct MergePlan<'a> {
+    /// The staging table, qualified (`pg_temp.…`).
+    pub(crate) stage: &'a str,
     pub(crate) key: &'a [Ident],
     /// Metadata columns: written, but not compared to decide whether a row
     /// changed.
@@ -58,7 +68,7 @@ pub(crate) async fn merge(
 }
 
 fn merge_sql(target: &QualifiedName, layout: &Layout, plan: &MergePlan<'_>) -> String {
-    let key = plan.key;
+    let (key, stage) = (plan.key, plan.stage);
     let data: Vec<&Ident> = layout
         .columns
         .iter()
@@ -80,14 +90,14 @@ fn merge_sql(target: &QualifiedName, layout: &Layout, plan: &MergePlan<'_>) -> S
     let mut sql = String::new();
     if plan.dedupe {
         sql.push_str(&format!(
-            "DELETE FROM {STAGE} s USING {STAGE} d WHERE ({}) = ({}) AND s.{SEQ_COLUMN} < d.{SEQ_COLUMN};",
+            "DELETE FROM {stage} s USING {stage} d WHERE ({}) = ({}) AND s.{SEQ_COLUMN} < d.{SEQ_COLUMN};",
             list("s.", key),
             list("d.", key)
         ));
     }
     if plan.deletes {
         sql.push_str(&format!(
-            "DELETE FROM {target} t USING {STAGE} s WHERE {key_match} AND s.{DELETE_COLUMN};"
+            "DELETE FROM {target} t USING {stage} s WHERE {key_match} AND s.{DELETE_COLUMN};"
         ));
     }
     let changed = |new: &str| {
@@ -103,7 +113,7 @@ fn merge_sql(target: &QualifiedName, layout: &Layout, plan: &MergePlan<'_>) -> S
         }
     };
     let insert = format!(
-        "INSERT INTO {target} AS t ({}) SELECT {} FROM {STAGE} s WHERE NOT s.{DELETE_COLUMN}",
+        "INSERT INTO {target} AS t ({}) SELECT {} FROM {stage} s WHERE NOT s.{DELETE_COLUMN}",
         list("", data.iter().copied()),
         list("s.", data.iter().copied())
     );
@@ -130,7 +140,7 @@ fn merge_sql(target: &QualifiedName, layout: &Layout, plan: &MergePlan<'_>) -> S
     if !non_key.is_empty() {
         let set: Vec<String> = non_key.iter().map(|c| format!("{c} = s.{c}")).collect();
         sql.push_str(&format!(
-            "UPDATE {target} t SET {} FROM {STAGE} s WHERE {key_match} AND NOT s.{DELETE_COLUMN} AND {};",
+            "UPDATE {target} t SET {} FROM {stage} s WHERE {key_match} AND NOT s.{DELETE_COLUMN} AND {};",
             set.join(", "),
             changed("s")
         ));

@@ -7,6 +7,7 @@ mod grants;
 mod lock;
 mod marker;
 pub(crate) mod merge;
+mod prepare;
 mod replay;
 mod session;
 mod table;
@@ -15,15 +16,17 @@ mod verify;
 mod writer;
 
 use std::fmt;
+use std::sync::Arc;
 
 use faucet_core::connector::*;
 use tokio::sync::Mutex;
 
-use crate::config::{PostgresSinkConfig, Settings, WriteMode, redact_url};
+use crate::config::{PostgresSinkConfig, Settings, StreamRules, WriteMode, redact_url};
 use writer::Writer;
 
-/// Loads records into a PostgreSQL table with binary `COPY`, committing
-/// rows and the pipeline's checkpoint in one transaction.
+/// Loads records into a PostgreSQL table (or a table per stream) with
+/// binary `COPY`, committing rows and the pipeline's checkpoint in one
+/// transaction.
 ///
 /// Build it with [`PostgresSink::new`] (validation only, no I/O); it
 /// connects when the pipeline first calls
@@ -31,6 +34,7 @@ use writer::Writer;
 pub struct PostgresSink {
     config: PostgresSinkConfig,
     settings: Settings,
+    rules: Arc<StreamRules>,
     inner: Mutex<Inner>,
 }
 
@@ -54,13 +58,17 @@ impl fmt::Debug for PostgresSink {
 }
 
 impl PostgresSink {
-    /// Validates `config` (names, mode and key, budgets) without touching
-    /// the network. Errors are [`FaucetError::Config`] naming the field.
+    /// Validates `config` (names, mode and key, budgets, every stream
+    /// under `streams`) without touching the network. Errors are
+    /// [`FaucetError::Config`] naming the field.
     pub fn new(config: PostgresSinkConfig) -> Result<Self> {
-        let settings = Settings::new(config.clone())?;
+        let mut settings = Settings::new(config.clone())?;
+        let rules = StreamRules::new(&config)?;
+        settings.upserts |= rules.mapped().any(|(_, s)| s.mode == WriteMode::Upsert);
         Ok(Self {
             config,
             settings,
+            rules: Arc::new(rules),
             inner: Mutex::new(Inner::default()),
         })
     }
@@ -68,6 +76,15 @@ impl PostgresSink {
     /// The configuration this sink was built from.
     pub fn config(&self) -> &PostgresSinkConfig {
         &self.config
+    }
+
+    /// Whether some table of the sink is in replace mode.
+    fn replaces(&self) -> bool {
+        self.settings.mode == WriteMode::Replace
+            || self
+                .rules
+                .mapped()
+                .any(|(_, s)| s.mode == WriteMode::Replace)
     }
 
     /// The open session, connecting first if needed; `lock`: a new
@@ -84,7 +101,8 @@ impl PostgresSink {
             )));
         }
         if inner.session.is_none() {
-            inner.session = Some(Writer::open(&self.settings, pipeline, lock).await?);
+            let rules = self.rules.clone();
+            inner.session = Some(Writer::open(&self.settings, rules, pipeline, lock).await?);
         }
         Ok(inner.session.as_mut().expect("just opened"))
     }
@@ -120,17 +138,10 @@ impl Sink for PostgresSink {
     }
 
     async fn commit_page(&self, page: &Page, ctx: &CommitContext) -> Result<PageCommit> {
-        let records = page.records();
         let mut inner = self.inner.lock().await;
         let session = self.session(&mut inner, &ctx.pipeline, false).await?;
         let result = session
-            .commit_page(
-                &self.settings,
-                records,
-                page.checkpoint(),
-                ctx.page_index,
-                page.dead_letters(),
-            )
+            .commit_page(&self.settings, page, ctx.page_index)
             .await;
         poison(&mut inner, result)
     }
@@ -169,8 +180,8 @@ impl Sink for PostgresSink {
         };
         session.rollback().await;
         let mut result = Ok(());
-        if outcome == RunOutcome::Completed && self.settings.mode == WriteMode::Replace {
-            result = session.swap().await;
+        if outcome == RunOutcome::Completed && self.replaces() {
+            result = session.swap(&self.settings).await;
         }
         release(&mut inner).await;
         poison(&mut inner, result)
@@ -194,20 +205,25 @@ impl Sink for PostgresSink {
     }
 
     async fn check(&self) -> Result<CheckReport> {
-        Ok(check::run(&self.settings).await)
+        Ok(check::run(&self.settings, &self.rules).await)
     }
 
     fn capabilities(&self) -> SinkCapabilities {
         // Upsert and replace leave the same table when rows are written
-        // again; append would hold them twice.
+        // again; append would hold them twice (so one appending stream
+        // makes the sink not idempotent).
         // Dead letters of transforms go to the dead-letter table, committed
-        // with their page.
+        // with their page. Streams are routed to tables of their own (or
+        // refused, naming `table`, when it is one table).
         let caps = SinkCapabilities::default()
             .atomic_checkpoints()
-            .dead_letters();
-        match self.settings.mode {
-            WriteMode::Upsert | WriteMode::Replace => caps.idempotent(),
-            WriteMode::Append => caps,
+            .dead_letters()
+            .streams();
+        let mut modes =
+            std::iter::once(self.settings.mode).chain(self.rules.mapped().map(|(_, s)| s.mode));
+        match modes.all(|m| m != WriteMode::Append) {
+            true => caps.idempotent(),
+            false => caps,
         }
     }
 

@@ -12,7 +12,7 @@ use futures::SinkExt;
 use super::catalog;
 use super::commit::CommitFailure;
 use super::connect::pg_error;
-use super::table::Table;
+use super::table::Tables;
 use super::txn::{Lane, Step, end_copy};
 use crate::config::Settings;
 
@@ -49,35 +49,50 @@ impl Lane {
     pub(crate) async fn write_page_retrying(
         &mut self,
         s: &Settings,
-        table: &mut Table,
+        tables: &mut Tables,
+        n: usize,
         records: &[Record],
         page: u64,
         frozen: bool,
     ) -> Result<bool> {
         let mut attempts = Attempts::new(s);
         loop {
-            let mark = self.txn.as_ref().map_or(0, |t| t.log.len());
-            match self.write_page(s, table, records, page, frozen).await {
+            let mark = self.txn.as_mut().map(|t| (t.log.len(), t.part(n).staged));
+            match self.write_page(tables, n, records, page, frozen).await {
                 Ok(written) => return Ok(written),
                 Err(err) => {
-                    // Forget this page's steps: the page is written again
-                    // after the earlier ones are replayed.
+                    // Forget this page's steps (a staging table it created
+                    // among them): the page is written again after the
+                    // earlier ones are replayed.
                     if let Some(txn) = &mut self.txn {
-                        txn.log.truncate(mark);
+                        let (len, staged) = mark.unwrap_or_default();
+                        txn.log.truncate(len);
+                        txn.part(n).staged = staged;
                     }
-                    self.recover(s, table, err, &mut attempts).await?;
+                    self.recover(s, tables, err, &mut attempts).await?;
                 }
+            }
+        }
+    }
+
+    /// Opens a transaction if none is open, retrying transient failures.
+    pub(crate) async fn begin_retrying(&mut self, s: &Settings, tables: &mut Tables) -> Result<()> {
+        let mut attempts = Attempts::new(s);
+        loop {
+            match self.begin().await {
+                Ok(()) => return Ok(()),
+                Err(err) => self.recover(s, tables, err, &mut attempts).await?,
             }
         }
     }
 
     /// Commits the open transaction (rows, merge, rejected records and the
     /// latest checkpoint together), retrying transient failures.
-    pub(crate) async fn commit(&mut self, s: &Settings, table: &mut Table) -> Result<()> {
+    pub(crate) async fn commit(&mut self, s: &Settings, tables: &mut Tables) -> Result<()> {
         let mut attempts = Attempts::new(s);
         while self.txn.is_some() {
-            if let Err(failure) = self.try_commit(s, table).await {
-                self.recover_commit(s, table, failure, &mut attempts)
+            if let Err(failure) = self.try_commit(tables).await {
+                self.recover_commit(s, tables, failure, &mut attempts)
                     .await?;
             }
         }
@@ -89,7 +104,7 @@ impl Lane {
     async fn recover(
         &mut self,
         s: &Settings,
-        table: &mut Table,
+        tables: &mut Tables,
         mut err: FaucetError,
         attempts: &mut Attempts,
     ) -> Result<()> {
@@ -98,7 +113,7 @@ impl Lane {
                 return Err(err);
             }
             tracing::warn!(error = %err, attempt = attempts.used, "Transient failure; replaying the open transaction on a new connection");
-            match self.replay(s, table).await {
+            match self.replay(s, tables).await {
                 Ok(()) => return Ok(()),
                 Err(next) => err = next,
             }
@@ -112,7 +127,7 @@ impl Lane {
     async fn recover_commit(
         &mut self,
         s: &Settings,
-        table: &mut Table,
+        tables: &mut Tables,
         failure: CommitFailure,
         attempts: &mut Attempts,
     ) -> Result<()> {
@@ -122,7 +137,7 @@ impl Lane {
                 err,
                 rejected: true,
             } => {
-                return self.recover(s, table, err, attempts).await;
+                return self.recover(s, tables, err, attempts).await;
             }
             CommitFailure::AtCommit {
                 err,
@@ -130,29 +145,35 @@ impl Lane {
             } => err,
         };
         let txn_checkpoint = self.txn.as_ref().and_then(|t| t.checkpoint.clone());
-        let telling = txn_checkpoint.is_some() && txn_checkpoint != table.committed;
+        let telling = txn_checkpoint.is_some() && txn_checkpoint != tables.committed;
         if !telling || !err.is_retryable() || !attempts.wait().await {
             return Err(FaucetError::sink_error(format!(
                 "the connection was lost during COMMIT and whether it committed cannot be told; \
                  rerun the pipeline to resume from its stored checkpoint ({err})"
             )));
         }
-        self.session.reconnect(s).await?;
+        // The server may still be restarting: reconnecting takes retries
+        // of its own.
+        while let Err(err) = self.session.reconnect(s).await {
+            if !err.is_retryable() || !attempts.wait().await {
+                return Err(err);
+            }
+        }
         let stored = self.session.load_checkpoint().await?;
         if stored == txn_checkpoint {
             tracing::info!("The lost COMMIT had committed");
             self.txn = None;
-            table.committed = stored;
+            tables.committed = stored;
             return Ok(());
         }
-        self.check_checkpoint(table).await?;
-        self.recover(s, table, err, attempts).await
+        self.check_checkpoint(tables).await?;
+        self.recover(s, tables, err, attempts).await
     }
 
     /// Fails when the stored checkpoint is not the last one this run
     /// committed (another run wrote the pipeline meanwhile).
-    async fn check_checkpoint(&self, table: &Table) -> Result<()> {
-        if self.session.load_checkpoint().await? == table.committed {
+    async fn check_checkpoint(&self, tables: &Tables) -> Result<()> {
+        if self.session.load_checkpoint().await? == tables.committed {
             return Ok(());
         }
         Err(FaucetError::sink_error(
@@ -162,9 +183,9 @@ impl Lane {
 
     /// Opens a new connection and redoes the open transaction's steps, so
     /// the server holds exactly what it held before the failure.
-    async fn replay(&mut self, s: &Settings, table: &mut Table) -> Result<()> {
+    async fn replay(&mut self, s: &Settings, tables: &mut Tables) -> Result<()> {
         if self.session.reconnect(s).await? {
-            self.check_checkpoint(table).await?;
+            self.check_checkpoint(tables).await?;
         }
         if let Some(txn) = &mut self.txn {
             txn.copy = None;
@@ -173,24 +194,26 @@ impl Lane {
                 .execute("BEGIN", "starting a transaction")
                 .await?;
             for step in steps {
-                self.replay_step(step, table).await?;
+                self.replay_step(step).await?;
             }
             // End a COPY left open: the next page starts a new one.
-            self.finish_copy(table).await?;
+            self.finish_copy(&tables.list).await?;
             let replayed = self.txn.as_ref().map_or(0, |t| t.rows);
-            tracing::info!(table = %table.load, rows = replayed, "Replayed the open transaction");
+            tracing::info!(rows = replayed, "Replayed the open transaction");
         }
-        table.columns = catalog::read_columns(&self.session.client, &table.load).await?;
-        table.layout = None;
+        for table in tables.list.iter_mut().filter(|t| t.known) {
+            table.columns = catalog::read_columns(&self.session.client, &table.load).await?;
+            table.layout = None;
+        }
         Ok(())
     }
 
-    async fn replay_step(&mut self, step: Step, table: &Table) -> Result<()> {
+    async fn replay_step(&mut self, step: Step) -> Result<()> {
         match step {
             Step::Sql(sql) => self.session.execute(&sql, "replaying").await,
-            Step::CopyStart(sql) => self.start_copy(&sql, table, "").await,
+            Step::CopyStart(n, sql) => self.start_copy(n, &sql, "(replaying)", "").await,
             Step::Chunk(chunk) => {
-                let copy = self
+                let (_, copy) = self
                     .txn
                     .as_mut()
                     .and_then(|t| t.copy.as_mut())
@@ -198,7 +221,7 @@ impl Lane {
                 copy.send(chunk).await.map_err(|e| pg_error("replaying", e))
             }
             Step::CopyEnd => {
-                let copy = self
+                let (_, copy) = self
                     .txn
                     .as_mut()
                     .and_then(|t| t.copy.take())

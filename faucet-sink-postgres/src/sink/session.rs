@@ -12,7 +12,7 @@ use tokio_postgres::Client;
 use super::catalog;
 use super::connect::{connect, pg_error};
 use super::lock::{self, Keys, Role};
-use crate::config::{Settings, WriteMode};
+use crate::config::Settings;
 use crate::sql::QualifiedName;
 
 /// A connection with the run's identity.
@@ -98,8 +98,14 @@ impl Session {
                 .get(0);
             self.main_pid.store(pid, Ordering::SeqCst);
         }
-        let main = self.main_pid.load(Ordering::SeqCst);
-        lock::acquire(&self.client, keys, self.role, &self.pipeline, main).await
+        lock::acquire(
+            &self.client,
+            keys,
+            self.role,
+            &self.pipeline,
+            &self.main_pid,
+        )
+        .await
     }
 
     /// Whether this connection holds the pipeline's lock.
@@ -137,12 +143,12 @@ impl Session {
     }
 }
 
-/// Connects. In upsert mode the session's temporary buffers are made
+/// Connects. When some table upserts, the session's temporary buffers are made
 /// big enough for a batch's staging table (PostgreSQL's 8 MB default
 /// would write most of it to disk); they are taken only as used.
 async fn open_connection(s: &Settings) -> Result<Client> {
     let client = connect(s).await?;
-    if s.mode == WriteMode::Upsert {
+    if s.upserts {
         let kib = (s.batch_bytes.saturating_mul(2) / 1024).clamp(8 * 1024, 1024 * 1024);
         let sql = format!("SET temp_buffers = '{kib}kB'");
         client

@@ -13,19 +13,21 @@
 //! flight (DDL would wait on its locks, and a replay of it on the DDL),
 //! and its batch commits in the foreground.
 
-use faucet_core::{Checkpoint, Completion, Durability, FaucetError, PageCommit, Record, Result};
+use std::sync::Arc;
+
+use faucet_core::{Checkpoint, Completion, Durability, FaucetError, Page, PageCommit, Result};
 use tokio::task::JoinHandle;
 
+use super::prepare;
 use super::session::Session;
-use super::table::Table;
+use super::table::{PLAIN, Tables};
 use super::txn::Lane;
-use super::{catalog, marker};
-use crate::config::{Settings, WriteMode};
+use crate::config::{Settings, StreamRules};
 use crate::encode::DeadLetter;
 
-/// The run's connections and what it knows of its table.
+/// The run's connections and what it knows of its tables.
 pub(crate) struct Writer {
-    table: Table,
+    tables: Tables,
     /// The lane pages go into.
     active: Lane,
     /// The other connection, idle, once it exists.
@@ -40,7 +42,7 @@ pub(crate) struct Writer {
 /// A lane committing on its own task, with a copy of the table knowledge;
 /// dropping it abandons the commit (its connection closes, so the server
 /// rolls back whatever it did not commit).
-struct Merging(JoinHandle<(Lane, Table, Result<()>)>);
+struct Merging(JoinHandle<(Lane, Tables, Result<()>)>);
 
 impl Drop for Merging {
     fn drop(&mut self) {
@@ -50,40 +52,54 @@ impl Drop for Merging {
 
 impl Writer {
     /// Connects, creates the state table if missing, reads the stored
-    /// checkpoint, prepares the load table (replace mode) and reads its
-    /// columns.
-    pub(crate) async fn open(s: &Settings, pipeline: &str, lock: bool) -> Result<Self> {
+    /// checkpoint, and prepares the sink's one table (`table` without
+    /// `{stream}`: its marker and columns read, its load table made ready
+    /// in replace mode). Stream tables are read at their first records.
+    pub(crate) async fn open(
+        s: &Settings,
+        rules: Arc<StreamRules>,
+        pipeline: &str,
+        lock: bool,
+    ) -> Result<Self> {
         let session = Session::open(s, pipeline, lock).await?;
-        let mut table = Table::new(s);
-        if lock {
-            let (client, state) = (&session.client, &session.state);
-            table.marker = marker::read(client, state, &table.target, &session.state_grant).await?;
-            marker::warn_if_foreign(client, &table.target, table.marker.as_deref(), pipeline).await;
+        let mut tables = Tables::new(s, rules);
+        tables.committed = session.load_checkpoint().await?;
+        tables.resumes = tables
+            .committed
+            .as_ref()
+            .is_some_and(|c| !c.as_value().is_null() && Completion::from_checkpoint(c).is_none());
+        if lock && !tables.resumes && prepare::replaces(s, &tables) {
+            prepare::drop_leftovers(&session, s, &tables).await?;
         }
-        table.committed = session.load_checkpoint().await?;
-        if s.mode == WriteMode::Replace {
-            prepare_replace(&session, &table).await?;
+        if let Some(table) = tables.list.get_mut(PLAIN) {
+            prepare::read_marker(&session, table, false).await?;
+            if table.unprepared {
+                let sql = prepare::prepare_sql(&session.client, table, tables.resumes).await?;
+                let doing = format!("preparing {} to replace {}", table.load, table.target);
+                session.execute(&sql, &doing).await?;
+                table.unprepared = false;
+            }
+            table.columns = super::catalog::read_columns(&session.client, &table.load).await?;
+            table.known = true;
+            tracing::debug!(table = %table.load, exists = table.columns.is_some(), "Connected");
         }
-        table.columns = catalog::read_columns(&session.client, &table.load).await?;
-        tracing::debug!(table = %table.load, exists = table.columns.is_some(), "Connected");
         Ok(Self {
-            table,
+            tables,
             active: Lane::new(session),
             spare: None,
             merging: None,
-            overlap: s.mode == WriteMode::Upsert,
+            overlap: s.upserts,
         })
     }
 
-    /// Writes the page into the open transaction, and commits once the
-    /// batch budget is reached (in upsert mode, in the background).
+    /// Writes the page into the open transaction (into its stream's
+    /// table), and commits once the batch budget is reached (with
+    /// upserts, in the background).
     pub(crate) async fn commit_page(
         &mut self,
         s: &Settings,
-        records: &[Record],
-        checkpoint: Option<&Checkpoint>,
-        page: u64,
-        dead: &[faucet_core::DeadLetter],
+        page: &Page,
+        index: u64,
     ) -> Result<PageCommit> {
         if self.merging.as_ref().is_some_and(|m| m.0.is_finished()) {
             // Learn of a failed merge before writing more on top of it.
@@ -92,30 +108,31 @@ impl Writer {
         if self.overlap && self.spare.is_none() && self.merging.is_none() {
             self.open_spare(s).await;
         }
-        let frozen = self.merging.is_some();
-        let table = &mut self.table;
-        if !self
-            .active
-            .write_page_retrying(s, table, records, page, frozen)
-            .await?
-        {
-            // A schema change waits for the merge in flight.
-            self.join().await?;
-            let table = &mut self.table;
-            self.active
-                .write_page_retrying(s, table, records, page, false)
-                .await?;
+        let records = page.records();
+        let dead = page.dead_letters();
+        // Pages without records (a checkpoint only, or an unselected
+        // stream's) need no table.
+        let n = match records.is_empty() && dead.is_empty() {
+            true => None,
+            false => Some(self.tables.of_stream(page.stream())?),
+        };
+        if let Some(n) = n {
+            self.write(s, n, records, index).await?;
+        } else {
+            self.active.begin_retrying(s, &mut self.tables).await?;
         }
         let txn = self.active.open_txn();
-        if let Some(c) = checkpoint {
+        if let Some(c) = page.checkpoint() {
             txn.checkpoint = Some(c.clone());
         }
-        // Records transforms set aside commit with their page.
-        txn.dead.extend(dead.iter().map(|d| DeadLetter {
-            position: d.position.clone(),
-            record: d.record.clone(),
-            reason: format!("{}: {}", d.stage, d.reason),
-        }));
+        if let Some(n) = n {
+            // Records transforms set aside commit with their page.
+            txn.part(n).dead.extend(dead.iter().map(|d| DeadLetter {
+                position: d.position.clone(),
+                record: d.record.clone(),
+                reason: format!("{}: {}", d.stage, d.reason),
+            }));
+        }
         let written = records.len();
         // Overlapping upserts keep two transactions (and their replay
         // logs) at once: each closes at half the limits, so together they
@@ -128,7 +145,7 @@ impl Writer {
         if txn.rows < rows && txn.bytes < bytes {
             return Ok(PageCommit::new(written, Durability::Buffered));
         }
-        let background = txn.staged && !txn.changed_schema;
+        let background = txn.staged() && !txn.changed_schema;
         self.join().await?;
         if self.overlap
             && background
@@ -137,14 +154,39 @@ impl Writer {
             self.hand_off(s, next);
             return Ok(PageCommit::new(written, Durability::Buffered));
         }
-        self.active.commit(s, &mut self.table).await?;
+        self.active.commit(s, &mut self.tables).await?;
         Ok(PageCommit::new(written, Durability::RowsAndCheckpoint))
+    }
+
+    /// Writes records of table `n`; a page that needs a schema change
+    /// waits for the merge in flight.
+    async fn write(
+        &mut self,
+        s: &Settings,
+        n: usize,
+        records: &[faucet_core::Record],
+        index: u64,
+    ) -> Result<()> {
+        let frozen = self.merging.is_some();
+        let tables = &mut self.tables;
+        if !self
+            .active
+            .write_page_retrying(s, tables, n, records, index, frozen)
+            .await?
+        {
+            self.join().await?;
+            let tables = &mut self.tables;
+            self.active
+                .write_page_retrying(s, tables, n, records, index, false)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Commits everything open: the merging batch, then the active one.
     pub(crate) async fn commit(&mut self, s: &Settings) -> Result<()> {
         self.join().await?;
-        self.active.commit(s, &mut self.table).await
+        self.active.commit(s, &mut self.tables).await
     }
 
     /// Opens the second connection, before the main one starts a `COPY`
@@ -167,11 +209,11 @@ impl Writer {
     /// makes `next` active.
     fn hand_off(&mut self, s: &Settings, next: Lane) {
         let mut lane = std::mem::replace(&mut self.active, next);
-        let mut table = self.table.clone();
+        let mut tables = self.tables.clone();
         let s = s.clone();
         self.merging = Some(Merging(tokio::spawn(async move {
-            let result = lane.commit(&s, &mut table).await;
-            (lane, table, result)
+            let result = lane.commit(&s, &mut tables).await;
+            (lane, tables, result)
         })));
     }
 
@@ -180,12 +222,14 @@ impl Writer {
         let Some(mut merging) = self.merging.take() else {
             return Ok(());
         };
-        let (lane, table, result) = (&mut merging.0).await.map_err(|e| {
+        let (lane, tables, result) = (&mut merging.0).await.map_err(|e| {
             FaucetError::sink_error(format!("the background commit did not finish: {e}"))
         })?;
         result?;
-        self.table.committed = table.committed;
-        self.table.marker = table.marker;
+        self.tables.committed = tables.committed;
+        for (mine, theirs) in self.tables.list.iter_mut().zip(tables.list) {
+            mine.marker = theirs.marker;
+        }
         self.spare = Some(lane);
         Ok(())
     }
@@ -214,46 +258,12 @@ impl Writer {
     /// Deletes the pipeline's stored checkpoint.
     pub(crate) async fn clear_checkpoint(&mut self) -> Result<()> {
         self.active.session.clear_checkpoint().await?;
-        self.table.committed = None;
+        self.tables.committed = None;
         Ok(())
     }
 
-    /// Replace mode: swaps the loaded table in.
-    pub(crate) async fn swap(&mut self) -> Result<()> {
-        let client = &self.active.session.client;
-        if catalog::read_columns(client, &self.table.load)
-            .await?
-            .is_none()
-        {
-            return Ok(());
-        }
-        catalog::swap(client, &self.table.load, &self.table.target).await?;
-        self.table.columns = None;
-        self.table.layout = None;
-        Ok(())
+    /// Replace mode: swaps every loaded table in.
+    pub(crate) async fn swap(&mut self, s: &Settings) -> Result<()> {
+        prepare::swap_all(&self.active.session, s, &mut self.tables).await
     }
-}
-
-/// A run that does not resume starts a fresh load table; a resumed run
-/// goes on filling the one its checkpoint belongs to.
-async fn prepare_replace(session: &Session, table: &Table) -> Result<()> {
-    let resumes = table
-        .committed
-        .as_ref()
-        .is_some_and(|c| !c.as_value().is_null() && Completion::from_checkpoint(c).is_none());
-    if resumes {
-        return Ok(());
-    }
-    let (load, target) = (&table.load, &table.target);
-    let mut sql = format!("DROP TABLE IF EXISTS {load};");
-    if catalog::read_columns(&session.client, target)
-        .await?
-        .is_some()
-    {
-        sql.push_str(&format!(
-            "CREATE TABLE {load} (LIKE {target} INCLUDING ALL);"
-        ));
-    }
-    let doing = format!("preparing {load} to replace {target}");
-    session.execute(&sql, &doing).await
 }

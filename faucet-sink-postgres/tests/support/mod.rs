@@ -8,6 +8,10 @@ use faucet_core::futures::StreamExt;
 use faucet_sink_postgres::PostgresSinkConfig;
 use faucet_testkit::postgres::{self, TestSchema};
 
+mod shop;
+#[allow(unused_imports)]
+pub use shop::*;
+
 /// Records served in pages of `page_size`; each page's checkpoint is
 /// `{"next": <index of the next record>}`, and a run resumes there.
 /// `fail_after` pages, the source fails (the sink stays healthy).

@@ -1,12 +1,17 @@
 //! Configuration of the PostgreSQL sink: what users write, and the
 //! validated settings the sink runs on. No I/O here.
 
+mod settings;
+mod streams;
+
 use std::collections::BTreeMap;
 use std::fmt;
 
 use faucet_core::connector::*;
 
-use crate::sql::Ident;
+pub(crate) use settings::Settings;
+pub use streams::PostgresStreamConfig;
+pub(crate) use streams::{Route, StreamRules};
 
 /// Configuration of the `postgres` sink.
 ///
@@ -36,7 +41,10 @@ pub struct PostgresSinkConfig {
     #[serde(default = "default_schema")]
     pub schema: String,
     /// Target table, created if missing (column types inferred from the
-    /// records, primary key from `key`).
+    /// records, primary key from `key`). `{stream}` in it names a table
+    /// per stream (`raw_{stream}`: `raw_orders`, `raw_accounts`), for
+    /// sources of several streams; without it, the table takes one
+    /// stream only, and pages of a second one fail the run.
     pub table: String,
     /// How records are written. Default: `append`.
     #[serde(default)]
@@ -71,8 +79,9 @@ pub struct PostgresSinkConfig {
     /// every digit. Default: `error`.
     #[serde(default)]
     pub type_conflict: TypeConflict,
-    /// Dead-letter table (in `schema`) for `type_conflict: dead_letter`.
-    /// Default: `<table>_rejected`.
+    /// Dead-letter table (in `schema`) for `type_conflict: dead_letter`;
+    /// `{stream}` in it is replaced by the stream's name. Default:
+    /// `<table>_rejected` (the stream's table, with `{stream}` in `table`).
     #[serde(default)]
     pub dead_letter_table: Option<String>,
     /// What to do with NUL characters in strings, which PostgreSQL text
@@ -120,6 +129,12 @@ pub struct PostgresSinkConfig {
     /// milliseconds. Default: `500`.
     #[serde(default = "default_retry_backoff_ms")]
     pub retry_backoff_ms: u64,
+    /// Settings of named streams, overriding the ones above for that
+    /// stream's pages: `table`, `mode`, `key`, `delete_field`, `columns`,
+    /// `record_column`, `type_conflict`, `dead_letter_table`. Streams not
+    /// named here use the settings above. Default: `{}`.
+    #[serde(default)]
+    pub streams: BTreeMap<String, PostgresStreamConfig>,
 }
 
 /// How records are written.
@@ -216,6 +231,7 @@ impl PostgresSinkConfig {
             connect_timeout_secs: default_connect_timeout(),
             retries: default_retries(),
             retry_backoff_ms: default_retry_backoff_ms(),
+            streams: BTreeMap::new(),
         }
     }
 }
@@ -228,6 +244,7 @@ impl fmt::Debug for PostgresSinkConfig {
             .field("table", &self.table)
             .field("mode", &self.mode)
             .field("key", &self.key)
+            .field("streams", &self.streams)
             .field("batch_rows", &self.batch_rows)
             .field("batch_bytes", &self.batch_bytes)
             .finish_non_exhaustive()
@@ -262,147 +279,6 @@ pub(crate) fn redact_url(raw: &str) -> String {
             url.to_string()
         }
         Err(_) => "<unparsable URL hidden>".to_owned(),
-    }
-}
-
-/// `name` as a quoted identifier, or `placeholder` when unknown.
-fn quoted_or(name: Option<&str>, placeholder: &str) -> String {
-    name.and_then(|n| Ident::new(n).ok())
-        .map_or_else(|| placeholder.to_owned(), |i| i.to_string())
-}
-
-/// Validated settings: names checked, defaults resolved.
-#[derive(Clone)]
-pub(crate) struct Settings {
-    pub(crate) url: String,
-    pub(crate) schema: Ident,
-    pub(crate) table: Ident,
-    pub(crate) mode: WriteMode,
-    pub(crate) key: Vec<Ident>,
-    pub(crate) delete_field: Option<String>,
-    pub(crate) columns: Option<BTreeMap<String, Ident>>,
-    pub(crate) record_column: Option<Ident>,
-    pub(crate) timestamps: bool,
-    pub(crate) type_conflict: TypeConflict,
-    pub(crate) dead_letter_table: Ident,
-    pub(crate) nul: NulRule,
-    pub(crate) loaded_at_column: Option<Ident>,
-    pub(crate) run_id_column: Option<Ident>,
-    pub(crate) batch_rows: u64,
-    pub(crate) batch_bytes: u64,
-    pub(crate) state_schema: Ident,
-    pub(crate) state_table: Ident,
-    pub(crate) connect_timeout: std::time::Duration,
-    pub(crate) retries: u32,
-    pub(crate) retry_backoff: std::time::Duration,
-    /// The connection string for the driver (TLS parameters taken out).
-    pub(crate) connect_url: String,
-    /// What TLS verifies.
-    pub(crate) tls: crate::tls::Tls,
-    /// The connecting role, quoted, for GRANT hints.
-    pub(crate) role: String,
-    /// The database, quoted, for GRANT hints.
-    pub(crate) database: String,
-}
-
-impl Settings {
-    /// Checks `config` and resolves its defaults.
-    pub(crate) fn new(config: PostgresSinkConfig) -> Result<Self> {
-        let not_url = |e: &dyn fmt::Display| {
-            FaucetError::config(
-                "url",
-                format!("not a PostgreSQL URL ({}): {e}", redact_url(&config.url)),
-            )
-        };
-        let (connect_url, tls) = crate::tls::split(&config.url).map_err(|e| not_url(&e))?;
-        let pg: tokio_postgres::Config = connect_url.parse().map_err(|e| not_url(&e))?;
-        if pg.get_hosts().is_empty() {
-            return Err(FaucetError::config("url", "names no host"));
-        }
-        let ident =
-            |path: &str, name: &str| Ident::new(name).map_err(|m| FaucetError::config(path, m));
-        let schema = ident("schema", &config.schema)?;
-        let table = ident("table", &config.table)?;
-        let key = (config.key.iter().enumerate())
-            .map(|(i, k)| ident(&format!("key[{i}]"), k))
-            .collect::<Result<Vec<_>>>()?;
-        if config.mode == WriteMode::Upsert && key.is_empty() {
-            return Err(FaucetError::config(
-                "key",
-                "`upsert` mode needs at least one key column",
-            ));
-        }
-        if config.delete_field.is_some() && config.mode != WriteMode::Upsert {
-            return Err(FaucetError::config(
-                "delete_field",
-                "only `upsert` mode can delete rows",
-            ));
-        }
-        let columns = match config.columns {
-            None => None,
-            Some(map) if map.is_empty() => {
-                return Err(FaucetError::config(
-                    "columns",
-                    "is empty: no field would be loaded",
-                ));
-            }
-            Some(map) => Some(
-                map.into_iter()
-                    .map(|(field, col)| {
-                        Ok((field.clone(), ident(&format!("columns.{field}"), &col)?))
-                    })
-                    .collect::<Result<BTreeMap<_, _>>>()?,
-            ),
-        };
-        if config.batch_rows == 0 {
-            return Err(FaucetError::config("batch_rows", "must be at least 1"));
-        }
-        if config.batch_bytes == 0 {
-            return Err(FaucetError::config("batch_bytes", "must be at least 1"));
-        }
-        let dead_letter = config
-            .dead_letter_table
-            .unwrap_or_else(|| format!("{}_rejected", config.table));
-        let opt = |path: &str, v: Option<String>| v.map(|v| ident(path, &v)).transpose();
-        Ok(Self {
-            dead_letter_table: ident("dead_letter_table", &dead_letter)?,
-            record_column: opt("record_column", config.record_column)?,
-            loaded_at_column: opt("loaded_at_column", config.loaded_at_column)?,
-            run_id_column: opt("run_id_column", config.run_id_column)?,
-            state_schema: match config.state_schema {
-                Some(s) => ident("state_schema", &s)?,
-                None => schema.clone(),
-            },
-            state_table: ident("state_table", &config.state_table)?,
-            connect_timeout: std::time::Duration::from_secs(config.connect_timeout_secs.max(1)),
-            retries: config.retries,
-            retry_backoff: std::time::Duration::from_millis(config.retry_backoff_ms),
-            role: quoted_or(pg.get_user(), "<role>"),
-            connect_url,
-            tls,
-            database: quoted_or(pg.get_dbname().or(pg.get_user()), "<database>"),
-            url: config.url,
-            schema,
-            table,
-            mode: config.mode,
-            key,
-            delete_field: config.delete_field,
-            columns,
-            timestamps: config.timestamps,
-            type_conflict: config.type_conflict,
-            nul: config.nul,
-            batch_rows: config.batch_rows,
-            batch_bytes: config.batch_bytes,
-        })
-    }
-
-    /// The table rows are written to: the target, or in replace mode the
-    /// table that is swapped in at the end.
-    pub(crate) fn load_table(&self) -> Ident {
-        match self.mode {
-            WriteMode::Replace => self.table.suffixed("__faucet_new"),
-            _ => self.table.clone(),
-        }
     }
 }
 
