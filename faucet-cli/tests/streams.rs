@@ -169,6 +169,33 @@ async fn streams_select_what_is_written_and_the_flag_wins_over_the_file() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_dry_run_shows_the_first_page_of_a_selected_stream() {
+    let shop = shop(4).await;
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "shop.yaml",
+        &shop_pipeline(&shop, "shop", 4, |_| {}),
+    );
+    let result = run(
+        dir.path(),
+        &["run", "shop.yaml", "--dry-run", "--streams", "order_lines"],
+    )
+    .await;
+    let log = stderr(&result);
+    assert!(result.status.success(), "{log}");
+    assert!(log.contains("read 1 page of stream `order_lines`"), "{log}");
+    let shown: Vec<Value> = stdout(&result)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let lines = expected(&shop, "order_lines");
+    assert!(!shown.is_empty(), "{log}");
+    assert_eq!(shown, lines[..shown.len()]);
+    assert!(!dir.path().join("out").exists(), "nothing was written");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_unknown_stream_is_a_usage_error_listing_the_streams() {
     let shop = shop(3).await;
     let dir = tempfile::tempdir().unwrap();

@@ -8,7 +8,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::config::JsonlSinkConfig;
 use crate::io::io_err;
-use crate::names::{PLACEHOLDER, PathTemplate};
+use crate::names::PLACEHOLDER;
 use crate::output::Output;
 use crate::state::clear;
 
@@ -42,7 +42,7 @@ impl JsonlSink {
                 "must not be empty (use `-` for stdout)",
             ));
         }
-        let per_stream = PathTemplate::of(&config.path).is_some();
+        let per_stream = config.is_per_stream();
         if per_stream && config.path.file_name().is_none() {
             return Err(FaucetError::config(
                 "path",

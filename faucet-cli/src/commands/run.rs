@@ -44,7 +44,13 @@ pub(crate) async fn run(args: RunArgs, registry: &Registry) -> anyhow::Result<Ex
     };
     let (file, built) = pipeline_file::load(&args.file.pipeline, &options, registry)?;
     if args.dry_run {
-        return dry_run::run(&file, built, args.limit).await;
+        return dry_run::run(
+            &file,
+            built,
+            args.limit,
+            args.streams.as_deref().or(file.streams.as_deref()),
+        )
+        .await;
     }
     let options = RunOptions {
         limit: args.limit,
