@@ -37,6 +37,9 @@ pub(crate) enum Command {
     Validate(ValidateArgs),
     /// Run each connector's checks (reachable, authorised, writable, …).
     Check(CheckArgs),
+    /// List the streams the source reads: name, parent, keys and the
+    /// records' schema after the pipeline's transforms.
+    Discover(DiscoverArgs),
     /// Print a JSON Schema: of a pipeline file, or of one connector's config.
     Schema(SchemaArgs),
     /// List the registered sources, sinks and transforms.
@@ -76,6 +79,12 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "N")]
     pub(crate) limit: Option<u64>,
 
+    /// Write only these streams, comma-separated (overrides the file's
+    /// `streams:`); `faucet discover` lists them. A selected child stream's
+    /// parents are still read, not written.
+    #[arg(long, value_name = "A,B", value_delimiter = ',', num_args = 1..)]
+    pub(crate) streams: Option<Vec<String>>,
+
     /// Read one page and print its records (at most `--limit`); write nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,
@@ -99,6 +108,12 @@ pub(crate) struct RunArgs {
     /// How to show progress. Default: a bar on a terminal, log lines otherwise.
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
     pub(crate) progress: ProgressMode,
+
+    /// How the final summary is printed: `text` on stderr, or `json`: the
+    /// run's report (as `--report` writes it, with per-stream counts) on
+    /// stdout.
+    #[command(flatten)]
+    pub(crate) format: FormatArgs,
 }
 
 /// How `faucet run` shows progress.
@@ -155,6 +170,18 @@ pub(crate) struct CheckArgs {
     pub(crate) file: FileArgs,
 
     /// Output format.
+    #[command(flatten)]
+    pub(crate) format: FormatArgs,
+}
+
+/// `faucet discover`.
+#[derive(Debug, Args)]
+pub(crate) struct DiscoverArgs {
+    /// The pipeline file and its variables.
+    #[command(flatten)]
+    pub(crate) file: FileArgs,
+
+    /// Output format (`json`: every stream with its full JSON Schema).
     #[command(flatten)]
     pub(crate) format: FormatArgs,
 }

@@ -1,6 +1,6 @@
 //! The `faucet` command line as a library, so that a crate with its own
 //! connectors can ship a `faucet` of its own that has every command (`run`,
-//! `validate`, `check`, `state`, `schema`, `init`, signals, `.env`,
+//! `validate`, `check`, `discover`, `state`, `schema`, `init`, signals, `.env`,
 //! progress, reports):
 //!
 //! ```no_run
@@ -68,6 +68,7 @@ async fn dispatch(command: Command, registry: &Registry) -> anyhow::Result<Exit>
         Command::Run(args) => commands::run::run(args, registry).await,
         Command::Validate(args) => commands::validate::run(&args, registry),
         Command::Check(args) => commands::check::run(&args, registry).await,
+        Command::Discover(args) => commands::discover::run(&args, registry).await,
         Command::State(StateCommand::Show(args)) => commands::state::show(&args, registry).await,
         Command::State(StateCommand::Reset(args)) => commands::state::reset(&args, registry).await,
         Command::Schema(args) => commands::schema::run(&args, registry),

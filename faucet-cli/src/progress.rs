@@ -33,6 +33,8 @@ pub(crate) fn above_bar<T>(write: impl FnOnce() -> T) -> T {
 pub(crate) struct ProgressView {
     bar: Option<ProgressBar>,
     log_lines: bool,
+    /// Whether the text summary is printed when the run ends.
+    summary: bool,
     /// When the last log line was written; `None` before the first page,
     /// which is always logged.
     last_line: Mutex<Option<Instant>>,
@@ -49,8 +51,16 @@ impl ProgressView {
         Self {
             bar,
             log_lines,
+            summary: true,
             last_line: Mutex::new(None),
         }
+    }
+
+    /// Leaves the final summary out (the report is printed as JSON).
+    #[must_use]
+    pub(crate) fn without_summary(mut self) -> Self {
+        self.summary = false;
+        self
     }
 
     /// Prints a line above the bar (or plainly), secrets masked.
@@ -75,8 +85,25 @@ fn new_bar() -> ProgressBar {
 
 /// `12,345 records · 124 pages · 8,100 records/s`, or, when the source
 /// announced a total, `12,345 of 50,000 records (24.7%) · 124 pages ·
-/// 8,100 records/s · ETA 5s`.
+/// 8,100 records/s · ETA 5s`; then, for a source reading several streams,
+/// each stream's records written (of its total, when announced):
+/// `· accounts 12 · orders 30/40`.
 pub(crate) fn progress_line(progress: &Progress) -> String {
+    let mut line = total_line(progress);
+    for (name, s) in &progress.streams {
+        line.push_str(&format!(
+            " · {name} {}",
+            summary::thousands(s.records_written)
+        ));
+        if let Some(total) = s.expected_total {
+            line.push_str(&format!("/{}", summary::thousands(total)));
+        }
+    }
+    line
+}
+
+/// The line for the whole run, without streams.
+fn total_line(progress: &Progress) -> String {
     let done = progress.records_written;
     let rate = progress.records_per_second();
     let pages = summary::thousands(progress.pages);
@@ -143,7 +170,9 @@ impl Observer for ProgressView {
             bar.finish_and_clear();
             *ACTIVE_BAR.lock().unwrap_or_else(|e| e.into_inner()) = None;
         }
-        eprint!("{}", secrets::redact(&summary::render(report)));
+        if self.summary {
+            eprint!("{}", secrets::redact(&summary::render(report)));
+        }
     }
 }
 
@@ -165,6 +194,24 @@ mod tests {
         assert_eq!(
             progress_line(&progress),
             "2,500 of 10,000 records (25.0%) · 25 pages · 500 records/s · ETA 15s"
+        );
+    }
+
+    #[test]
+    fn each_stream_is_shown_with_its_total_when_known() {
+        let mut progress = Progress::default();
+        progress.records_written = 42;
+        progress.pages = 4;
+        let mut accounts = faucet_core::StreamProgress::default();
+        accounts.records_written = 12;
+        let mut orders = faucet_core::StreamProgress::default();
+        orders.records_written = 30;
+        orders.expected_total = Some(40);
+        progress.streams.insert("accounts".into(), accounts);
+        progress.streams.insert("orders".into(), orders);
+        assert_eq!(
+            progress_line(&progress),
+            "42 records · 4 pages · 0 records/s · accounts 12 · orders 30/40"
         );
     }
 }

@@ -36,6 +36,24 @@ impl Observer for ReportFile {
     }
 }
 
+/// Prints the [`RunReport`] as JSON on stdout when the run ends
+/// (`faucet run --format json`).
+#[derive(Debug)]
+pub(crate) struct ReportStdout;
+
+impl Observer for ReportStdout {
+    fn on_finish(&self, report: &RunReport) {
+        match serde_json::to_string_pretty(report) {
+            Ok(json) => {
+                if let Err(err) = crate::stdout::line(&secrets::redact(&json)) {
+                    tracing::error!(error = %err, "Cannot print the run report");
+                }
+            }
+            Err(err) => tracing::error!(error = %err, "Cannot encode the run report"),
+        }
+    }
+}
+
 /// Passes every callback to each observer in turn.
 pub(crate) struct Fanout(pub(crate) Vec<Arc<dyn Observer>>);
 

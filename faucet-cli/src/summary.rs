@@ -2,7 +2,9 @@
 
 use std::fmt::Write;
 
-use faucet_core::{Checkpoint, Completion, Resume, RunOutcome, RunReport};
+use faucet_core::{
+    Checkpoint, Completion, Progress, Resume, RunOutcome, RunReport, StreamProgress,
+};
 
 /// The multi-line summary of a run.
 pub(crate) fn render(report: &RunReport) -> String {
@@ -38,6 +40,7 @@ pub(crate) fn render(report: &RunReport) -> String {
         thousands(p.pages),
         bytes(p.bytes),
     );
+    out.push_str(&streams_block(p));
     if p.records_skipped > 0 {
         let _ = writeln!(
             out,
@@ -91,6 +94,37 @@ pub(crate) fn render(report: &RunReport) -> String {
         );
     }
     out
+}
+
+/// Each stream's counts, one line each, for a source that reads several:
+/// `  streams     orders  30 read, 30 committed, of 40`.
+fn streams_block(p: &Progress) -> String {
+    let width = p
+        .streams
+        .keys()
+        .map(|k| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for (i, (name, s)) in p.streams.iter().enumerate() {
+        let label = if i == 0 { "streams" } else { "" };
+        let _ = writeln!(out, "  {label:<11} {name:<width$}  {}", stream_counts(s));
+    }
+    out
+}
+
+/// `30 read, 25 written, 25 committed, of 40`: written only when it
+/// differs from read, the total only when the source announced one.
+pub(crate) fn stream_counts(s: &StreamProgress) -> String {
+    let mut text = format!("{} read", thousands(s.records_read));
+    if s.records_written != s.records_read {
+        let _ = write!(text, ", {} written", thousands(s.records_written));
+    }
+    let _ = write!(text, ", {} committed", thousands(s.records_committed));
+    if let Some(total) = s.expected_total {
+        let _ = write!(text, ", of {}", thousands(total));
+    }
+    text
 }
 
 /// Where the run started, in words.
@@ -198,5 +232,27 @@ mod tests {
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(bytes(512), "512 B");
         assert_eq!(bytes(3 * 1024 * 1024), "3.0 MiB");
+    }
+
+    #[test]
+    fn each_stream_gets_a_line_with_its_counts() {
+        let mut p = Progress::default();
+        let mut orders = StreamProgress::default();
+        orders.records_read = 1_200;
+        orders.records_written = 1_000;
+        orders.records_committed = 900;
+        orders.expected_total = Some(2_000);
+        let mut lines = StreamProgress::default();
+        lines.records_read = 7;
+        lines.records_written = 7;
+        lines.records_committed = 7;
+        p.streams.insert("orders".into(), orders);
+        p.streams.insert("order_lines".into(), lines);
+        assert_eq!(
+            streams_block(&p),
+            "  streams     order_lines  7 read, 7 committed\n              \
+             orders       1,200 read, 1,000 written, 900 committed, of 2,000\n"
+        );
+        assert_eq!(streams_block(&Progress::default()), "");
     }
 }

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use faucet_core::schemars::JsonSchema;
 use faucet_core::serde::{Deserialize, Serialize};
 
+use crate::names::PathTemplate;
+
 /// Where and how the JSON Lines sink writes records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(crate = "faucet_core::serde", deny_unknown_fields)]
@@ -12,12 +14,20 @@ use faucet_core::serde::{Deserialize, Serialize};
 pub struct JsonlSinkConfig {
     /// File to append records to, one JSON document per line; `-` writes to
     /// standard output (which cannot be rolled back, so stdout runs are not
-    /// resumable). Parent directories are created. Default: `-`.
+    /// resumable). A path holding `{stream}` (`out/{stream}.jsonl`) writes
+    /// one file per stream of a source that reads several, with the
+    /// stream's name in place of `{stream}`: letters, digits, `-`, `_` and
+    /// `.` as they are, every other byte (`/`, `%`, NUL, a leading `.`) as
+    /// `%XX`, so a name never leaves the directory. A plain path takes one
+    /// stream. Parent directories are created. Default: `-`.
     #[serde(default = "default_path")]
     pub path: PathBuf,
 
     /// Where the sink keeps its checkpoint and the committed length of the
-    /// file. Default: the output path with `.faucet-state.json` appended.
+    /// file (of every file, for a `{stream}` path: one state file for all
+    /// streams). Default: the output path with `.faucet-state.json`
+    /// appended, `{stream}` read as `faucet-streams`
+    /// (`out/faucet-streams.jsonl.faucet-state.json`).
     #[serde(default)]
     pub state_path: Option<PathBuf>,
 
@@ -76,6 +86,11 @@ impl JsonlSinkConfig {
         }
     }
 
+    /// Whether `path` holds `{stream}`: one file per stream.
+    pub fn is_per_stream(&self) -> bool {
+        PathTemplate::of(&self.path).is_some()
+    }
+
     /// Whether the output is standard output.
     pub fn is_stdout(&self) -> bool {
         self.path.as_os_str() == "-"
@@ -84,7 +99,9 @@ impl JsonlSinkConfig {
     /// The state file path, explicit or derived from `path`.
     pub fn state_path(&self) -> PathBuf {
         self.state_path.clone().unwrap_or_else(|| {
-            let mut name = self.path.clone().into_os_string();
+            let path = PathTemplate::of(&self.path)
+                .map_or_else(|| self.path.clone(), |t| t.with("faucet-streams"));
+            let mut name = path.into_os_string();
             name.push(".faucet-state.json");
             PathBuf::from(name)
         })
@@ -118,6 +135,12 @@ mod tests {
         assert_eq!(
             config.state_path(),
             PathBuf::from("out/a.jsonl.faucet-state.json")
+        );
+        let config = JsonlSinkConfig::new("out/{stream}.jsonl");
+        assert!(config.is_per_stream());
+        assert_eq!(
+            config.state_path(),
+            PathBuf::from("out/faucet-streams.jsonl.faucet-state.json")
         );
     }
 }

@@ -26,12 +26,25 @@
 //! run. Standard output cannot be rolled back, so runs to stdout are not
 //! resumable.
 //!
+//! # One file per stream
+//!
+//! A `path` holding `{stream}` (`out/{stream}.jsonl`) writes each stream
+//! of a source that reads several ([`Page::stream`](faucet_core::Page::stream))
+//! to a file of its own, the stream's name encoded so that it never leaves
+//! the directory (`/`, `%`, NUL, a leading `.` and every byte other than
+//! letters, digits, `-`, `_`, `.` become `%XX`). One state file holds the
+//! pipeline's checkpoint and each file's committed length, and every file
+//! is rolled back to its length when a run starts: exactly once per file.
+//! A plain `path` takes one stream; a page of a second stream is a
+//! [`FaucetError::Config`](faucet_core::FaucetError::Config) at `path`.
+//!
 //! # One run at a time, no silent duplicates
 //!
 //! A run holds an OS file lock on `<state file>.lock` from
 //! `load_checkpoint` to `finish`; a second run of the same output fails at
 //! once with [`FaucetError::AlreadyRunning`](faucet_core::FaucetError::AlreadyRunning),
-//! naming the holder's process id and start time. The sink appends, so it
+//! naming the holder's process id and start time; each stream's file is
+//! locked too while a run writes it. The sink appends, so it
 //! declares itself not idempotent: after a completed run the pipeline
 //! refuses to append everything again unless told to restart.
 //! [`Sink::clear_checkpoint`](faucet_core::Sink::clear_checkpoint) forgets
@@ -66,6 +79,8 @@
 mod config;
 mod io;
 mod lock;
+mod names;
+mod output;
 mod sink;
 mod state;
 
@@ -76,7 +91,7 @@ pub use sink::JsonlSink;
 pub fn register(registry: &mut faucet_core::Registry) {
     registry.register_sink(
         "jsonl",
-        "Appends records as JSON Lines to a file (exactly once on resume) or stdout",
+        "Appends records as JSON Lines to a file, a file per stream (exactly once on resume), or stdout",
         JsonlSink::new,
     );
 }

@@ -66,6 +66,21 @@ impl RunLock {
     }
 }
 
+/// Locks an output file itself (each stream's file of a per-stream
+/// output), so that no two runs write one file even when their state files
+/// differ. Output files are never replaced, so their lock holds for as long
+/// as the file stays open.
+pub(crate) fn lock_output(file: &File, path: &Path, pipeline: &str) -> Result<()> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(TryLockError::WouldBlock) => Err(FaucetError::AlreadyRunning {
+            pipeline: pipeline.to_owned(),
+            holder: format!("another run is writing {}", path.display()),
+        }),
+        Err(TryLockError::Error(e)) => Err(io_err(path, "lock", e)),
+    }
+}
+
 /// What the holder wrote into the lock file, or where the lock is if it
 /// cannot be read.
 fn holder(file: &mut File, path: &Path) -> String {

@@ -1,7 +1,5 @@
-//! The JSON Lines sink: the only module here that does I/O.
+//! The JSON Lines sink: the [`Sink`] implementation over [`Output`].
 
-use std::fs::{File, OpenOptions};
-use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -10,40 +8,26 @@ use tokio::io::AsyncWriteExt;
 
 use crate::config::JsonlSinkConfig;
 use crate::io::io_err;
-use crate::lock::RunLock;
-use crate::state::{CommitState, check_owner, clear, read_state, write_state};
+use crate::names::PLACEHOLDER;
+use crate::output::Output;
+use crate::state::clear;
 
-/// Appends records to a file (or stdout) as JSON Lines.
+/// Appends records to a file, one file per stream, or stdout, as JSON
+/// Lines.
 ///
-/// Writing to a file is exactly-once for resumable sources: every commit
-/// fsyncs the file, then atomically replaces a small state file holding the
-/// file's committed length and the checkpoint of the last page inside it.
-/// When a run starts, the file is truncated back to that length, so bytes
-/// written after the last commit (by a crashed or failed run) disappear and
-/// the source resumes right after the committed records.
+/// Writing to files is exactly-once for resumable sources: every commit
+/// fsyncs the files, then atomically replaces a small state file holding
+/// each file's committed length and the checkpoint of the last page inside
+/// them. When a run starts, every file is truncated back to its length, so
+/// bytes written after the last commit (by a crashed or failed run)
+/// disappear and the source resumes right after the committed records.
 #[derive(Debug)]
 pub struct JsonlSink {
     config: JsonlSinkConfig,
+    per_stream: bool,
     output: Arc<Mutex<Option<Output>>>,
-}
-
-/// An open output file and what is committed in it.
-#[derive(Debug)]
-struct Output {
-    /// Held for the run: no other run writes this output meanwhile.
-    _lock: RunLock,
-    file: File,
-    pipeline: String,
-    /// Bytes in the file, committed or not.
-    len: u64,
-    /// Length recorded in the state file.
-    committed_len: u64,
-    /// File length and checkpoint after the last page that had one, until
-    /// they are committed (also for a page without records).
-    resume_point: Option<(u64, Checkpoint)>,
-    /// The last page's checkpoint, whatever it was.
-    last_checkpoint: Option<Checkpoint>,
-    uncommitted_records: usize,
+    /// The stream a plain `path` receives in this run, once known.
+    only_stream: Mutex<Option<String>>,
 }
 
 impl JsonlSink {
@@ -58,9 +42,18 @@ impl JsonlSink {
                 "must not be empty (use `-` for stdout)",
             ));
         }
+        let per_stream = config.is_per_stream();
+        if per_stream && config.path.file_name().is_none() {
+            return Err(FaucetError::config(
+                "path",
+                "must name a file (e.g. out/{stream}.jsonl)",
+            ));
+        }
         Ok(Self {
             config,
+            per_stream,
             output: Arc::new(Mutex::new(None)),
+            only_stream: Mutex::new(None),
         })
     }
 
@@ -86,6 +79,55 @@ impl JsonlSink {
         .await
         .map_err(FaucetError::custom)?
     }
+
+    /// Checks that a page with records may be written where it would go:
+    /// a plain `path` takes one stream, a `{stream}` path needs a name.
+    fn check_stream(&self, stream: Option<&str>, records: usize) -> Result<()> {
+        if records == 0 {
+            return Ok(());
+        }
+        match (self.per_stream, stream) {
+            (true, None) => Err(FaucetError::config(
+                "path",
+                format!(
+                    "`{PLACEHOLDER}` writes one file per stream, but the source names no \
+                     stream: use a plain path"
+                ),
+            )),
+            (false, Some(stream)) => {
+                let mut only = self.only_stream.lock().unwrap_or_else(|e| e.into_inner());
+                match only.as_deref() {
+                    None => *only = Some(stream.to_owned()),
+                    Some(first) if first == stream => {}
+                    Some(first) => {
+                        return Err(FaucetError::config(
+                            "path",
+                            format!(
+                                "{} receives stream `{stream}` after `{first}`, and one file \
+                                 holds one stream: put `{PLACEHOLDER}` in path to write a file \
+                                 per stream (e.g. out/{PLACEHOLDER}.jsonl)",
+                                self.config.path.display()
+                            ),
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn write_stdout(&self, bytes: &[u8]) -> Result<()> {
+        let mut stdout = tokio::io::stdout();
+        stdout
+            .write_all(bytes)
+            .await
+            .map_err(|e| io_err(Path::new("stdout"), "write", e))?;
+        stdout
+            .flush()
+            .await
+            .map_err(|e| io_err(Path::new("stdout"), "flush", e))
+    }
 }
 
 /// The records as JSON Lines: each record's text as it arrived (without
@@ -106,160 +148,36 @@ fn encoded_len_hint(record: &Record) -> usize {
     record.raw_json().map_or(192, |text| text.len() + 1)
 }
 
-/// Opens the output, rolls back uncommitted bytes, and returns the
-/// committed checkpoint.
-fn open(config: &JsonlSinkConfig, pipeline: &str) -> Result<(Output, Option<Checkpoint>)> {
-    let path = &config.path;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| io_err(dir, "create directory", e))?;
-    }
-    let state_path = config.state_path();
-    let lock = RunLock::acquire(&state_path, pipeline)?;
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(|e| io_err(path, "open", e))?;
-    let actual = file.metadata().map_err(|e| io_err(path, "stat", e))?.len();
-    let (len, checkpoint) = match read_state(&state_path)? {
-        Some(state) => resume_from(state, pipeline, actual, path, &state_path)?,
-        None => {
-            // First run: what the file holds now is the committed baseline.
-            write_state(
-                &state_path,
-                &CommitState::new(pipeline, actual, None),
-                config.fsync,
-            )?;
-            (actual, None)
-        }
-    };
-    file.set_len(len).map_err(|e| io_err(path, "truncate", e))?;
-    file.seek(SeekFrom::Start(len))
-        .map_err(|e| io_err(path, "seek", e))?;
-    if actual > len {
-        tracing::info!(path = %path.display(), bytes = actual - len, "Rolled back uncommitted bytes.");
-    }
-    let output = Output {
-        _lock: lock,
-        file,
-        pipeline: pipeline.to_owned(),
-        len,
-        committed_len: len,
-        resume_point: None,
-        last_checkpoint: None,
-        uncommitted_records: 0,
-    };
-    Ok((output, checkpoint))
-}
-
-fn resume_from(
-    state: CommitState,
-    pipeline: &str,
-    actual: u64,
-    path: &Path,
-    state_path: &Path,
-) -> Result<(u64, Option<Checkpoint>)> {
-    check_owner(&state, pipeline, state_path)?;
-    if actual < state.len {
-        return Err(FaucetError::sink_error(format!(
-            "{} is {actual} bytes but {} bytes were committed: it was truncated outside faucet",
-            path.display(),
-            state.len
-        )));
-    }
-    Ok((state.len, state.checkpoint))
-}
-
-impl Output {
-    fn append(
-        &mut self,
-        bytes: &[u8],
-        records: usize,
-        checkpoint: Option<Checkpoint>,
-        path: &Path,
-    ) -> Result<()> {
-        self.file
-            .write_all(bytes)
-            .map_err(|e| io_err(path, "write", e))?;
-        self.len += bytes.len() as u64;
-        self.uncommitted_records += records;
-        if let Some(checkpoint) = &checkpoint {
-            self.resume_point = Some((self.len, checkpoint.clone()));
-        }
-        self.last_checkpoint = checkpoint;
-        Ok(())
-    }
-
-    /// Makes the file durable up to `len` and records `checkpoint` with it.
-    fn commit(
-        &mut self,
-        len: u64,
-        checkpoint: Option<Checkpoint>,
-        config: &JsonlSinkConfig,
-    ) -> Result<()> {
-        if config.fsync {
-            self.file
-                .sync_data()
-                .map_err(|e| io_err(&config.path, "fsync", e))?;
-        }
-        let state = CommitState::new(&self.pipeline, len, checkpoint);
-        write_state(&config.state_path(), &state, config.fsync)?;
-        self.committed_len = len;
-        self.uncommitted_records = 0;
-        Ok(())
-    }
-
-    /// Commits up to the last page that carried a checkpoint, if one came
-    /// since the last commit: a page without records moves the checkpoint
-    /// too.
-    fn commit_to_resume_point(&mut self, config: &JsonlSinkConfig) -> Result<bool> {
-        match self.resume_point.take() {
-            Some((len, checkpoint)) => {
-                self.commit(len, Some(checkpoint), config)?;
-                Ok(true)
-            }
-            None => Ok(false),
-        }
-    }
-}
-
 #[async_trait]
 impl Sink for JsonlSink {
     async fn write_batch(&self, records: &[Record]) -> Result<usize> {
+        let n = records.len();
+        self.check_stream(None, n)?;
         let bytes = encode(records);
         if self.config.is_stdout() {
-            let mut stdout = tokio::io::stdout();
-            stdout
-                .write_all(&bytes)
-                .await
-                .map_err(|e| io_err(Path::new("stdout"), "write", e))?;
-            stdout
-                .flush()
-                .await
-                .map_err(|e| io_err(Path::new("stdout"), "flush", e))?;
-            return Ok(records.len());
+            self.write_stdout(&bytes).await?;
+            return Ok(n);
         }
-        let n = records.len();
-        self.with_output(move |out, config| out.append(&bytes, n, None, &config.path))
+        self.with_output(move |out, config| out.append(None, &bytes, n, None, config))
             .await?;
         Ok(n)
     }
 
     async fn commit_page(&self, page: &Page, ctx: &CommitContext) -> Result<PageCommit> {
-        if self.config.is_stdout() {
-            let _ = ctx;
-            let written = self.write_batch(page.records()).await?;
-            return Ok(PageCommit::new(written, Durability::Rows));
-        }
+        let _ = ctx;
+        self.check_stream(page.stream(), page.len())?;
         let bytes = encode(page.records());
         let n = page.records().len();
+        if self.config.is_stdout() {
+            self.write_stdout(&bytes).await?;
+            return Ok(PageCommit::new(n, Durability::Rows));
+        }
         let checkpoint = page.checkpoint().cloned();
+        let stream = page.stream().filter(|_| self.per_stream).map(str::to_owned);
         let committed = self
             .with_output(move |out, config| {
                 let has_checkpoint = checkpoint.is_some();
-                out.append(&bytes, n, checkpoint, &config.path)?;
+                out.append(stream.as_deref(), &bytes, n, checkpoint, config)?;
                 if has_checkpoint && out.uncommitted_records >= config.commit_records {
                     return out.commit_to_resume_point(config);
                 }
@@ -283,14 +201,19 @@ impl Sink for JsonlSink {
     }
 
     async fn load_checkpoint(&self, pipeline: &str) -> Result<Option<Checkpoint>> {
+        self.only_stream
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
         if self.config.is_stdout() {
             return Ok(None);
         }
         let config = self.config.clone();
         let pipeline = pipeline.to_owned();
-        let (output, checkpoint) = tokio::task::spawn_blocking(move || open(&config, &pipeline))
-            .await
-            .map_err(FaucetError::custom)??;
+        let (output, checkpoint) =
+            tokio::task::spawn_blocking(move || Output::open(&config, &pipeline))
+                .await
+                .map_err(FaucetError::custom)??;
         *self.output.lock().unwrap_or_else(|e| e.into_inner()) = Some(output);
         Ok(checkpoint)
     }
@@ -302,18 +225,11 @@ impl Sink for JsonlSink {
         let committed = if outcome == RunOutcome::Completed {
             // A completed run keeps every byte, with the last checkpoint
             // (the pipeline's completion marker).
-            self.with_output(|out, config| {
-                if out.len > out.committed_len || out.last_checkpoint.is_some() {
-                    let checkpoint = out.last_checkpoint.clone();
-                    out.commit(out.len, checkpoint, config)?;
-                }
-                Ok(())
-            })
-            .await
+            self.with_output(|out, config| out.commit_all(config)).await
         } else {
             Ok(())
         };
-        // The run is over: close the output and release its lock.
+        // The run is over: close the output and release its locks.
         self.output.lock().unwrap_or_else(|e| e.into_inner()).take();
         committed
     }
@@ -343,6 +259,8 @@ impl Sink for JsonlSink {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
         };
+        // A `{stream}` in a directory name: check the first fixed parent.
+        let dir = fixed_ancestor(&dir);
         match std::fs::create_dir_all(&dir).and_then(|()| tempfile_probe(&dir)) {
             Ok(()) => report.pass("writable"),
             Err(e) => report.fail(
@@ -353,14 +271,16 @@ impl Sink for JsonlSink {
         Ok(report)
     }
 
-    /// Atomic checkpoints for a file; never `idempotent`: the sink appends,
-    /// so writing a record again stores it twice (and a completed run is not
-    /// read again into it unless asked).
+    /// Atomic checkpoints for files, and streams routed to a file each
+    /// (a plain path takes one stream and says how to write more); never
+    /// `idempotent`: the sink appends, so writing a record again stores it
+    /// twice (and a completed run is not read again into it unless asked).
     fn capabilities(&self) -> SinkCapabilities {
+        let capabilities = SinkCapabilities::default().streams();
         if self.config.is_stdout() {
-            SinkCapabilities::default()
+            capabilities
         } else {
-            SinkCapabilities::default().atomic_checkpoints()
+            capabilities.atomic_checkpoints()
         }
     }
 
@@ -369,9 +289,17 @@ impl Sink for JsonlSink {
     }
 }
 
+/// The longest ancestor of `dir` without the `{stream}` placeholder.
+fn fixed_ancestor(dir: &Path) -> PathBuf {
+    dir.ancestors()
+        .find(|a| !a.to_string_lossy().contains(PLACEHOLDER))
+        .filter(|a| !a.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
 /// Creates and removes a probe file in `dir`.
 fn tempfile_probe(dir: &Path) -> std::io::Result<()> {
     let probe = dir.join(format!(".faucet-probe-{}", std::process::id()));
-    File::create(&probe)?;
+    std::fs::File::create(&probe)?;
     std::fs::remove_file(probe)
 }

@@ -1,5 +1,6 @@
-//! The sink's commit record: committed file length plus checkpoint.
+//! The sink's commit record: committed file lengths plus checkpoint.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use faucet_core::connector::*;
@@ -15,8 +16,13 @@ use crate::lock::RunLock;
 pub(crate) struct CommitState {
     /// The pipeline that owns the output file.
     pub(crate) pipeline: String,
-    /// Bytes of the output file that are committed.
+    /// Bytes of the output file that are committed (a plain `path`).
+    #[serde(default)]
     pub(crate) len: u64,
+    /// Bytes committed in each stream's file, by stream name (a `path`
+    /// with `{stream}`); a stream appears before its first byte is written.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) files: BTreeMap<String, u64>,
     /// The checkpoint valid once those bytes are durable.
     #[serde(
         default,
@@ -37,6 +43,21 @@ impl CommitState {
         Self {
             pipeline: pipeline.to_owned(),
             len,
+            files: BTreeMap::new(),
+            checkpoint,
+        }
+    }
+
+    /// The state of a per-stream output: each stream file's length.
+    pub(crate) fn per_stream(
+        pipeline: &str,
+        files: BTreeMap<String, u64>,
+        checkpoint: Option<Checkpoint>,
+    ) -> Self {
+        Self {
+            pipeline: pipeline.to_owned(),
+            len: 0,
+            files,
             checkpoint,
         }
     }
@@ -71,11 +92,11 @@ pub(crate) fn clear(config: &JsonlSinkConfig, pipeline: &str) -> Result<()> {
         return Ok(());
     };
     check_owner(&state, pipeline, &state_path)?;
-    write_state(
-        &state_path,
-        &CommitState::new(pipeline, state.len, None),
-        config.fsync,
-    )
+    let cleared = CommitState {
+        checkpoint: None,
+        ..state
+    };
+    write_state(&state_path, &cleared, config.fsync)
 }
 
 /// The state belongs to `pipeline`, else a config error naming both.
@@ -106,7 +127,11 @@ mod tests {
             Some(Checkpoint::new(Value::Null)),
             Some(Checkpoint::new(json!({"page": 3}))),
         ] {
-            let state = CommitState::new("p", 42, checkpoint);
+            let state = CommitState::new("p", 42, checkpoint.clone());
+            write_state(&path, &state, false).unwrap();
+            assert_eq!(read_state(&path).unwrap(), Some(state));
+            let files = BTreeMap::from([("a/b".to_owned(), 7), ("c".to_owned(), 0)]);
+            let state = CommitState::per_stream("p", files, checkpoint);
             write_state(&path, &state, false).unwrap();
             assert_eq!(read_state(&path).unwrap(), Some(state));
         }

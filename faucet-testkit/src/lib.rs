@@ -13,7 +13,10 @@
 //! - [`shop`]: a second API on 127.0.0.1:0 with three related resources
 //!   (accounts → orders → order lines), each paginated in its own style,
 //!   for many-stream pipelines; orders can be added between runs.
+//! - [`streams`]: a resumable in-process source of several interleaved
+//!   streams ([`streams::ScriptedStreams`]), for sinks that route streams.
 
 pub mod fixture;
 pub mod postgres;
 pub mod shop;
+pub mod streams;

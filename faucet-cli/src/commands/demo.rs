@@ -60,6 +60,8 @@ pub(crate) async fn run(args: DemoArgs, registry: &faucet_core::Registry) -> any
         report: None,
         // The sample API is new each time, so the demo always starts over.
         restart: true,
+        streams: None,
+        format: crate::cli::Format::Text,
     };
     let exit = execute(&file, built, &options).await?;
     match exit {

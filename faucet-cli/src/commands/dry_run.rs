@@ -11,18 +11,25 @@ use crate::exit::Exit;
 use crate::pipeline_file::{Connectors, PipelineFile};
 use crate::secrets;
 
-/// Reads the first page from the start, runs it through the transforms as
-/// `faucet run` would (`on_error` included), and prints at most `limit`
-/// of the records that come out as JSON Lines on stdout, secrets masked.
-/// The sink is built (so its config is checked) but never opened.
+/// Reads the first page from the start (the first page of a selected
+/// stream, with `streams`), runs it through the transforms as `faucet run`
+/// would (`on_error` included), and prints at most `limit` of the records
+/// that come out as JSON Lines on stdout, secrets masked. The sink is built
+/// (so its config is checked) but never opened.
 pub(crate) async fn run(
     file: &PipelineFile,
     built: Connectors,
     limit: Option<u64>,
+    streams: Option<&[String]>,
 ) -> anyhow::Result<Exit> {
+    let selection = streams.map_or_else(StreamSelection::all, |names| {
+        StreamSelection::only(names.iter().cloned())
+    });
     let source = FirstPage {
         inner: built.source,
+        selection,
         first: Mutex::new(None),
+        stream: Mutex::new(None),
     };
     let shown = Shown::default();
     let transforms = built.transforms.len();
@@ -51,10 +58,16 @@ pub(crate) async fn run(
     }
     crate::stdout::write(&secrets::redact(&lines))?;
     let checkpoint = checkpoint.map_or_else(|| "none".to_owned(), |c| c.to_string());
+    let of_stream = source
+        .stream
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .map(|s| format!(" of stream `{s}`"))
+        .unwrap_or_default();
     eprintln!(
         "{}",
         secrets::redact(&format!(
-            "Dry run of `{}`: read 1 page ({}; next checkpoint {checkpoint}) from `{}`; nothing written to `{}`.",
+            "Dry run of `{}`: read 1 page{of_stream} ({}; next checkpoint {checkpoint}) from `{}`; nothing written to `{}`.",
             file.name,
             counts(&report, transforms, shown),
             file.source.kind,
@@ -83,11 +96,13 @@ fn counts(report: &RunReport, transforms: usize, shown: usize) -> String {
     text
 }
 
-/// The source's first page only, remembering its checkpoint (`Some(None)`
-/// once a page without one arrived).
+/// The source's first page (of a selected stream) only, remembering its
+/// checkpoint (`Some(None)` once a page without one arrived) and stream.
 struct FirstPage {
     inner: Box<dyn Source>,
+    selection: StreamSelection,
     first: Mutex<Option<Option<Checkpoint>>>,
+    stream: Mutex<Option<String>>,
 }
 
 #[async_trait]
@@ -97,13 +112,28 @@ impl Source for FirstPage {
     }
 
     fn stream_pages<'a>(&'a self, ctx: SourceContext) -> PageStream<'a> {
+        let selection = self.selection.clone();
         self.inner
-            .stream_pages(ctx)
+            .stream_pages(ctx.with_streams(self.selection.clone()))
+            .filter(move |page| {
+                // A page of a stream left out, or an empty page of a named
+                // stream (a parent record without children), is passed over.
+                let shown = match page {
+                    Ok(page) => {
+                        selection.selects(page.stream())
+                            && !(page.stream().is_some() && page.is_empty())
+                    }
+                    Err(_) => true,
+                };
+                std::future::ready(shown)
+            })
             .take(1)
             .inspect(|page| {
                 if let Ok(page) = page {
                     let mut first = self.first.lock().unwrap_or_else(|e| e.into_inner());
                     *first = Some(page.checkpoint().cloned());
+                    *self.stream.lock().unwrap_or_else(|e| e.into_inner()) =
+                        page.stream().map(str::to_owned);
                 }
             })
             .boxed()

@@ -5,6 +5,7 @@ pub(crate) mod completions;
 pub(crate) mod connectors;
 pub(crate) mod demo;
 mod demo_api;
+pub(crate) mod discover;
 pub(crate) mod dry_run;
 pub(crate) mod run;
 pub(crate) mod schema;

@@ -6,13 +6,14 @@ use std::sync::Arc;
 use anyhow::Context;
 use faucet_core::{
     CancellationToken, FaucetError, FileStateStore, Observer, Pipeline, Registry, RunOutcome,
+    Source, StreamSelection,
 };
 
-use crate::cli::{ProgressMode, RunArgs};
-use crate::exit::Exit;
+use crate::cli::{Format, ProgressMode, RunArgs};
+use crate::exit::{Exit, UsageError};
 use crate::pipeline_file::{self, Connectors, LoadOptions, PipelineFile};
 use crate::progress::ProgressView;
-use crate::report_file::{Fanout, ReportFile};
+use crate::report_file::{Fanout, ReportFile, ReportStdout};
 use crate::signals;
 
 use super::dry_run;
@@ -30,6 +31,10 @@ pub(crate) struct RunOptions {
     pub(crate) report: Option<PathBuf>,
     /// Ignore any stored checkpoint and read everything again.
     pub(crate) restart: bool,
+    /// The streams to write (overrides the file's `streams:`).
+    pub(crate) streams: Option<Vec<String>>,
+    /// How the final summary is printed.
+    pub(crate) format: Format,
 }
 
 /// `faucet run PIPELINE`.
@@ -39,7 +44,13 @@ pub(crate) async fn run(args: RunArgs, registry: &Registry) -> anyhow::Result<Ex
     };
     let (file, built) = pipeline_file::load(&args.file.pipeline, &options, registry)?;
     if args.dry_run {
-        return dry_run::run(&file, built, args.limit).await;
+        return dry_run::run(
+            &file,
+            built,
+            args.limit,
+            args.streams.as_deref().or(file.streams.as_deref()),
+        )
+        .await;
     }
     let options = RunOptions {
         limit: args.limit,
@@ -47,7 +58,17 @@ pub(crate) async fn run(args: RunArgs, registry: &Registry) -> anyhow::Result<Ex
         progress: args.progress,
         report: args.report,
         restart: args.restart,
+        streams: args.streams,
+        format: args.format.format,
     };
+    if options.format == Format::Json && writes_stdout(&file) {
+        return Err(UsageError(
+            "--format json prints the report on stdout, where this sink writes its records: \
+             use --report FILE instead"
+                .to_owned(),
+        )
+        .into());
+    }
     execute(&file, built, &options).await
 }
 
@@ -60,11 +81,29 @@ pub(crate) async fn execute(
 ) -> anyhow::Result<Exit> {
     let token = CancellationToken::new();
     signals::cancel_on_signal(token.clone()).context("cannot install the Ctrl-C handler")?;
-    let mut observers: Vec<Arc<dyn Observer>> = vec![Arc::new(ProgressView::new(options.progress))];
+    let mut view = ProgressView::new(options.progress);
+    if options.format == Format::Json {
+        view = view.without_summary();
+    }
+    let mut observers: Vec<Arc<dyn Observer>> = vec![Arc::new(view)];
     if let Some(path) = &options.report {
         observers.push(Arc::new(ReportFile::new(path.clone())));
     }
+    if options.format == Format::Json {
+        observers.push(Arc::new(ReportStdout));
+    }
+    let selection = match (&options.streams, &file.streams) {
+        (Some(names), _) => Some((names, "--streams")),
+        (None, Some(names)) => Some((names, "the file's `streams:`")),
+        (None, None) => None,
+    };
+    if let Some((names, origin)) = selection {
+        check_selection(&*built.source, names, origin).await?;
+    }
     let mut pipeline = Pipeline::new(built.source, built.sink);
+    if let Some((names, _)) = selection {
+        pipeline = pipeline.with_streams(StreamSelection::only(names.iter().cloned()));
+    }
     for (transform, on_error) in built.transforms {
         pipeline = pipeline.transform_with(transform, on_error);
     }
@@ -91,6 +130,60 @@ pub(crate) async fn execute(
         RunOutcome::Failed => Exit::Failed,
         _ => Exit::Ok,
     })
+}
+
+/// Whether the file's sink writes records to standard output (the JSON
+/// Lines sink's `path: -`, its default).
+fn writes_stdout(file: &PipelineFile) -> bool {
+    file.sink.kind == "jsonl"
+        && file
+            .sink
+            .config
+            .get("path")
+            .is_none_or(|path| path.as_str() == Some("-"))
+}
+
+/// Refuses a selection naming a stream the source does not list, naming
+/// the streams it does. A source that cannot list its streams, or fails to
+/// now, is left to judge the names itself when the run starts.
+async fn check_selection(
+    source: &dyn Source,
+    names: &[String],
+    origin: &str,
+) -> anyhow::Result<()> {
+    let known = match source.discover().await {
+        Ok(streams) => streams,
+        Err(FaucetError::Unsupported { .. }) => return Ok(()),
+        Err(err) => {
+            tracing::warn!(error = %err, "Cannot list the source's streams to check the selection.");
+            return Ok(());
+        }
+    };
+    let unknown: Vec<&str> = names
+        .iter()
+        .filter(|name| !known.iter().any(|s| &s.name == *name))
+        .map(String::as_str)
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let listed: Vec<&str> = known.iter().map(|s| s.name.as_str()).collect();
+    Err(UsageError(format!(
+        "{origin} names {} `{}` that the source does not read; its streams are: {} \
+         (see `faucet discover`)",
+        if unknown.len() == 1 {
+            "a stream"
+        } else {
+            "streams"
+        },
+        unknown.join("`, `"),
+        if listed.is_empty() {
+            "none".to_owned()
+        } else {
+            listed.join(", ")
+        },
+    ))
+    .into())
 }
 
 /// A run's error with what to do about it.

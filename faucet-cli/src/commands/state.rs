@@ -9,7 +9,9 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
-use faucet_core::{Checkpoint, Completion, FaucetError, FileStateStore, Registry, StateStore};
+use faucet_core::{
+    Checkpoint, Completion, FaucetError, FileStateStore, Registry, StateStore, StreamStates,
+};
 use serde_json::{Value, json};
 
 use crate::cli::{FileArgs, Format, StateResetArgs, StateShowArgs};
@@ -93,11 +95,20 @@ fn describe(at: &Located, found: Option<&(String, Checkpoint)>) -> (Value, Strin
         return (doc, words);
     };
     let Some(done) = Completion::from_checkpoint(checkpoint) else {
-        let words = format!(
-            "pipeline `{name}`: the last run stopped before the end; the next run resumes after checkpoint {checkpoint}.\n  stored in {place}"
-        );
-        let doc = json!({"pipeline": name, "stored_in": place, "checkpoint": checkpoint.as_value(),
+        let (streams, lines) = per_stream(Some(checkpoint));
+        let words = match lines {
+            Some(lines) => format!(
+                "pipeline `{name}`: the last run stopped before the end; the next run resumes each stream after its checkpoint:\n{lines}  stored in {place}"
+            ),
+            None => format!(
+                "pipeline `{name}`: the last run stopped before the end; the next run resumes after checkpoint {checkpoint}.\n  stored in {place}"
+            ),
+        };
+        let mut doc = json!({"pipeline": name, "stored_in": place, "checkpoint": checkpoint.as_value(),
             "last_run": "stopped", "next_run": "resume"});
+        if let Some(streams) = streams {
+            doc["streams"] = streams;
+        }
         return (doc, words);
     };
     let incremental = at.built.source.capabilities().incremental;
@@ -107,14 +118,46 @@ fn describe(at: &Located, found: Option<&(String, Checkpoint)>) -> (Value, Strin
         (None, true, _) | (_, _, true) => ("start_over", "reads everything again (the sink is idempotent)".to_owned()),
         _ => ("refuse", "is refused: it would append every record again (`faucet run --restart` does that on purpose)".to_owned()),
     };
+    let (streams, lines) = per_stream(done.checkpoint.as_ref());
     let words = format!(
-        "pipeline `{name}`: the last run completed at {}; the next run {what}.\n  stored in {place}",
-        utc(done.at_unix)
+        "pipeline `{name}`: the last run completed at {}; the next run {what}.\n{}  stored in {place}",
+        utc(done.at_unix),
+        lines
+            .map(|l| format!("  streams at the end:\n{l}"))
+            .unwrap_or_default(),
     );
-    let doc = json!({"pipeline": name, "stored_in": place, "checkpoint": checkpoint.as_value(),
+    let mut doc = json!({"pipeline": name, "stored_in": place, "checkpoint": checkpoint.as_value(),
         "last_run": "completed", "completed_at_unix": done.at_unix, "completed_at": utc(done.at_unix),
         "next_run": next});
+    if let Some(streams) = streams {
+        doc["streams"] = streams;
+    }
     (doc, words)
+}
+
+/// A per-stream checkpoint (`{"streams": {…}}`) as a JSON map of each
+/// stream's checkpoint and as one indented line per stream; `None` for any
+/// other checkpoint.
+fn per_stream(checkpoint: Option<&Checkpoint>) -> (Option<Value>, Option<String>) {
+    let Some(states) = checkpoint.and_then(|c| StreamStates::from_checkpoint(Some(c)).ok()) else {
+        return (None, None);
+    };
+    let width = states
+        .streams()
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut map = serde_json::Map::new();
+    let mut lines = String::new();
+    for stream in states.streams() {
+        let state = states.get(stream).cloned().unwrap_or(Value::Null);
+        lines.push_str(&format!("    {stream:<width$}  {state}\n"));
+        map.insert(stream.to_owned(), state);
+    }
+    if map.is_empty() {
+        lines.push_str("    (no stream has started)\n");
+    }
+    (Some(Value::Object(map)), Some(lines))
 }
 
 /// `faucet state reset PIPELINE`.

@@ -33,6 +33,8 @@ pub(crate) struct PipelineFile {
     pub(crate) transforms: Vec<TransformSpec>,
     /// The `sink:` section.
     pub(crate) sink: ConnectorSpec,
+    /// The `streams:` selection (`None`: every stream).
+    pub(crate) streams: Option<Vec<String>>,
     /// The `state:` section.
     pub(crate) state: Option<StateSpec>,
     /// The `settings:` section.
@@ -76,6 +78,7 @@ pub(crate) fn load(
                 source: Some(source),
                 sink: Some(sink),
                 transforms,
+                streams: Some(streams),
                 state: Some(state),
                 settings: Some(settings),
             },
@@ -87,6 +90,7 @@ pub(crate) fn load(
                 source,
                 transforms: transforms.into_iter().flatten().collect(),
                 sink,
+                streams,
                 state,
                 settings,
             };

@@ -9,6 +9,7 @@
 //!   - type: filter
 //!     on_error: skip          # `fail` (default) or `skip` a record it fails on
 //!     where: 'status == "active"'
+//! streams: [users]           # optional: the streams to write (default: all)
 //! sink:
 //!   type: jsonl
 //!   path: out/users.jsonl

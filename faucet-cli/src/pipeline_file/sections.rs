@@ -6,7 +6,15 @@ use serde_json::{Map, Value};
 use super::paths::{join, located};
 use super::spec::{ConnectorSpec, Settings, StateSpec, TransformSpec};
 
-const TOP_LEVEL_KEYS: [&str; 6] = ["name", "source", "transforms", "sink", "state", "settings"];
+const TOP_LEVEL_KEYS: [&str; 7] = [
+    "name",
+    "source",
+    "transforms",
+    "streams",
+    "sink",
+    "state",
+    "settings",
+];
 
 /// The top-level sections; `None` where a section has errors.
 pub(crate) struct Sections {
@@ -19,6 +27,8 @@ pub(crate) struct Sections {
     /// `transforms:` items, in order; `None` for an item with errors (the
     /// list itself absent: empty).
     pub(crate) transforms: Vec<Option<TransformSpec>>,
+    /// `streams:` (itself optional).
+    pub(crate) streams: Option<Option<Vec<String>>>,
     /// `state:` (itself optional).
     pub(crate) state: Option<Option<StateSpec>>,
     /// `settings:`, defaulted when absent.
@@ -38,6 +48,7 @@ pub(crate) fn split(value: Value, errors: &mut Vec<(String, String)>) -> Section
             source: None,
             sink: None,
             transforms: Vec::new(),
+            streams: None,
             state: None,
             settings: None,
         };
@@ -55,6 +66,7 @@ pub(crate) fn split(value: Value, errors: &mut Vec<(String, String)>) -> Section
     }
     Sections {
         name: section(&mut map, "name", errors),
+        streams: streams(&mut map, errors),
         state: section(&mut map, "state", errors),
         settings: section::<Settings>(&mut map, "settings", errors).map(Option::unwrap_or_default),
         source: connector(&mut map, "source", errors),
@@ -78,6 +90,30 @@ fn section<T: serde::de::DeserializeOwned>(
                 None
             }
         },
+    }
+}
+
+/// The `streams:` list: stream names, at least one.
+fn streams(
+    map: &mut Map<String, Value>,
+    errors: &mut Vec<(String, String)>,
+) -> Option<Option<Vec<String>>> {
+    let names = section::<Vec<String>>(map, "streams", errors)?;
+    match names {
+        Some(names) if names.is_empty() => {
+            errors.push((
+                "streams".to_owned(),
+                "an empty list writes nothing: name at least one stream (see `faucet discover`), \
+                 or remove the key to write every stream"
+                    .to_owned(),
+            ));
+            None
+        }
+        Some(names) if names.iter().any(String::is_empty) => {
+            errors.push(("streams".to_owned(), "a stream name is empty".to_owned()));
+            None
+        }
+        names => Some(names),
     }
 }
 

@@ -36,6 +36,12 @@ pub(crate) struct PipelineSpec {
     /// transform TYPE`). Default: none (records pass unchanged).
     #[serde(default)]
     pub(crate) transforms: Vec<Value>,
+    /// The streams to write, for a source that reads several (see `faucet
+    /// discover`); the others are not written, though a selected child
+    /// stream's parents are still read to find its requests. `faucet run
+    /// --streams a,b` overrides it. Default: every stream.
+    #[serde(default)]
+    pub(crate) streams: Option<Vec<String>>,
     /// Where checkpoints are kept for sinks that do not keep their own
     /// (`--state DIR` overrides it). Default: none (such runs start over).
     #[serde(default)]

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+pub(crate) mod shop;
+
 /// The `faucet` binary, run in `dir` with a clean variable environment
 /// for the names tests use.
 pub(crate) fn faucet(dir: &Path) -> Command {

@@ -1,8 +1,10 @@
 //! `faucet check`, `schema` and `connectors` with transforms registered.
 
 use faucet_testkit::fixture::{FixtureConfig, FixtureServer};
-use serde_json::Value;
+use faucet_testkit::shop::{ShopConfig, ShopServer};
+use serde_json::{Value, json};
 
+use crate::support::shop::shop_pipeline;
 use crate::support::{output, rest_to_jsonl, stderr, stdout, write};
 use crate::{faucet, on_runtime};
 
@@ -36,6 +38,40 @@ pub(crate) fn check_reports_each_transform() {
         assert_eq!(doc["passed"], true);
         assert_eq!(doc["transforms"][1]["type"], "keep");
         assert_eq!(doc["transforms"][1]["items"][0]["status"], "passed");
+    });
+}
+
+pub(crate) fn discover_shows_each_stream_after_the_transforms() {
+    on_runtime(async {
+        let shop = ShopServer::start(ShopConfig::new(3)).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let text = shop_pipeline(&shop, "shop", 5, |file| {
+            file["transforms"] = json!([{"type": "rename", "fields": {"id": "key"}}]);
+        });
+        let file = write(dir.path(), "shop.yaml", &text);
+        let mut cmd = faucet(dir.path());
+        cmd.args(["discover", "--format", "json"]).arg(&file);
+        let result = output(cmd).await;
+        assert!(result.status.success(), "{}", stderr(&result));
+        let doc: Value = serde_json::from_str(&stdout(&result)).unwrap();
+        let streams = doc["streams"].as_array().unwrap();
+        assert_eq!(streams.len(), 3, "{doc}");
+        for stream in streams {
+            let properties = &stream["schema"]["properties"];
+            assert!(properties["key"].is_object(), "{doc}");
+            assert!(properties.get("id").is_none(), "{doc}");
+        }
+        assert_eq!(streams[0]["schema"]["properties"]["key"]["type"], "integer");
+        let mut cmd = faucet(dir.path());
+        cmd.arg("discover").arg(&file);
+        let table = stdout(&output(cmd).await);
+        let accounts = table.lines().nth(1).unwrap_or_default();
+        assert!(
+            accounts.starts_with("accounts")
+                && accounts.contains("key")
+                && !accounts.contains(" id,"),
+            "{table}"
+        );
     });
 }
 

@@ -2,7 +2,7 @@
 //! registry holds test transforms (`keep`, `rename`, `reject`; see
 //! `registry.rs`): validation at full paths with YAML positions, runs that
 //! filter pages empty and still resume, dry runs, `on_error: skip`,
-//! `check`, `schema` and `connectors`.
+//! `check`, `discover`, `schema` and `connectors`.
 //!
 //! This test binary is that `faucet`: started with `FAUCET_TEST_CLI` set,
 //! it is `faucet_cli::main_with(registry)`, as a third-party binary is;
@@ -52,6 +52,10 @@ const TESTS: &[(&str, fn())] = &[
     (
         "check_reports_each_transform",
         commands::check_reports_each_transform,
+    ),
+    (
+        "discover_shows_each_stream_after_the_transforms",
+        commands::discover_shows_each_stream_after_the_transforms,
     ),
     (
         "schema_and_connectors_know_transforms",

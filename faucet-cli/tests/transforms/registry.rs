@@ -141,6 +141,19 @@ impl Transform for Rename {
         Ok(())
     }
 
+    /// The input schema with its top-level properties renamed, in place.
+    fn output_schema(&self, input: &Value) -> Value {
+        let mut schema = input.clone();
+        if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+            let renamed = std::mem::take(properties)
+                .into_iter()
+                .map(|(key, value)| (self.0.fields.get(&key).cloned().unwrap_or(key), value))
+                .collect();
+            *properties = renamed;
+        }
+        schema
+    }
+
     fn name(&self) -> &str {
         "rename"
     }
