@@ -14,6 +14,7 @@ mod build;
 mod parents;
 mod run;
 mod sample;
+mod selection;
 mod state;
 mod walk;
 
