@@ -115,13 +115,13 @@ async fn parent_concurrency_reads_the_children_of_several_parents_at_once() {
 #[tokio::test]
 async fn numbered_child_pages_finish_when_waiting_parents_outnumber_the_permits() {
     // One request in flight at most (`concurrency: 1`), the lines of up
-    // to eight orders read at once, each order's 20 lines by page number,
+    // to eight orders read at once, each order's 60 lines by page number,
     // one a page: a parent waiting for its turn to deliver has a prefetch
     // in flight, which must finish (and give the one permit back) while
     // it waits, or the parent being delivered never gets the permit.
     // (Fetches polled only by their waiting parent hang here.)
-    let config = ShopConfig::new(6)
-        .with_counts(4, 20)
+    let config = ShopConfig::new(3)
+        .with_counts(4, 60)
         .with_latency(Duration::from_millis(2));
     let shop = shop_with(config).await;
     let source = shop_source(&shop, |c| {
