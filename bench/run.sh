@@ -10,7 +10,9 @@
 # Options (or environment variables): --records (FAUCET_BENCH_RECORDS),
 # --runs (FAUCET_BENCH_RUNS), --rss-sizes (FAUCET_BENCH_RSS_SIZES),
 # --latency-records (FAUCET_BENCH_LATENCY_RECORDS), --scenarios
-# (FAUCET_BENCH_SCENARIOS, e.g. 1,2), --page-size, --out, --profile.
+# (FAUCET_BENCH_SCENARIOS, e.g. 1,2; 8 is the parent → child scenario:
+#   bench/run.sh --scenarios 8 --records 1000 --runs 3 --out /tmp/results.md),
+# --page-size, --out, --profile.
 # PostgreSQL: FAUCET_TEST_DATABASE_URL, else 127.0.0.1:5432, else a
 # throwaway cluster from the installed initdb/pg_ctl (see faucet-testkit).
 set -euo pipefail

@@ -260,7 +260,7 @@ async fn config_errors_name_the_full_path() {
         (
             Box::new(|c| c["resources"][1]["parent_concurrency"] = json!(0)),
             "resources[1].parent_concurrency",
-            "between 1 and 1024",
+            "must be between 1 and 1024, not 0",
         ),
         (
             Box::new(|c| c["path"] = json!("/accounts")),

@@ -12,7 +12,10 @@
 //!   URL and serves until killed.
 //! - [`shop`]: a second API on 127.0.0.1:0 with three related resources
 //!   (accounts → orders → order lines), each paginated in its own style,
-//!   for many-stream pipelines; orders can be added between runs.
+//!   for many-stream pipelines; orders can be added between runs. The
+//!   same binary serves it from its own process: `faucet-fixture-server
+//!   --api shop --accounts 100 --orders-per-account 1000 --latency-ms 20`
+//!   (flags: see the binary's docs or `--help`).
 //! - [`streams`]: a resumable in-process source of several interleaved
 //!   streams ([`streams::ScriptedStreams`]), for sinks that route streams.
 

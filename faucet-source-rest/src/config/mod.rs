@@ -122,8 +122,11 @@ pub struct RestSourceConfig {
     /// `concurrency`; `query` and `headers` are added to each resource's,
     /// and `records`, `pagination`, `incremental` and `primary_key` are the
     /// defaults of those a resource leaves unset. The checkpoint holds one
-    /// entry per resource. Default: none (one stream: `path`, its pages
-    /// unnamed, as before `resources` existed).
+    /// entry per resource; a resume with a stream selection that would
+    /// skip or repeat records (an interrupted run's streams changed, or a
+    /// stream only read before now written past a stored replication key)
+    /// is refused at `streams`. Default: none (one stream: `path`, its
+    /// pages unnamed, as before `resources` existed).
     #[serde(default)]
     pub resources: Vec<RestResource>,
 }

@@ -67,6 +67,10 @@ pub(crate) struct Decoded {
     pub(crate) records: Vec<Record>,
     pub(crate) cursor: Option<String>,
     pub(crate) next_url: Option<String>,
+    /// Whether the body holds the cursor or next-URL field at all, `null`
+    /// or empty included: an API that writes `"next_cursor": null` says
+    /// the stream ends there.
+    pub(crate) next_stated: bool,
     pub(crate) has_more: Option<bool>,
     pub(crate) total: Option<u64>,
     pub(crate) total_pages: Option<u64>,
@@ -132,6 +136,7 @@ pub(crate) fn decode(
         url: url.to_owned(),
         cursor: as_text(cursor.as_ref()),
         next_url: as_text(next_url.as_ref()),
+        next_stated: cursor.is_some() || next_url.is_some(),
         has_more: has_more.as_ref().and_then(Value::as_bool),
         total: as_count(total.as_ref()),
         total_pages: as_count(total_pages.as_ref()),

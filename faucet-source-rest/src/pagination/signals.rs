@@ -7,7 +7,7 @@ use faucet_core::{FaucetError, Result};
 use super::PartitionState;
 use crate::config::RestOnTotalMismatch;
 use crate::extract::Decoded;
-use crate::plan::Plan;
+use crate::plan::{Paging, Plan};
 
 /// Takes in a page's counts: records read, and the total the API
 /// announced (the first one seen is kept).
@@ -101,11 +101,27 @@ pub(crate) fn more_without_next(plan: &Plan, decoded: &Decoded) -> FaucetError {
 }
 
 /// Whether every page so far had a cursor or link, and their largest
-/// size: a full page without one after that is suspicious.
+/// size: a full page without one after that can be suspicious.
 #[derive(Debug, Default)]
 pub(crate) struct NextHistory {
     pages: u64,
     largest: usize,
+}
+
+/// What the end of a cursor or link chain tells, for the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EndNote {
+    /// Nothing worth a line: an empty or short last page, or an API that
+    /// said the stream ends (an explicit `null` or empty cursor / next
+    /// URL in the body, or no `rel="next"` in a `Link` header, the
+    /// header's only way to say it).
+    Quiet,
+    /// The first page has no next page: one page is read.
+    OnePage,
+    /// A full page after pages that all had a next position has no
+    /// cursor / next-URL field at all: the API may have changed shape
+    /// mid-stream.
+    Suspicious,
 }
 
 impl NextHistory {
@@ -115,25 +131,89 @@ impl NextHistory {
         self.largest = self.largest.max(received);
     }
 
-    /// Warns when a full page ends the stream after pages that all had a
-    /// next position (the cursor path may have a typo, or the API changed
-    /// shape mid-stream); on a first page, notes that the path found
-    /// nothing.
-    pub(crate) fn check_end(&self, plan: &Plan, decoded: &Decoded) {
+    /// What the last page of a chain tells. A full last page is what
+    /// every API that looks ahead gives when the page size divides the
+    /// count, so it is suspicious only when the field that held the next
+    /// position is missing from the body, not when it says `null`.
+    pub(crate) fn end_note(&self, plan: &Plan, decoded: &Decoded) -> EndNote {
+        let said_end = decoded.next_stated || matches!(plan.paging, Paging::LinkHeader);
         if self.pages > 0 && decoded.received > 0 && decoded.received >= self.largest {
-            tracing::warn!(
-                url = %decoded.url,
-                field = plan.next_field,
-                records = decoded.received,
-                "A full page has no next page after {} pages that had one; ending pagination, but the stream may be incomplete",
-                self.pages
-            );
+            if said_end {
+                EndNote::Quiet
+            } else {
+                EndNote::Suspicious
+            }
         } else if self.pages == 0 && decoded.received > 0 {
-            tracing::info!(
+            EndNote::OnePage
+        } else {
+            EndNote::Quiet
+        }
+    }
+
+    /// Logs what the last page of a chain tells ([`Self::end_note`]).
+    pub(crate) fn check_end(&self, plan: &Plan, decoded: &Decoded) {
+        match self.end_note(plan, decoded) {
+            EndNote::Quiet => {}
+            EndNote::OnePage => tracing::info!(
                 url = %decoded.url,
                 field = plan.next_field,
                 "The first page has no next page; reading one page"
-            );
+            ),
+            EndNote::Suspicious => tracing::warn!(
+                url = %decoded.url,
+                field = plan.next_field,
+                records = decoded.received,
+                "A full page has nothing at {} after {} pages that had a next position; ending pagination, but the stream may be incomplete",
+                plan.next_field,
+                self.pages
+            ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RestSourceConfig;
+
+    fn plan(pagination: serde_json::Value) -> Plan {
+        let config: RestSourceConfig = faucet_core::parse_config(serde_json::json!({
+            "base_url": "http://127.0.0.1:1",
+            "path": "/x",
+            "pagination": pagination,
+        }))
+        .unwrap();
+        Plan::new(&config).unwrap()
+    }
+
+    fn last(received: usize, next_stated: bool) -> Decoded {
+        Decoded {
+            received,
+            next_stated,
+            ..Decoded::default()
+        }
+    }
+
+    #[test]
+    fn a_full_last_page_is_suspicious_only_without_its_next_field() {
+        let cursor = plan(serde_json::json!({"kind": "cursor", "cursor_path": "next"}));
+        let links = plan(serde_json::json!({"kind": "link_header"}));
+        let mut history = NextHistory::default();
+        history.linked(2);
+        // `"next": null` on a full page: the API said it ends (the shop's
+        // orders when the count divides by the page size).
+        assert_eq!(history.end_note(&cursor, &last(2, true)), EndNote::Quiet);
+        // No `Link: rel="next"` on a full page (the shop's order lines).
+        assert_eq!(history.end_note(&links, &last(2, false)), EndNote::Quiet);
+        // The field is gone from a full page: the shape may have changed.
+        assert_eq!(
+            history.end_note(&cursor, &last(2, false)),
+            EndNote::Suspicious
+        );
+        // A short or empty last page says nothing more.
+        assert_eq!(history.end_note(&cursor, &last(1, false)), EndNote::Quiet);
+        assert_eq!(history.end_note(&cursor, &last(0, false)), EndNote::Quiet);
+        let first = NextHistory::default();
+        assert_eq!(first.end_note(&cursor, &last(2, true)), EndNote::OnePage);
     }
 }

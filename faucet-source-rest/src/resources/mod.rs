@@ -8,12 +8,19 @@
 //! read at once on tasks of their own, but their pages are delivered in
 //! exactly the order a one-at-a-time reading would give, so every page's
 //! checkpoint — the whole map of stream states, see [`state`] — says
-//! precisely what is done.
+//! precisely what is done. No request holds one of the shared client's
+//! slots while its page waits to be delivered (page-number and offset
+//! prefetches run on tasks of their own; a cursor or link page is fully
+//! fetched before it is handed on), so parents waiting for their turn
+//! never starve the parent being delivered. A resume
+//! whose stream selection would skip or repeat records is refused (see
+//! [`selection`]).
 
 mod build;
 mod parents;
 mod run;
 mod sample;
+mod selection;
 mod state;
 mod walk;
 

@@ -10,6 +10,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use super::Resources;
+use super::selection::Now;
 use super::state::{StreamState, Tracker};
 use super::walk::{Item, ParentWork, Pending, Walk, Work, read_roots};
 use crate::pagination::{RunCtx, Spawned, Target};
@@ -152,7 +153,16 @@ impl Merge {
 
 fn start(resources: &Arc<Resources>, ctx: &SourceContext) -> Result<Merge> {
     let needed = needed(resources, &ctx.streams)?;
-    let tracker = Tracker::start(resources, &needed, ctx.resume_from.as_ref())?;
+    let selected: Vec<bool> = resources
+        .list
+        .iter()
+        .map(|r| ctx.streams.selects(Some(&r.name)))
+        .collect();
+    let now = Now {
+        needed: &needed,
+        selected: &selected,
+    };
+    let tracker = Tracker::start(resources, &now, ctx.resume_from.as_ref())?;
     let start_keys = (0..resources.list.len())
         .map(|c| tracker.child(c).map(|s| s.keys.clone()).unwrap_or_default())
         .collect();

@@ -13,6 +13,10 @@
 //!   (`/accounts/7/orders`). Parents before those pending are done: they
 //!   are on the parent stream's pages before its position.
 //!
+//! A stream read only for its children (not selected) has `"written":
+//! false` in its entry; [`selection`](super::selection) uses it to refuse a
+//! resume whose selection would skip records or write some twice.
+//!
 //! A pass ends when every stream it reads is done; resuming from a
 //! finished pass starts the next one (roots from the start, or after their
 //! largest key; children after each parent's key).
@@ -24,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Resources;
+use super::selection::{Now, Stored, check_new_pass, check_unfinished};
 use crate::pagination::{PartitionState, fresh_state, stored_states};
 use crate::plan::ParentValues;
 
@@ -58,6 +63,21 @@ pub(crate) struct Tracker {
     pub(crate) states: Vec<Option<StreamState>>,
     /// The checkpoint map (streams not read keep their entries).
     map: StreamStates,
+    /// By resource: whether this run writes it (it is selected).
+    selected: Vec<bool>,
+}
+
+/// The key of an entry that says its stream was read, not written.
+const WRITTEN: &str = "written";
+
+/// An entry without its `written` flag, and the flag (`true` when absent).
+fn split_written(value: &Value) -> (Value, bool) {
+    let mut value = value.clone();
+    let written = match value.as_object_mut().and_then(|o| o.remove(WRITTEN)) {
+        Some(flag) => flag != Value::Bool(false),
+        None => true,
+    };
+    (value, written)
 }
 
 fn unreadable(name: &str, e: impl std::fmt::Display) -> FaucetError {
@@ -68,29 +88,32 @@ fn unreadable(name: &str, e: impl std::fmt::Display) -> FaucetError {
 
 impl Tracker {
     /// The streams' states at the start of a run reading the `needed`
-    /// resources, resuming after `resume`.
+    /// resources and writing the `selected` ones, resuming after `resume`.
     pub(crate) fn start(
         resources: &Resources,
-        needed: &[bool],
+        now: &Now<'_>,
         resume: Option<&Checkpoint>,
     ) -> Result<Self> {
         let map = StreamStates::from_checkpoint(resume)?;
+        let mut written = vec![true; resources.list.len()];
         let stored = resources
             .list
             .iter()
-            .map(|r| {
+            .enumerate()
+            .map(|(i, r)| {
                 let Some(value) = map.get(&r.name) else {
                     return Ok(None);
                 };
+                let (value, was_written) = split_written(value);
+                written[i] = was_written;
                 Ok(Some(match r.parent {
                     None => {
-                        let mut parts = stored_states(&r.shared.plan, value)
+                        let mut parts = stored_states(&r.shared.plan, &value)
                             .map_err(|e| unreadable(&r.name, e))?;
                         StreamState::Root(parts.remove(0))
                     }
                     Some(_) => StreamState::Child(
-                        serde_json::from_value(value.clone())
-                            .map_err(|e| unreadable(&r.name, e))?,
+                        serde_json::from_value(value).map_err(|e| unreadable(&r.name, e))?,
                     ),
                 }))
             })
@@ -98,12 +121,21 @@ impl Tracker {
         let done = done_flags(resources, &stored);
         let present = |i: usize| stored[i].is_some();
         let new_pass = (0..stored.len()).all(|i| !present(i) || done[i]);
-        if !new_pass {
-            check_resumable(resources, needed, &stored, &done)?;
+        let before = Stored {
+            states: &stored,
+            written: &written,
+            done: &done,
+        };
+        if new_pass {
+            check_new_pass(resources, &before, now)?;
+        } else {
+            check_unfinished(resources, &before, now)?;
         }
+        let needed = now.needed;
         let mut tracker = Self {
             states: vec![None; resources.list.len()],
             map,
+            selected: now.selected.to_vec(),
         };
         for (i, r) in resources.list.iter().enumerate() {
             if !needed[i] {
@@ -129,11 +161,14 @@ impl Tracker {
 
     /// Writes stream `i`'s entry into the map.
     fn store(&mut self, resources: &Resources, i: usize) {
-        let value = match &self.states[i] {
+        let mut value = match &self.states[i] {
             Some(StreamState::Root(state)) => serde_json::json!({ "partitions": [state] }),
             Some(StreamState::Child(child)) => serde_json::to_value(child).unwrap_or(Value::Null),
             None => return,
         };
+        if let (false, Some(entry)) = (self.selected[i], value.as_object_mut()) {
+            entry.insert(WRITTEN.to_owned(), Value::Bool(false));
+        }
         self.map.set(&*resources.list[i].name, value);
     }
 
@@ -203,36 +238,4 @@ fn done_flags(resources: &Resources, stored: &[Option<StreamState>]) -> Vec<bool
     (0..stored.len())
         .map(|i| own(i) && resources.ancestors(i).all(own))
         .collect()
-}
-
-/// Refuses to resume an unfinished pass with other streams than it was
-/// reading, where that would leave a child's records unread: a child
-/// without an entry whose parent has read pages, or an unfinished child
-/// no longer read while its parent goes on.
-fn check_resumable(
-    resources: &Resources,
-    needed: &[bool],
-    stored: &[Option<StreamState>],
-    done: &[bool],
-) -> Result<()> {
-    for (i, r) in resources.list.iter().enumerate() {
-        let Some(parent) = r.parent else { continue };
-        let missing = needed[i] && stored[i].is_none() && stored[parent].is_some();
-        let left = !needed[i] && needed[parent] && stored[i].is_some() && !done[i];
-        if missing || left {
-            let what = if missing {
-                "was not read by the interrupted run"
-            } else {
-                "is not selected, but the interrupted run was reading it"
-            };
-            return Err(FaucetError::config(
-                "streams",
-                format!(
-                    "stream `{}` {what}, and reading its parent `{}` on without it would leave records of `{}` unread: run with the streams of the interrupted run to finish it, or with --restart",
-                    r.name, resources.list[parent].name, r.name
-                ),
-            ));
-        }
-    }
-    Ok(())
 }

@@ -44,8 +44,12 @@ pub(crate) struct Walk {
     pub(crate) start_keys: Vec<BTreeMap<String, Value>>,
 }
 
-/// Items a unit of work has produced and not yet forwarded.
-const DEPTH: usize = 2;
+/// Items a unit of work may have produced and not yet forwarded. A
+/// parent waiting for its turn reads this many pages of its children
+/// ahead (with a few more in the channels behind), so its turn, when it
+/// comes, seldom waits for the API; memory stays bounded by
+/// `parent_concurrency` × this many pages per level of resources.
+const DEPTH: usize = 8;
 
 /// One partition to read, and the children's work left from before a
 /// resume, to finish first.

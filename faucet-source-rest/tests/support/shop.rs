@@ -164,3 +164,52 @@ impl Sink for Tables {
         SinkCapabilities::default().streams()
     }
 }
+
+/// A shop serving `config`.
+pub async fn shop_with(config: ShopConfig) -> ShopServer {
+    ShopServer::start(config).await.expect("shop server starts")
+}
+
+/// The account an orders request asks for (`/accounts/{id or handle}/orders`).
+pub fn account_of(path: &str) -> Option<u64> {
+    let who = path.strip_prefix("/accounts/")?.strip_suffix("/orders")?;
+    let who = percent_encoding::percent_decode_str(who)
+        .decode_utf8()
+        .ok()?;
+    who.rsplit('/').next()?.parse().ok()
+}
+
+/// The account whose order a lines request asks for (`/orders/o-a-j/lines`).
+pub fn account_of_lines(path: &str) -> Option<u64> {
+    let id = path.strip_prefix("/orders/o-")?.strip_suffix("/lines")?;
+    id.split('-').next()?.parse().ok()
+}
+
+/// The pages of a run from `ctx` up to and including the first for which
+/// `stop` holds; then the run is dropped, as a crash would end it.
+pub async fn pages_until(
+    source: &RestSource,
+    ctx: SourceContext,
+    mut stop: impl FnMut(&Got) -> bool,
+) -> Vec<Got> {
+    let mut stream = source.stream_pages(ctx);
+    let mut out = Vec::new();
+    while let Some(page) = stream.next().await {
+        let page = page.expect("a page");
+        let got = Got {
+            stream: page.stream().map(str::to_owned),
+            records: page
+                .records()
+                .iter()
+                .map(|r| r.to_value().expect("a tree"))
+                .collect(),
+            checkpoint: page.checkpoint().cloned(),
+        };
+        let last = stop(&got);
+        out.push(got);
+        if last {
+            return out;
+        }
+    }
+    panic!("the run ended before the page to stop at");
+}

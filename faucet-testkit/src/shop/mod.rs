@@ -23,6 +23,15 @@
 //! URL-encoded in the path: `acme%20%26%20co%2F7`); an unknown account or
 //! order is a 404. Page sizes default to [`ShopConfig::page_size`].
 //!
+//! # From its own process
+//!
+//! `faucet-fixture-server --api shop` serves the same API, so a pipeline
+//! file run by the `faucet` binary can read the three resources: `--accounts
+//! N`, `--orders-per-account N`, `--lines-per-order N`, `--page-size N`,
+//! `--latency-ms X`, `--port P` set [`ShopConfig`]'s fields (the binary's
+//! docs list every flag). It prints its base URL on the first line of
+//! stdout and serves until killed.
+//!
 //! # For a pipeline
 //!
 //! [`ShopServer::start`] serves it; [`ShopServer::rest_source_config`] is
@@ -72,6 +81,9 @@ pub struct ShopConfig {
     pub orders_per_account: Option<u64>,
     /// Lines of every order, instead of [`initial_lines`]. Default: none.
     pub lines_per_order: Option<u64>,
+    /// Requests kept in the log; later ones are answered, not logged.
+    /// Default: 100,000.
+    pub log_limit: usize,
 }
 
 impl ShopConfig {
@@ -83,7 +95,15 @@ impl ShopConfig {
             latency: Duration::ZERO,
             orders_per_account: None,
             lines_per_order: None,
+            log_limit: 100_000,
         }
+    }
+
+    /// Keeps at most `limit` requests in the log.
+    #[must_use]
+    pub fn with_log_limit(mut self, limit: usize) -> Self {
+        self.log_limit = limit;
+        self
     }
 
     /// Sets the default page size (at least 1).
@@ -107,6 +127,20 @@ impl ShopConfig {
         self.lines_per_order = Some(lines);
         self
     }
+
+    /// Gives every account `orders` orders (lines stay as configured).
+    #[must_use]
+    pub fn with_orders_per_account(mut self, orders: u64) -> Self {
+        self.orders_per_account = Some(orders);
+        self
+    }
+
+    /// Gives every order `lines` lines (orders stay as configured).
+    #[must_use]
+    pub fn with_lines_per_order(mut self, lines: u64) -> Self {
+        self.lines_per_order = Some(lines);
+        self
+    }
 }
 
 /// One request the shop received.
@@ -119,6 +153,9 @@ pub struct ShopRequest {
     pub query: Option<String>,
     /// When it arrived, since the server started.
     pub at: Duration,
+    /// When its answer was ready (after the latency), since the server
+    /// started: `at..done` is the time the server spent on it.
+    pub done: Duration,
     /// The status answered.
     pub status: u16,
 }
@@ -178,7 +215,12 @@ pub struct ShopServer {
 impl ShopServer {
     /// Starts the shop on `127.0.0.1` on a free port.
     pub async fn start(config: ShopConfig) -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), config).await
+    }
+
+    /// Starts the shop on `addr` (port 0 picks a free port).
+    pub async fn start_on(addr: SocketAddr, config: ShopConfig) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shop = Arc::new(Shop {
             config,

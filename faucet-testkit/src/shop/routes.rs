@@ -20,15 +20,18 @@ pub(crate) async fn dispatch(State(shop): State<Arc<Shop>>, uri: Uri) -> Respons
         tokio::time::sleep(shop.config.latency).await;
     }
     let (status, headers, body) = answer(&shop, &uri);
-    shop.log
-        .lock()
-        .expect("shop lock")
-        .push(super::ShopRequest {
+    let done = shop.started.elapsed();
+    let mut log = shop.log.lock().expect("shop lock");
+    if log.len() < shop.config.log_limit {
+        log.push(super::ShopRequest {
             path: uri.path().to_owned(),
             query: uri.query().map(str::to_owned),
             at,
+            done,
             status,
         });
+    }
+    drop(log);
     let mut builder = Response::builder()
         .status(status)
         .header("content-type", "application/json");

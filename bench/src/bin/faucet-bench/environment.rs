@@ -178,6 +178,7 @@ pub(crate) async fn render(
         &all.jsonl,
         &all.latency,
         &all.transformed,
+        &all.children,
     ];
     let mut out = String::from(
         "# faucet benchmark results\n\nWritten by `bench/run.sh` (the `faucet-bench` orchestrator); do not edit by hand.\n\n",
@@ -252,6 +253,11 @@ fn setup_notes() -> String {
        pages in turn, `serde_json` parse, one line per record, buffered writes.\n\
      - Scenario 5: a fixture server adding 20 ms before every response; faucet at \
        `concurrency: 8` vs `concurrency: 1`; the ratio is rate(8) ÷ rate(1).\n\
+     - Scenario 8: `faucet-fixture-server --api shop` (100 accounts, 1,000 orders each, 20 ms \
+       before every response); the REST source reads `accounts` and, per account, its `orders` \
+       (cursor, 100 a page) with `concurrency: 8` and `parent_concurrency: 8` into JSON Lines, \
+       a `filter` dropping the accounts (one stream per sink in this version); the baseline is \
+       the ideal wall time (101 × 20 ms × 10 pages) ÷ 8, the ratio ideal ÷ wall.\n\
      - The first run of scenarios 1, 2 and 3 checks the whole table against the source \
        (count, distinct ids, payload checksum); later runs check the count.\n"
         .to_owned()

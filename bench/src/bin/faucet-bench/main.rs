@@ -5,13 +5,15 @@
 //! ```text
 //! faucet-bench [--records N] [--runs R] [--rss-sizes A,B,C]
 //!              [--latency-records N] [--page-size N] [--out FILE]
-//!              [--profile release|debug] [--scenarios 1,2,3,4,5,6,7]
+//!              [--profile release|debug] [--scenarios 1,2,3,4,5,6,7,8]
 //! ```
 //! Scenarios: 1 REST → PostgreSQL append, page numbers (concurrent);
 //! 2 the same with cursor pagination (sequential); 3 upsert; 4 REST →
 //! JSON Lines against a naive loop; 5 20 ms per page, concurrency 8 vs 1;
 //! 6 peak RSS at several sizes; 7 scenario 1 with `select` + `rename` +
-//! `filter` transforms, against scenario 1 of the same run.
+//! `filter` transforms, against scenario 1 of the same run; 8 a child
+//! resource per parent record (100 × 1,000 at 20 ms per request,
+//! concurrency 8) against the ideal wall time (see `children.rs`).
 //! Each option also reads an environment variable (`FAUCET_BENCH_RECORDS`,
 //! `FAUCET_BENCH_RUNS`, `FAUCET_BENCH_RSS_SIZES`,
 //! `FAUCET_BENCH_LATENCY_RECORDS`, `FAUCET_BENCH_SCENARIOS`,
@@ -26,6 +28,7 @@
 //! `faucet_testkit::postgres` (`FAUCET_TEST_DATABASE_URL`, 127.0.0.1:5432,
 //! or a throwaway cluster).
 
+mod children;
 mod environment;
 mod report;
 mod scenarios;
@@ -68,7 +71,7 @@ fn options() -> anyhow::Result<Options> {
         ("--profile", env("FAUCET_BENCH_PROFILE", "release")),
         (
             "--scenarios",
-            env("FAUCET_BENCH_SCENARIOS", "1,2,3,4,5,6,7"),
+            env("FAUCET_BENCH_SCENARIOS", "1,2,3,4,5,6,7,8"),
         ),
         (
             "--out",
@@ -115,7 +118,7 @@ fn options() -> anyhow::Result<Options> {
             .split(',')
             .map(|s| s.trim().parse())
             .collect::<Result<_, _>>()
-            .context("--scenarios must be numbers 1-7 separated by commas")?,
+            .context("--scenarios must be numbers 1-8 separated by commas")?,
         profile: match get("--profile").as_str() {
             "release" => binaries::Profile::Release,
             "debug" => binaries::Profile::Debug,
@@ -132,6 +135,7 @@ struct AllSeries {
     jsonl: Series,
     latency: Series,
     transformed: Series,
+    children: Series,
     binary: Vec<f64>,
     /// The 1-minute load average when each run started.
     loads: Vec<String>,
@@ -184,17 +188,26 @@ async fn main() -> anyhow::Result<()> {
             "≥ 0.9×",
             0.9,
         ),
+        children: children::series(),
         binary: Vec::new(),
         loads: Vec::new(),
     };
     let fixture = bench.fixture(opts.records, 0)?;
     let slow = bench.fixture(opts.latency_records, 20)?;
+    let shop = if opts.scenarios.contains(&8) {
+        Some(children::ShopProcess::start(&bench.fixture_bin)?)
+    } else {
+        None
+    };
     for run in 1..=opts.runs {
         eprintln!("Run {run} of {}", opts.runs);
         all.loads.push(environment::load_average());
         one_round(&bench, &mut all, (&fixture, &slow), run, &opts.scenarios).await;
+        if let Some(shop) = &shop {
+            children::run(&bench, &mut all.children, shop, run);
+        }
     }
-    drop((fixture, slow));
+    drop((fixture, slow, shop));
     let rss = if opts.scenarios.contains(&6) {
         rss_sizes(&bench, &opts)
     } else {
@@ -207,10 +220,16 @@ async fn main() -> anyhow::Result<()> {
         (4, &mut all.jsonl),
         (5, &mut all.latency),
         (7, &mut all.transformed),
+        (8, &mut all.children),
     ] {
         if !opts.scenarios.contains(&k) {
             series.fail("not run: not selected with --scenarios".to_owned());
         }
+    }
+    if opts.scenarios.contains(&8) {
+        // The row for RESULTS.md, on its own.
+        println!("{}", report::throughput_table(&[&all.children]));
+        println!("{}", report::cpu_table(&[&all.children]));
     }
     let text = environment::render(&opts, &bench, &all, &rss).await;
     std::fs::write(&opts.out, text)
