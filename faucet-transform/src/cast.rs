@@ -9,6 +9,7 @@ use faucet_core::record::ObjectWriter;
 use crate::errors::{field_error, kind};
 use crate::path::{FieldPath, PathTree, config_error};
 use crate::rewrite::{Edited, rewrite};
+use crate::schema::{cast_schema, edit_paths, keep_root, replace};
 
 mod convert;
 
@@ -135,6 +136,17 @@ impl Transform for CastTransform {
 
     fn config_schema(&self) -> Option<faucet_core::schemars::Schema> {
         Some(faucet_core::schemars::schema_for!(CastTransformConfig))
+    }
+
+    /// The cast fields get their target type (`timestamp`: a string of
+    /// format `date-time`), and `null` where the input allows `null`.
+    fn output_schema(&self, input: &Value) -> Value {
+        let output = edit_paths(input, &self.tree, false, &mut |m, actions| {
+            for (key, (_, to)) in actions {
+                replace(m, key, |s| cast_schema(*to, s));
+            }
+        });
+        keep_root(input, output)
     }
 
     fn name(&self) -> &str {

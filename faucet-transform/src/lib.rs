@@ -68,6 +68,7 @@ mod path;
 mod redact;
 mod rename;
 mod rewrite;
+mod schema;
 mod select;
 mod set;
 
