@@ -33,7 +33,8 @@ pub enum CastTo {
     Boolean,
     /// An RFC 3339 timestamp string in UTC (`2024-05-01T12:00:00Z`): from a
     /// string in `timestamp_format`, or a number of seconds since the Unix
-    /// epoch.
+    /// epoch; a time outside the years 0 to 9999 (which RFC 3339 cannot
+    /// write) is an error.
     Timestamp,
 }
 

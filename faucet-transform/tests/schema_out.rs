@@ -361,3 +361,20 @@ fn keywords_across_keys_are_dropped_where_keys_change() {
         json!({"type": ["integer", "null"]})
     );
 }
+
+#[test]
+fn a_timestamp_cast_writes_only_rfc_3339_years() {
+    // The output schema says `format: date-time`: a year past 9999 would
+    // be written `+33658-…`, which is not one.
+    let t = build("cast", json!({"fields": {"at": "timestamp"}}));
+    let far = Record::from_json(br#"{"at": 1000000000000}"#.to_vec()).unwrap();
+    let e = t.transform(far, &mut Vec::new()).unwrap_err().to_string();
+    assert!(
+        e.contains("field `at`") && e.contains("years 0 to 9999"),
+        "{e}"
+    );
+    let mut out = Vec::new();
+    let last = Record::from_json(br#"{"at": 253402300799}"#.to_vec()).unwrap();
+    t.transform(last, &mut out).unwrap();
+    assert_eq!(out[0].to_string(), r#"{"at":"9999-12-31T23:59:59Z"}"#);
+}
