@@ -112,25 +112,33 @@ fn edit_level<A>(m: &mut Keywords, tree: &PathTree<A>, create: bool, level: &mut
 
 /// Whether the object `created` (closed, its properties all required)
 /// certainly validates against `edited`, so a union of both is `edited`.
+/// Conservative: `edited` may hold only `type`, `properties`, `required`,
+/// `additionalProperties` and annotations, and must give each of
+/// `created`'s keys the very same schema.
 fn covers(edited: &Value, created: &Value) -> bool {
     let (Value::Object(e), Some(props)) =
         (edited, created.get("properties").and_then(Value::as_object))
     else {
         return false;
     };
-    let allowed = |k: &str| {
-        e.keys().all(|kw| !matches!(kw.as_str(), "anyOf" | "oneOf")) && {
-            match e.get("properties").and_then(|p| p.get(k)) {
-                Some(s) => Some(s) == props.get(k),
-                None => e.get("additionalProperties").is_none_or(is_unknown),
-            }
-        }
+    let plain = e.keys().all(|k| {
+        matches!(
+            k.as_str(),
+            "type" | "properties" | "required" | "additionalProperties" | "title" | "description"
+        )
+    });
+    let allowed = |k: &str| match e.get("properties").and_then(|p| p.get(k)) {
+        Some(s) => Some(s) == props.get(k),
+        None => e.get("additionalProperties").is_none_or(is_unknown),
     };
     let required_ok = e.get("required").and_then(Value::as_array).is_none_or(|r| {
         r.iter()
             .all(|k| k.as_str().is_some_and(|k| props.contains_key(k)))
     });
-    required_ok && props.keys().all(|k| allowed(k)) && !is_opaque(e)
+    plain
+        && e.get("type") == Some(&json!("object"))
+        && required_ok
+        && props.keys().all(|k| allowed(k))
 }
 
 /// Sets the schema of `key` (a property, so other keywords no longer apply
