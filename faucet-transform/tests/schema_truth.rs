@@ -130,11 +130,33 @@ fn variants() -> Value {
     })
 }
 
+/// Keywords that relate keys: patterns, a minimum count; a `oneOf`, a
+/// tuple.
+fn keyed() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "a": {"type": "string"},
+            "xa": {"type": "integer"},
+            "o": {"oneOf": [
+                {"type": "null"},
+                {"type": "object", "properties": {"k": {"type": "integer"}}, "required": ["k"], "additionalProperties": false}
+            ]},
+            "t": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}], "items": {"type": "boolean"}}
+        },
+        "patternProperties": {"^x": {"type": ["integer", "string"]}},
+        "additionalProperties": false,
+        "required": ["a"],
+        "minProperties": 1
+    })
+}
+
 fn schemas() -> Vec<Value> {
     vec![
         orders(),
         closed(),
         variants(),
+        keyed(),
         json!({}),
         json!({"type": "object"}),
     ]
@@ -142,6 +164,17 @@ fn schemas() -> Vec<Value> {
 
 fn configs() -> Vec<(&'static str, Value)> {
     vec![
+        (
+            "rename",
+            json!({"fields": {"o": "xo", "t": "t2", "a": "xb"}}),
+        ),
+        (
+            "cast",
+            json!({"fields": {"xp": "boolean", "xa": "string", "o.k": "string"}}),
+        ),
+        ("drop", json!({"fields": ["a", "o.k"]})),
+        ("explode", json!({"field": "t"})),
+        ("select", json!({"fields": ["xp", "o.k", "t"]})),
         (
             "select",
             json!({"fields": ["id", "user.name", "user.address.city", "pair.a", "home.city", "meta.source", "nothing"]}),

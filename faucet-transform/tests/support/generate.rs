@@ -3,8 +3,10 @@
 //! accepts, the outputs validate against the output schema.
 //!
 //! Covers the keywords the test schemas use: `type` (one or several),
-//! `properties`, `required`, `additionalProperties`, `items`, `maxItems`,
-//! `anyOf`, `const`, `enum`, `format: date-time` and `$ref` into `$defs`.
+//! `properties`, `required`, `additionalProperties`, `patternProperties`
+//! (patterns `^prefix` only), `items`, `prefixItems`, `maxItems`, `anyOf`,
+//! `oneOf` (of disjoint variants), `const`, `enum`, `format: date-time`
+//! and `$ref` into `$defs`.
 //! Every generated record is checked against its schema by a real
 //! validator before use, so a generator mistake fails loudly.
 
@@ -66,7 +68,7 @@ impl Gen {
         if let Some(Value::Array(values)) = m.get("enum") {
             return values[self.next(values.len())].clone();
         }
-        if let Some(Value::Array(variants)) = m.get("anyOf") {
+        if let Some(Value::Array(variants)) = m.get("anyOf").or_else(|| m.get("oneOf")) {
             let pick = variants[self.next(variants.len())].clone();
             return self.value(&pick);
         }
@@ -92,8 +94,13 @@ impl Gen {
             "array" => {
                 let max = m.get("maxItems").and_then(Value::as_u64).unwrap_or(3) as usize;
                 let items = m.get("items").cloned().unwrap_or(json!({}));
+                let prefix = m.get("prefixItems").and_then(Value::as_array).cloned();
                 let n = self.next(max + 1);
-                Value::Array((0..n).map(|_| self.value(&items)).collect())
+                let item = |g: &mut Self, i: usize| match prefix.as_ref().and_then(|p| p.get(i)) {
+                    Some(schema) => g.value(schema),
+                    None => g.value(&items),
+                };
+                Value::Array((0..n).map(|i| item(self, i)).collect())
             }
             "object" => self.object(m),
             other => panic!("the generator knows no type `{other}`"),
@@ -113,6 +120,16 @@ impl Gen {
                     out.insert(key.clone(), self.value(schema));
                 }
             }
+        }
+        // Keys of `patternProperties`, whose patterns here are `^prefix`.
+        if let Some(Value::Object(patterns)) = m.get("patternProperties") {
+            for (pattern, schema) in patterns {
+                if self.coin() {
+                    let key = format!("{}p", pattern.trim_start_matches('^'));
+                    out.insert(key, self.value(schema));
+                }
+            }
+            return Value::Object(out);
         }
         // Keys the schema does not list, where it allows them.
         match m.get("additionalProperties") {
