@@ -9,6 +9,7 @@ use faucet_core::record::ObjectWriter;
 use crate::errors::{field_error, kind};
 use crate::path::{FieldPath, PathTree, config_error};
 use crate::rewrite::{Edited, rewrite};
+use crate::schema::{cast_schema, edit_paths, keep_root, replace};
 
 mod convert;
 
@@ -32,7 +33,8 @@ pub enum CastTo {
     Boolean,
     /// An RFC 3339 timestamp string in UTC (`2024-05-01T12:00:00Z`): from a
     /// string in `timestamp_format`, or a number of seconds since the Unix
-    /// epoch.
+    /// epoch; a time outside the years 0 to 9999 (which RFC 3339 cannot
+    /// write) is an error.
     Timestamp,
 }
 
@@ -135,6 +137,17 @@ impl Transform for CastTransform {
 
     fn config_schema(&self) -> Option<faucet_core::schemars::Schema> {
         Some(faucet_core::schemars::schema_for!(CastTransformConfig))
+    }
+
+    /// The cast fields get their target type (`timestamp`: a string of
+    /// format `date-time`), and `null` where the input allows `null`.
+    fn output_schema(&self, input: &Value) -> Value {
+        let output = edit_paths(input, &self.tree, false, &mut |m, actions| {
+            for (key, (_, to)) in actions {
+                replace(m, key, |s| cast_schema(*to, s));
+            }
+        });
+        keep_root(input, output)
     }
 
     fn name(&self) -> &str {

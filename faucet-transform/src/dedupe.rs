@@ -106,6 +106,11 @@ impl Transform for DedupeTransform {
         Some(faucet_core::schemars::schema_for!(DedupeTransformConfig))
     }
 
+    /// The input schema: kept records are passed on as they are.
+    fn output_schema(&self, input: &Value) -> Value {
+        input.clone()
+    }
+
     fn name(&self) -> &str {
         "dedupe"
     }

@@ -5,6 +5,7 @@ use faucet_core::connector::*;
 
 use crate::path::{FieldPath, PathTree, parse_paths};
 use crate::rewrite::{Edited, rewrite};
+use crate::schema::{edit_paths, keep_root, remove};
 
 /// Config of [`DropTransform`].
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -44,6 +45,17 @@ impl Transform for DropTransform {
 
     fn config_schema(&self) -> Option<faucet_core::schemars::Schema> {
         Some(faucet_core::schemars::schema_for!(DropTransformConfig))
+    }
+
+    /// The input schema without the dropped keys (nested ones inside their
+    /// object's schema).
+    fn output_schema(&self, input: &Value) -> Value {
+        let output = edit_paths(input, &self.tree, false, &mut |m, actions| {
+            for (key, _) in actions {
+                remove(m, key);
+            }
+        });
+        keep_root(input, output)
     }
 
     fn name(&self) -> &str {

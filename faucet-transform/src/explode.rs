@@ -8,6 +8,9 @@ use faucet_core::serde_json::value::RawValue;
 use crate::errors::field_error;
 use crate::path::{FieldPath, PathTree};
 use crate::rewrite::{Edited, capture, rewrite};
+use crate::schema::{
+    edit_paths, element_of, keep_root, may_be, property, replace, set_required, union,
+};
 
 /// Config of [`ExplodeTransform`].
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -87,6 +90,34 @@ impl Transform for ExplodeTransform {
 
     fn config_schema(&self) -> Option<faucet_core::schemars::Schema> {
         Some(faucet_core::schemars::schema_for!(ExplodeTransformConfig))
+    }
+
+    /// The array's element schema in the array's place, parent fields
+    /// kept; with `keep_empty`, also the empty array and `null` the input
+    /// allows.
+    fn output_schema(&self, input: &Value) -> Value {
+        let output = edit_paths(input, &self.tree, false, &mut |m, actions| {
+            for (key, _) in actions {
+                let Some(schema) = property(m, key) else {
+                    continue;
+                };
+                let mut options: Vec<Value> = element_of(&schema).into_iter().collect();
+                if self.keep_empty {
+                    if may_be(&schema, "array") {
+                        options.push(json!({ "type": "array", "maxItems": 0 }));
+                    }
+                    if may_be(&schema, "null") {
+                        options.push(json!({ "type": "null" }));
+                    }
+                } else {
+                    // A record without elements is dropped.
+                    set_required(m, key, true);
+                }
+                let exploded = union(options);
+                replace(m, key, |_| exploded);
+            }
+        });
+        keep_root(input, output)
     }
 
     fn name(&self) -> &str {

@@ -53,6 +53,11 @@ impl Transform for FilterTransform {
         Some(faucet_core::schemars::schema_for!(FilterTransformConfig))
     }
 
+    /// The input schema: kept records are passed on as they are.
+    fn output_schema(&self, input: &Value) -> Value {
+        input.clone()
+    }
+
     fn name(&self) -> &str {
         "filter"
     }

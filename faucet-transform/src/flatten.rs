@@ -7,6 +7,7 @@ use faucet_core::record::ObjectWriter;
 use crate::errors::not_an_object;
 use crate::path::config_error;
 use crate::rewrite::nested_record;
+use crate::schema::{Flattening, flatten_schema, keep_root};
 
 /// Config of [`FlattenTransform`].
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -105,6 +106,17 @@ impl Transform for FlattenTransform {
 
     fn config_schema(&self) -> Option<faucet_core::schemars::Schema> {
         Some(faucet_core::schemars::schema_for!(FlattenTransformConfig))
+    }
+
+    /// The nested properties as top-level `a__b` ones, to the depth
+    /// limit; an object whose keys the input does not tell gives keys that
+    /// are not known either.
+    fn output_schema(&self, input: &Value) -> Value {
+        let how = Flattening {
+            separator: &self.separator,
+            max_depth: self.max_depth,
+        };
+        keep_root(input, flatten_schema(input, how))
     }
 
     fn name(&self) -> &str {

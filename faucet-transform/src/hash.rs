@@ -9,6 +9,7 @@ use sha2::Sha256;
 
 use crate::path::{PathTree, config_error, parse_paths};
 use crate::rewrite::{Edited, rewrite};
+use crate::schema::{edit_paths, hash_schema, keep_root, replace};
 
 /// The shortest salt accepted, in bytes.
 const MIN_SALT: usize = 16;
@@ -109,6 +110,17 @@ impl Transform for HashTransform {
 
     fn config_schema(&self) -> Option<faucet_core::schemars::Schema> {
         Some(faucet_core::schemars::schema_for!(HashTransformConfig))
+    }
+
+    /// The hashed fields become strings of 64 hex digits (`null` where the
+    /// input allows `null`).
+    fn output_schema(&self, input: &Value) -> Value {
+        let output = edit_paths(input, &self.tree, false, &mut |m, actions| {
+            for (key, _) in actions {
+                replace(m, key, hash_schema);
+            }
+        });
+        keep_root(input, output)
     }
 
     fn name(&self) -> &str {

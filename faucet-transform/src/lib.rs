@@ -26,6 +26,15 @@
 //! no tree of a record is built, and a record a transform leaves as it is
 //! is passed on as it is, text shared with the page it came from.
 //!
+//! # Output schemas
+//!
+//! Every transform implements
+//! [`Transform::output_schema`](faucet_core::connector::Transform::output_schema):
+//! given the input stream's JSON Schema, the schema of its outputs, so
+//! `discover` and `check` stay truthful after transforms. Output schemas
+//! err on the loose side and invent nothing: what the input leaves
+//! unknown stays unknown. The crate README has the table.
+//!
 //! # Expressions are CEL
 //!
 //! `filter` and `set` take expressions in CEL, the Common Expression
@@ -68,6 +77,7 @@ mod path;
 mod redact;
 mod rename;
 mod rewrite;
+mod schema;
 mod select;
 mod set;
 

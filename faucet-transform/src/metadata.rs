@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use faucet_core::connector::*;
 
 use crate::path::{FieldPath, PathTree, config_error};
-use crate::set::set_values;
+use crate::schema::{constant_schema, edit_paths, keep_root};
+use crate::set::{set_level, set_values};
 
 /// Config of [`MetadataTransform`].
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -38,6 +39,8 @@ fn default_loaded_at() -> Option<String> {
 #[derive(Debug)]
 pub struct MetadataTransform {
     tree: PathTree<Value>,
+    /// The same paths, holding the schema of what is added.
+    schema: PathTree<Value>,
 }
 
 impl MetadataTransform {
@@ -45,13 +48,17 @@ impl MetadataTransform {
     /// error at `loaded_at` or `fields.<path>`.
     pub fn new(config: MetadataTransformConfig) -> Result<Self> {
         let mut tree = PathTree::default();
+        let mut schema = PathTree::default();
         if let Some(field) = &config.loaded_at {
             let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-            tree.insert(&FieldPath::parse(field, "loaded_at")?, Value::String(now));
+            let path = FieldPath::parse(field, "loaded_at")?;
+            tree.insert(&path, Value::String(now));
+            schema.insert(&path, json!({"type": "string", "format": "date-time"}));
         }
         for (field, value) in &config.fields {
             let path = FieldPath::parse(field, &format!("fields.{field}"))?;
             tree.insert(&path, value.clone());
+            schema.insert(&path, constant_schema(value));
         }
         if tree.is_empty() {
             return Err(config_error(
@@ -59,7 +66,7 @@ impl MetadataTransform {
                 "nothing to add: no `loaded_at` and no `fields`",
             ));
         }
-        Ok(Self { tree })
+        Ok(Self { tree, schema })
     }
 }
 
@@ -71,6 +78,12 @@ impl Transform for MetadataTransform {
 
     fn config_schema(&self) -> Option<faucet_core::schemars::Schema> {
         Some(faucet_core::schemars::schema_for!(MetadataTransformConfig))
+    }
+
+    /// The added fields: the load time a string of format `date-time`,
+    /// each constant its type and value; objects on their paths are made.
+    fn output_schema(&self, input: &Value) -> Value {
+        keep_root(input, edit_paths(input, &self.schema, true, &mut set_level))
     }
 
     fn name(&self) -> &str {

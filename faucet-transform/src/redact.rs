@@ -4,6 +4,7 @@ use faucet_core::connector::*;
 
 use crate::path::{PathTree, parse_paths};
 use crate::rewrite::{Edited, rewrite};
+use crate::schema::{edit_paths, keep_root, redact_schema, replace};
 
 /// Config of [`RedactTransform`].
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -67,6 +68,18 @@ impl Transform for RedactTransform {
 
     fn config_schema(&self) -> Option<faucet_core::schemars::Schema> {
         Some(faucet_core::schemars::schema_for!(RedactTransformConfig))
+    }
+
+    /// The masked fields become the mask (`null` where the input allows
+    /// `null`).
+    fn output_schema(&self, input: &Value) -> Value {
+        let mask = self.mask.as_str().unwrap_or_default();
+        let output = edit_paths(input, &self.tree, false, &mut |m, actions| {
+            for (key, _) in actions {
+                replace(m, key, |s| redact_schema(mask, s));
+            }
+        });
+        keep_root(input, output)
     }
 
     fn name(&self) -> &str {

@@ -7,6 +7,10 @@ use faucet_core::connector::*;
 
 use crate::path::{FieldPath, PathTree, config_error};
 use crate::rewrite::{Edited, rewrite};
+use crate::schema::{
+    Keywords, edit_paths, is_required, is_unknown, keep_root, property, put, remove, set_required,
+    union,
+};
 
 /// Config of [`RenameTransform`].
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -65,7 +69,71 @@ impl Transform for RenameTransform {
         Some(faucet_core::schemars::schema_for!(RenameTransformConfig))
     }
 
+    /// The renamed keys' schemas under their new keys; a new key that was a
+    /// key already holds either value.
+    fn output_schema(&self, input: &Value) -> Value {
+        let output = edit_paths(input, &self.tree, false, &mut |m, actions| {
+            rename_keys(m, actions);
+        });
+        keep_root(input, output)
+    }
+
     fn name(&self) -> &str {
         "rename"
+    }
+}
+
+/// Renames the keys of one object schema, all at once, as a record's
+/// fields are (`{a: b, b: a}` swaps them).
+fn rename_keys(m: &mut Keywords, actions: &[(&str, &String)]) {
+    let before = m.clone();
+    let moves: Vec<(&str, &str)> = actions
+        .iter()
+        .filter(|(from, to)| from != to)
+        .map(|(from, to)| (*from, to.as_str()))
+        .collect();
+    for (from, _) in &moves {
+        remove(m, from);
+    }
+    let mut targets: Vec<&str> = Vec::new();
+    for (_, to) in &moves {
+        if !targets.contains(to) {
+            targets.push(to);
+        }
+    }
+    for to in targets {
+        let sources: Vec<&str> = moves
+            .iter()
+            .filter(|(_, t)| *t == to)
+            .map(|(from, _)| *from)
+            .collect();
+        let mut schemas: Vec<Value> = sources
+            .iter()
+            .filter_map(|f| property(&before, f))
+            .collect();
+        if schemas.is_empty() {
+            continue;
+        }
+        // A key renamed away holds only what comes in. One that stays keeps
+        // its value in a record without the old key; a key the schema does
+        // not list (nor `additionalProperties` describe) is taken to be
+        // absent, as a new name is.
+        let moved_away = moves.iter().any(|(from, _)| *from == to);
+        let listed = before
+            .get("properties")
+            .is_some_and(|p| p.get(to).is_some())
+            || matches!(before.get("additionalProperties"), Some(Value::Object(_)));
+        if !moved_away && listed {
+            schemas.extend(property(&before, to));
+        }
+        let schema = union(schemas);
+        let unknown_keys =
+            !before.contains_key("properties") && !before.contains_key("patternProperties");
+        if !(unknown_keys && is_unknown(&schema)) {
+            put(m, to, schema);
+        }
+        if sources.iter().any(|f| is_required(&before, f)) {
+            set_required(m, to, true);
+        }
     }
 }

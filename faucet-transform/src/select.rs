@@ -7,6 +7,7 @@ use faucet_core::record::ObjectWriter;
 use crate::errors::not_an_object;
 use crate::path::{PathTree, parse_paths};
 use crate::rewrite::nested_record;
+use crate::schema::{keep_root, select_schema};
 
 /// Config of [`SelectTransform`].
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -79,6 +80,13 @@ impl Transform for SelectTransform {
 
     fn config_schema(&self) -> Option<faucet_core::schemars::Schema> {
         Some(faucet_core::schemars::schema_for!(SelectTransformConfig))
+    }
+
+    /// An object of the selected keys only, each with its schema in the
+    /// input (unknown where the input does not tell); a nested path keeps
+    /// the named keys of its object.
+    fn output_schema(&self, input: &Value) -> Value {
+        keep_root(input, select_schema(input, &self.tree))
     }
 
     fn name(&self) -> &str {

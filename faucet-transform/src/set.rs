@@ -7,6 +7,7 @@ use crate::errors::field_error;
 use crate::expr::{Expression, to_json};
 use crate::path::{FieldPath, PathTree, config_error};
 use crate::rewrite::{Edited, rewrite};
+use crate::schema::{Keywords, constant_schema, edit_paths, keep_root, put, set_required};
 
 /// Config of [`SetTransform`]: `field` and exactly one of `value` and
 /// `expression`.
@@ -43,6 +44,8 @@ pub struct SetTransform {
     path: FieldPath,
     tree: PathTree<()>,
     what: What,
+    /// The path, holding the schema of what is set.
+    schema: PathTree<Value>,
 }
 
 #[derive(Debug)]
@@ -69,7 +72,20 @@ impl SetTransform {
         };
         let mut tree = PathTree::default();
         tree.insert(&path, ());
-        Ok(Self { path, tree, what })
+        let mut schema = PathTree::default();
+        schema.insert(
+            &path,
+            match &what {
+                What::Value(value) => constant_schema(value),
+                What::Expression(expression) => expression.result_schema(),
+            },
+        );
+        Ok(Self {
+            path,
+            tree,
+            what,
+            schema,
+        })
     }
 }
 
@@ -81,6 +97,15 @@ pub(crate) fn set_values(record: &Record, tree: &PathTree<Value>) -> Result<Reco
         Ok(Edited::Written)
     })?;
     Ok(changed.unwrap_or_else(|| record.clone()))
+}
+
+/// The schema of an object whose keys `set` (or `metadata`) sets, each to
+/// a value of the schema its action holds: the key is always there.
+pub(crate) fn set_level(m: &mut Keywords, actions: &[(&str, &Value)]) {
+    for (key, schema) in actions {
+        put(m, key, (*schema).clone());
+        set_required(m, key, true);
+    }
 }
 
 impl Transform for SetTransform {
@@ -104,6 +129,13 @@ impl Transform for SetTransform {
 
     fn config_schema(&self) -> Option<faucet_core::schemars::Schema> {
         Some(faucet_core::schemars::schema_for!(SetTransformConfig))
+    }
+
+    /// The field with the constant's type and value, or the type of the
+    /// expression's result where its form tells it (a comparison is a
+    /// boolean; `price * qty` is unknown); objects on the path are made.
+    fn output_schema(&self, input: &Value) -> Value {
+        keep_root(input, edit_paths(input, &self.schema, true, &mut set_level))
     }
 
     fn name(&self) -> &str {

@@ -7,7 +7,14 @@ use serde_json::json;
 
 use super::{ConformanceReport, check_config_schema, names};
 use crate::record::Record;
+use crate::schema::infer_schema;
 use crate::transform::Transform;
+
+#[path = "transform_schema.rs"]
+pub(super) mod schema;
+
+/// The name of the output-schema check.
+pub(super) const OUTPUT_SCHEMA: &str = "outputs fit the output schema";
 
 /// Records of every odd shape a transform meets in real data: not objects,
 /// empty, nulls, numbers beyond `f64`, escapes, nesting, long strings.
@@ -47,7 +54,15 @@ fn odd_records() -> Vec<Record> {
 ///   or repeat some). Order needs no check: the pipeline calls the
 ///   transform record by record, in page order;
 /// - `keeps records it passes`: a record given back unchanged keeps its
-///   text, so records a transform does not touch stay bytes.
+///   text, so records a transform does not touch stay bytes;
+/// - `outputs fit the output schema`: `output_schema` does not panic (on
+///   `{}`, `true`, `false` and the sample's schema), and for the schema
+///   `discover` would infer from `sample` (closed: no keys but those seen),
+///   the sample's outputs fit the schema the transform says they have (a
+///   structural reading: types, properties, required and additional keys,
+///   items, variants), so `discover` and `check` stay truthful after the
+///   transform. A transform that changes types or keys while keeping the
+///   default `output_schema` (input unchanged) fails it.
 ///
 /// `sample` holds records of the shape the transform is meant for (it may
 /// be empty, which skips the order checks). Checkpoints need no check of
@@ -82,6 +97,7 @@ pub fn check_transform<T: Transform + 'static>(
     if sample.is_empty() {
         report.skip(names::DETERMINISTIC, "no sample records given");
         report.skip(names::KEEPS_PASSED, "no sample records given");
+        report.skip(OUTPUT_SCHEMA, "no sample records given");
         return report;
     }
     let pass = || -> Result<Vec<Vec<Record>>, String> {
@@ -119,6 +135,7 @@ pub fn check_transform<T: Transform + 'static>(
         Err(reason) => {
             report.fail(names::DETERMINISTIC, reason);
             report.skip(names::KEEPS_PASSED, "the repeat check failed");
+            report.skip(OUTPUT_SCHEMA, "the repeat check failed");
             return report;
         }
     };
@@ -145,5 +162,38 @@ pub fn check_transform<T: Transform + 'static>(
             ))
         },
     );
+    let fit = outputs_fit(transform.as_ref(), sample, &outputs);
+    report.record(OUTPUT_SCHEMA, fit);
     report
+}
+
+/// Whether `outputs` (of `sample`, record by record) fit the output schema
+/// for the sample's inferred schema.
+fn outputs_fit(
+    transform: &dyn Transform,
+    sample: &[Record],
+    outputs: &[Vec<Record>],
+) -> Result<(), String> {
+    let input = schema::close(infer_schema(sample));
+    for odd in [json!({}), json!(true), json!(false), input.clone()] {
+        if catch_unwind(AssertUnwindSafe(|| transform.output_schema(&odd))).is_err() {
+            return Err(format!("output_schema panicked on the schema `{odd}`"));
+        }
+    }
+    let output = transform.output_schema(&input);
+    for (i, out) in outputs.iter().enumerate() {
+        for (j, record) in out.iter().enumerate() {
+            let Ok(value) = record.to_value() else {
+                continue;
+            };
+            if let Some(why) = schema::misfit(&value, &output, "record") {
+                return Err(format!(
+                    "output {j} of sample record {i} does not fit output_schema for the \
+                     sample's schema ({why}); implement output_schema (the default says \
+                     records keep their input schema)"
+                ));
+            }
+        }
+    }
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! The conversions of `cast`, one per target type. Errors complete "is a
 //! string that …" and never quote the value.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 use faucet_core::connector::*;
 
 /// The result of a conversion.
@@ -110,6 +110,11 @@ pub(super) fn to_timestamp(value: &ValueRef<'_>, format: Option<&str>) -> Conver
         }
         _ => return Err("cannot become a timestamp".to_owned()),
     };
+    // RFC 3339 has four-digit years: later (or negative) ones would be
+    // written `+33658-…`, which no reader of RFC 3339 takes.
+    if !(0..=9999).contains(&time.year()) {
+        return Err("is a time outside the years 0 to 9999 of RFC 3339".to_owned());
+    }
     let text = time.to_rfc3339_opts(SecondsFormat::AutoSi, true);
     if value.as_str() == Some(text.as_str()) {
         return Ok(Cast::Same);

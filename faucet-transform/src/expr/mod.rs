@@ -7,6 +7,7 @@
 //! bounded by its length and the size of the fields it reads.
 
 mod convert;
+mod infer;
 
 use std::sync::Arc;
 
@@ -61,6 +62,12 @@ impl Expression {
             program,
             variables,
         })
+    }
+
+    /// The JSON Schema of the expression's results, where its form tells
+    /// (a comparison, `size(…)`, a literal); unknown (`{}`) otherwise.
+    pub(crate) fn result_schema(&self) -> Value {
+        infer::result_schema(self.program.expression())
     }
 
     /// Evaluates the expression on `record`: each field it names is bound

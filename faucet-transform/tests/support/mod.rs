@@ -4,6 +4,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod generate;
+
 use std::sync::{Arc, Mutex};
 
 use faucet_core::Pipeline;
