@@ -1,0 +1,89 @@
+//! How the server runs: where it listens, what it keeps, its limits.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The server's options. Build with [`ServeOptions::new`] and the
+/// `with_…` methods.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServeOptions {
+    /// Where to listen; port 0 picks a free port ([`Server::addr`](crate::Server::addr)
+    /// says which). Default: `127.0.0.1:8080`.
+    pub bind: SocketAddr,
+    /// The name `GET /manifest` reports. Default: `faucet`.
+    pub name: String,
+    /// The version `GET /manifest` reports. Default: this crate's version.
+    pub version: String,
+    /// Directory of the run store (`runs.jsonl`): run records outlive the
+    /// server when it is set. Default: none (runs are kept in memory).
+    pub state_dir: Option<PathBuf>,
+    /// Runs that may be in flight at once; `POST /runs` beyond it answers
+    /// 429. Default: `4`.
+    pub max_runs: usize,
+    /// The `Retry-After` of a 429, in seconds. Default: `5`.
+    pub retry_after_secs: u64,
+    /// Largest request body accepted, in bytes; larger bodies get 413.
+    /// Default: 1 MiB.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            name: "faucet".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            state_dir: None,
+            max_runs: 4,
+            retry_after_secs: 5,
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+impl ServeOptions {
+    /// Options listening on `bind`, every other option at its default.
+    pub fn new(bind: SocketAddr) -> Self {
+        Self {
+            bind,
+            ..Self::default()
+        }
+    }
+
+    /// Sets the name and version `GET /manifest` reports.
+    #[must_use]
+    pub fn with_identity(mut self, name: impl Into<String>, version: impl Into<String>) -> Self {
+        self.name = name.into();
+        self.version = version.into();
+        self
+    }
+
+    /// Keeps run records in `dir`.
+    #[must_use]
+    pub fn with_state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.state_dir = Some(dir.into());
+        self
+    }
+
+    /// Sets how many runs may be in flight at once (at least 1).
+    #[must_use]
+    pub fn with_max_runs(mut self, max_runs: usize) -> Self {
+        self.max_runs = max_runs.max(1);
+        self
+    }
+
+    /// Sets the `Retry-After` of a 429, in seconds.
+    #[must_use]
+    pub fn with_retry_after_secs(mut self, seconds: u64) -> Self {
+        self.retry_after_secs = seconds;
+        self
+    }
+
+    /// Sets the largest request body accepted, in bytes.
+    #[must_use]
+    pub fn with_max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+}

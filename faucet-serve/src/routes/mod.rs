@@ -1,0 +1,58 @@
+//! The HTTP endpoints, one file per group.
+
+mod events;
+mod info;
+mod metrics;
+mod pipelines;
+mod runs;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use faucet_core::Registry;
+use sha2::{Digest, Sha256};
+
+use crate::loader::PipelineLoader;
+use crate::options::ServeOptions;
+use crate::runs::Runs;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    /// Turns specs into pipelines.
+    pub(crate) loader: Arc<dyn PipelineLoader>,
+    /// The connectors.
+    pub(crate) registry: Arc<Registry>,
+    /// The runs.
+    pub(crate) runs: Arc<Runs>,
+    /// The server's options.
+    pub(crate) options: Arc<ServeOptions>,
+}
+
+/// Every endpoint, with the body limit.
+pub(crate) fn router(state: AppState) -> Router {
+    let limit = state.options.max_body_bytes;
+    Router::new()
+        .route("/health", get(info::health))
+        .route("/ready", get(info::ready))
+        .route("/manifest", get(info::manifest))
+        .route("/metrics", get(metrics::metrics))
+        .route("/pipelines/validate", post(pipelines::validate))
+        .route("/pipelines/check", post(pipelines::check))
+        .route("/runs", post(runs::start).get(runs::list))
+        .route("/runs/{id}", get(runs::get))
+        .route("/runs/{id}/cancel", post(runs::cancel))
+        .route("/runs/{id}/events", get(events::events))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+/// SHA-256 of a spec, hex.
+pub(crate) fn spec_hash(spec: &str) -> String {
+    Sha256::digest(spec.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

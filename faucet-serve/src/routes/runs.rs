@@ -1,0 +1,80 @@
+//! `POST /runs`, `GET /runs`, `GET /runs/{id}`, `POST /runs/{id}/cancel`.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::pipelines::{invalid, load};
+use super::{AppState, spec_hash};
+use crate::error::ApiError;
+use crate::runs::Refused;
+
+/// The query of `POST /runs`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StartQuery {
+    /// Start from the beginning whatever checkpoint is stored.
+    #[serde(default)]
+    restart: bool,
+}
+
+/// Starts a run of the spec in the body: 202 with the run (state
+/// `queued`) at once; 422 for a bad spec, 409 when the pipeline is
+/// running, 429 when the server is full.
+pub(super) async fn start(
+    State(state): State<AppState>,
+    Query(query): Query<StartQuery>,
+    spec: String,
+) -> Response {
+    let loaded = match load(&state, &spec) {
+        Ok(loaded) => loaded,
+        Err(errors) => return invalid(errors),
+    };
+    let name = loaded.name.clone();
+    match state.runs.start(loaded, spec_hash(&spec), query.restart) {
+        Ok(record) => (StatusCode::ACCEPTED, Json(record)).into_response(),
+        Err(Refused::Busy(id)) => ApiError::new(
+            StatusCode::CONFLICT,
+            format!("pipeline `{name}` is already running (run {id})"),
+        )
+        .with("running_id", id)
+        .into_response(),
+        Err(Refused::Full(max)) => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("{max} runs are in flight, the most this server allows"),
+        )
+        .retry_after(state.options.retry_after_secs)
+        .into_response(),
+    }
+}
+
+/// Every run, oldest first: `{"runs": […]}`.
+pub(super) async fn list(State(state): State<AppState>) -> Response {
+    Json(json!({ "runs": state.runs.list() })).into_response()
+}
+
+/// One run, or 404.
+pub(super) async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match state.runs.get(&id) {
+        Some(record) => Json(record).into_response(),
+        None => ApiError::no_run(&id).into_response(),
+    }
+}
+
+/// Asks a run to stop at its next page boundary: 202 with the run; 409
+/// when it is over already; 404 when there is no such run.
+pub(super) async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match state.runs.cancel(&id) {
+        Some((true, record)) => (StatusCode::ACCEPTED, Json(record)).into_response(),
+        Some((false, record)) => ApiError::new(
+            StatusCode::CONFLICT,
+            format!("run {id} is over already ({})", record.state.as_str()),
+        )
+        .with("state", record.state.as_str())
+        .into_response(),
+        None => ApiError::no_run(&id).into_response(),
+    }
+}

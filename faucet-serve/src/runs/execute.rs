@@ -1,0 +1,47 @@
+//! One run: a [`Pipeline`] on a task of its own.
+
+use std::sync::Arc;
+
+use faucet_core::{FileStateStore, Pipeline};
+use tokio_util::sync::CancellationToken;
+
+use super::Runs;
+use super::observer::RunObserver;
+use super::record::RunRecord;
+use crate::loader::LoadedPipeline;
+
+/// Runs `loaded` to its end, cancellation or failure, keeping run `id`'s
+/// record up to date.
+pub(super) async fn run(
+    runs: Arc<Runs>,
+    id: String,
+    loaded: LoadedPipeline,
+    cancel: CancellationToken,
+    restart: bool,
+) {
+    let observer = Arc::new(RunObserver {
+        runs: Arc::clone(&runs),
+        id: id.clone(),
+    });
+    let settings = loaded.settings;
+    let mut pipeline = Pipeline::new(loaded.source, loaded.sink)
+        .with_name(loaded.name)
+        .with_channel_depth(settings.channel_depth)
+        .with_limit(settings.limit)
+        .with_streams(settings.streams)
+        .with_observer(observer)
+        .with_cancel(cancel)
+        .with_restart(restart);
+    if let Some(dir) = settings.state_dir {
+        pipeline = pipeline.with_state_store(Arc::new(FileStateStore::new(dir)));
+    }
+    for (transform, on_error) in loaded.transforms {
+        pipeline = pipeline.transform_with(transform, on_error);
+    }
+    tracing::info!(run = %id, pipeline = pipeline.name(), "Run started.");
+    let (report, _err) = pipeline.run_with_report().await;
+    runs.update(&id, true, |record: &mut RunRecord, masker| {
+        record.finish(&report, masker);
+    });
+    tracing::info!(run = %id, outcome = ?report.outcome, "Run ended.");
+}

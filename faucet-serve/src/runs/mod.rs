@@ -1,0 +1,267 @@
+//! The runs the server knows: started, watched, cancelled, kept.
+
+mod execute;
+mod observer;
+pub(crate) mod record;
+mod store;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::error::ServeError;
+use crate::loader::LoadedPipeline;
+use crate::mask::Masker;
+use record::RunRecord;
+use store::RunStore;
+
+/// Progress events a run sends to `GET /runs/{id}/events` followers.
+const EVENT_BUFFER: usize = 64;
+
+/// Why a run was not started.
+#[derive(Debug)]
+pub(crate) enum Refused {
+    /// The pipeline already has a run in flight: its id.
+    Busy(String),
+    /// As many runs as allowed are in flight.
+    Full(usize),
+}
+
+/// A run the server holds in memory.
+struct Entry {
+    record: RunRecord,
+    cancel: Option<CancellationToken>,
+    masker: Masker,
+    events: broadcast::Sender<RunRecord>,
+}
+
+#[derive(Default)]
+struct Inner {
+    runs: BTreeMap<u64, Entry>,
+    ids: HashMap<String, u64>,
+    active: HashMap<String, String>,
+    next: u64,
+}
+
+/// Every run, the limits, and the tasks of the runs in flight.
+pub(crate) struct Runs {
+    inner: Mutex<Inner>,
+    store: Option<RunStore>,
+    max_runs: usize,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+}
+
+impl std::fmt::Debug for Runs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runs")
+            .field("max_runs", &self.max_runs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Runs {
+    /// The runs of `state_dir`'s store (none without one), allowing
+    /// `max_runs` at a time.
+    pub(crate) fn open(state_dir: Option<&Path>, max_runs: usize) -> Result<Self, ServeError> {
+        let mut inner = Inner::default();
+        let store = match state_dir {
+            Some(dir) => {
+                let (store, records) = RunStore::open(dir)?;
+                for record in records {
+                    let seq = record.id.parse::<u64>().unwrap_or(0);
+                    inner.next = inner.next.max(seq);
+                    inner.insert(seq, record, None, Masker::default());
+                }
+                Some(store)
+            }
+            None => None,
+        };
+        Ok(Self {
+            inner: Mutex::new(inner),
+            store,
+            max_runs: max_runs.max(1),
+            shutdown: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts a run of `pipeline` on a task of its own, unless the
+    /// pipeline is running or the server is full.
+    pub(crate) fn start(
+        self: &Arc<Self>,
+        pipeline: LoadedPipeline,
+        spec_sha256: String,
+        restart: bool,
+    ) -> Result<RunRecord, Refused> {
+        let mut inner = self.lock();
+        if let Some(id) = inner.active.get(&pipeline.name) {
+            return Err(Refused::Busy(id.clone()));
+        }
+        if inner.active.len() >= self.max_runs {
+            return Err(Refused::Full(self.max_runs));
+        }
+        inner.next += 1;
+        let seq = inner.next;
+        let id = seq.to_string();
+        let record = RunRecord::queued(id.clone(), pipeline.name.clone(), spec_sha256);
+        let cancel = self.shutdown.child_token();
+        let masker = Masker::new(&pipeline.secrets);
+        inner.active.insert(pipeline.name.clone(), id.clone());
+        inner.insert(seq, record.clone(), Some(cancel.clone()), masker);
+        drop(inner);
+        self.save(&record);
+        let runs = Arc::clone(self);
+        self.tasks
+            .spawn(async move { execute::run(runs, id, pipeline, cancel, restart).await });
+        Ok(record)
+    }
+
+    /// The run `id`.
+    pub(crate) fn get(&self, id: &str) -> Option<RunRecord> {
+        let inner = self.lock();
+        inner.entry(id).map(|e| e.record.clone())
+    }
+
+    /// Every run, oldest first.
+    pub(crate) fn list(&self) -> Vec<RunRecord> {
+        self.lock()
+            .runs
+            .values()
+            .map(|e| e.record.clone())
+            .collect()
+    }
+
+    /// Asks run `id` to stop at its next page boundary. `None` when there
+    /// is no such run; `Some(false)` when it is over already.
+    pub(crate) fn cancel(&self, id: &str) -> Option<(bool, RunRecord)> {
+        let inner = self.lock();
+        let entry = inner.entry(id)?;
+        match &entry.cancel {
+            Some(token) if !entry.record.state.is_final() => {
+                token.cancel();
+                Some((true, entry.record.clone()))
+            }
+            _ => Some((false, entry.record.clone())),
+        }
+    }
+
+    /// The run's current record and a receiver of its later changes.
+    pub(crate) fn follow(&self, id: &str) -> Option<(RunRecord, broadcast::Receiver<RunRecord>)> {
+        let inner = self.lock();
+        let entry = inner.entry(id)?;
+        Some((entry.record.clone(), entry.events.subscribe()))
+    }
+
+    /// Changes run `id` with `change`, tells its followers, and saves it
+    /// when `save` is set.
+    pub(crate) fn update(
+        &self,
+        id: &str,
+        save: bool,
+        change: impl FnOnce(&mut RunRecord, &Masker),
+    ) {
+        let mut inner = self.lock();
+        let Some(seq) = inner.ids.get(id).copied() else {
+            return;
+        };
+        let Some(entry) = inner.runs.get_mut(&seq) else {
+            return;
+        };
+        change(&mut entry.record, &entry.masker);
+        let record = entry.record.clone();
+        let _ = entry.events.send(record.clone());
+        if record.state.is_final() {
+            entry.cancel = None;
+            inner.active.remove(&record.pipeline);
+        }
+        drop(inner);
+        if save {
+            self.save(&record);
+        }
+    }
+
+    fn save(&self, record: &RunRecord) {
+        if let Some(store) = &self.store {
+            store.save(record);
+        }
+    }
+
+    /// Whether the run store (if any) can be written.
+    pub(crate) fn ready(&self) -> bool {
+        self.store.as_ref().is_none_or(RunStore::ready)
+    }
+
+    /// Totals for `/metrics`: every run's counts and states.
+    pub(crate) fn totals(&self) -> Totals {
+        let inner = self.lock();
+        let mut totals = Totals::default();
+        for entry in inner.runs.values() {
+            let counts = &entry.record.counts;
+            totals.records_read += counts.records_read;
+            totals.records_written += counts.records_written;
+            totals.pages += counts.pages;
+            totals.bytes += counts.bytes;
+            *totals
+                .by_state
+                .entry(entry.record.state.as_str())
+                .or_default() += 1;
+        }
+        totals
+    }
+
+    /// Cancels every run in flight and waits until each has stopped and
+    /// kept its checkpoint.
+    pub(crate) async fn shutdown(&self) {
+        self.shutdown.cancel();
+        self.tasks.close();
+        self.tasks.wait().await;
+    }
+}
+
+/// Sums over every run the server knows.
+#[derive(Debug, Default)]
+pub(crate) struct Totals {
+    /// Records read.
+    pub(crate) records_read: u64,
+    /// Records written.
+    pub(crate) records_written: u64,
+    /// Pages committed.
+    pub(crate) pages: u64,
+    /// Bytes read.
+    pub(crate) bytes: u64,
+    /// Runs by state name.
+    pub(crate) by_state: BTreeMap<&'static str, u64>,
+}
+
+impl Inner {
+    fn insert(
+        &mut self,
+        seq: u64,
+        record: RunRecord,
+        cancel: Option<CancellationToken>,
+        masker: Masker,
+    ) {
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        self.ids.insert(record.id.clone(), seq);
+        let entry = Entry {
+            record,
+            cancel,
+            masker,
+            events,
+        };
+        self.runs.insert(seq, entry);
+    }
+
+    fn entry(&self, id: &str) -> Option<&Entry> {
+        self.ids.get(id).and_then(|seq| self.runs.get(seq))
+    }
+}

@@ -1,0 +1,41 @@
+//! Feeds a run's progress into its record as pages commit.
+
+use std::sync::Arc;
+
+use faucet_core::{Checkpoint, DeliveryGuarantee, Observer, Progress};
+
+use super::Runs;
+use super::record::{RunCounts, RunState, now_ms};
+
+/// Updates run `id`'s record from the pipeline's callbacks.
+pub(super) struct RunObserver {
+    pub(super) runs: Arc<Runs>,
+    pub(super) id: String,
+}
+
+impl Observer for RunObserver {
+    fn on_start(&self, _: &str, resumed_from: Option<&Checkpoint>, _: DeliveryGuarantee) {
+        self.runs.update(&self.id, true, |record, masker| {
+            record.state = RunState::Running;
+            record.started_at_ms = Some(now_ms());
+            record.resume = Some(match resumed_from {
+                Some(checkpoint) => masker.text(&format!("resumed after checkpoint {checkpoint}")),
+                None => "started fresh".to_owned(),
+            });
+        });
+    }
+
+    fn on_page(&self, progress: &Progress) {
+        let counts = RunCounts::from(progress);
+        self.runs
+            .update(&self.id, false, |record, _| record.counts = counts);
+    }
+
+    fn on_checkpoint(&self, checkpoint: &Checkpoint) {
+        let mut value = checkpoint.as_value().clone();
+        self.runs.update(&self.id, false, |record, masker| {
+            masker.json(&mut value);
+            record.last_checkpoint = Some(value);
+        });
+    }
+}

@@ -1,0 +1,51 @@
+//! One run per pipeline (409) and the limit of runs in flight (429).
+
+use faucet_serve::RunState;
+
+use crate::support::Harness;
+
+#[tokio::test]
+async fn a_second_run_of_a_running_pipeline_is_refused_with_the_running_id() {
+    let mut h = Harness::start(4).await;
+    let spec = h.spec("once", 2, 1);
+    let first = h.start_run(&spec, "").await;
+    let response = h.post("/runs", spec.to_string()).await;
+    assert_eq!(response.status(), 409);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["running_id"], first.id);
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("`once` is already running")
+    );
+
+    h.post(&format!("/runs/{}/cancel", first.id), String::new())
+        .await;
+    assert_eq!(h.wait_final(&first.id).await.state, RunState::Cancelled);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn runs_beyond_the_limit_get_429_with_retry_after_until_one_ends() {
+    let mut h = Harness::start(1).await;
+    let first = h.start_run(&h.spec("a", 1, 1), "").await;
+    let other = h.spec("b", 1, 1);
+    let response = h.post("/runs", other.to_string()).await;
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()["retry-after"], "5");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("1 runs are in flight")
+    );
+
+    h.gate.add_permits(1);
+    assert_eq!(h.wait_final(&first.id).await.state, RunState::Completed);
+    let second = h.start_run(&other, "").await;
+    h.gate.add_permits(1);
+    assert_eq!(h.wait_final(&second.id).await.state, RunState::Completed);
+    h.stop().await;
+}

@@ -1,0 +1,9 @@
+//! The server against a real HTTP client, a real (gated) source and the
+//! real JSON Lines sink.
+
+mod info;
+mod limits;
+mod persistence;
+mod pipelines;
+mod runs;
+mod support;

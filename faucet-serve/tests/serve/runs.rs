@@ -1,0 +1,163 @@
+//! Starting, watching and cancelling runs; what they write.
+
+use faucet_serve::{RunRecord, RunState};
+use serde_json::json;
+
+use crate::support::{Harness, at_pages, expected, lines};
+
+#[tokio::test]
+async fn a_run_writes_every_record_and_reports_its_counts_and_metrics() {
+    let mut h = Harness::start(2).await;
+    let spec = h.spec("full", 3, 2);
+    let run = h.start_run(&spec, "").await;
+    assert_eq!(run.pipeline, "full");
+    assert!(matches!(run.state, RunState::Queued | RunState::Running));
+    assert_eq!(run.spec_sha256.len(), 64);
+    h.gate.add_permits(3);
+    let done = h.wait_final(&run.id).await;
+
+    assert_eq!(done.state, RunState::Completed, "{done:?}");
+    assert_eq!(done.counts.records_read, 6);
+    assert_eq!(done.counts.records_written, 6);
+    assert_eq!(done.counts.records_committed, 6);
+    assert!(done.started_at_ms.is_some() && done.finished_at_ms.is_some());
+    assert_eq!(done.error, None);
+    assert_eq!(lines(&h.out("full")), expected(0..3, 2));
+
+    let all = h.get_json("/runs").await;
+    let ids: Vec<&str> = all["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [run.id.as_str()]);
+    let text = h
+        .client
+        .get(format!("{}/metrics", h.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("\nfaucet_records_written_total 6\n"),
+        "{text}"
+    );
+    assert!(text.contains("\nfaucet_records_read_total 6\n"), "{text}");
+    assert!(text.contains(&format!("\nfaucet_pages_total {}\n", done.counts.pages)));
+    assert!(
+        text.contains("faucet_runs_total{state=\"completed\"} 1\n"),
+        "{text}"
+    );
+    assert!(text.contains("faucet_runs_in_flight 0\n"), "{text}");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_cancelled_run_keeps_its_checkpoint_and_the_next_run_resumes_exactly() {
+    let mut h = Harness::start(2).await;
+    let spec = h.spec("resume", 5, 3);
+    let first = h.start_run(&spec, "").await;
+    h.gate.add_permits(2);
+    h.wait_for(&first.id, at_pages(2)).await;
+
+    let response = h
+        .post(&format!("/runs/{}/cancel", first.id), String::new())
+        .await;
+    assert_eq!(response.status(), 202);
+    let cancelled = h.wait_final(&first.id).await;
+    assert_eq!(cancelled.state, RunState::Cancelled, "{cancelled:?}");
+    assert_eq!(cancelled.counts.records_committed, 6);
+    assert_eq!(cancelled.last_checkpoint, Some(json!({"next_page": 2})));
+    assert_eq!(lines(&h.out("resume")), expected(0..2, 3));
+
+    let again = h
+        .post(&format!("/runs/{}/cancel", first.id), String::new())
+        .await;
+    assert_eq!(again.status(), 409);
+    let body: serde_json::Value = again.json().await.unwrap();
+    assert_eq!(body["state"], "cancelled");
+
+    let second = h.start_run(&spec, "").await;
+    assert_ne!(second.id, first.id);
+    h.gate.add_permits(3);
+    let done = h.wait_final(&second.id).await;
+    assert_eq!(done.state, RunState::Completed, "{done:?}");
+    assert_eq!(done.counts.records_written, 9);
+    assert!(
+        done.resume.as_deref().unwrap().contains("resumed after"),
+        "{done:?}"
+    );
+    assert_eq!(lines(&h.out("resume")), expected(0..5, 3));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_failed_run_reports_its_error_with_secrets_masked() {
+    let mut h = Harness::start(2).await;
+    let mut spec = h.spec("fails", 3, 1);
+    spec["source"]["token"] = json!("tok-VERY-SECRET");
+    spec["source"]["fail_at"] = json!(1);
+    let run = h.start_run(&spec, "").await;
+    h.gate.add_permits(2);
+    let done = h.wait_final(&run.id).await;
+    assert_eq!(done.state, RunState::Failed);
+    let error = done.error.unwrap();
+    assert_eq!(error.kind, "source");
+    assert!(
+        error.message.contains("refused with token ***"),
+        "{error:?}"
+    );
+    assert_eq!(done.counts.records_committed, 1);
+
+    let listed = h
+        .client
+        .get(format!("{}/runs", h.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!listed.contains("tok-VERY-SECRET"), "{listed}");
+    h.stop().await;
+    let stored = std::fs::read_to_string(h.dir.path().join("serve/runs.jsonl")).unwrap();
+    assert!(stored.contains("refused with token ***"), "{stored}");
+    assert!(!stored.contains("tok-VERY-SECRET"), "{stored}");
+}
+
+#[tokio::test]
+async fn events_follow_a_run_in_order_until_it_ends() {
+    let mut h = Harness::start(2).await;
+    let spec = h.spec("events", 3, 1);
+    let run = h.start_run(&spec, "").await;
+    let url = format!("{}/runs/{}/events", h.url, run.id);
+    let response = h.client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    h.gate.add_permits(3);
+    let text = response.text().await.unwrap();
+
+    let events: Vec<RunRecord> = text
+        .split("\n\n")
+        .filter(|block| block.contains("event: progress"))
+        .map(|block| {
+            let data = block
+                .lines()
+                .find_map(|l| l.strip_prefix("data: "))
+                .unwrap();
+            serde_json::from_str(data).unwrap()
+        })
+        .collect();
+    let last = events.last().unwrap();
+    assert_eq!(last.state, RunState::Completed);
+    assert_eq!(last.counts.records_written, 3);
+    assert!(events.iter().all(|e| e.id == run.id));
+    let pages: Vec<u64> = events.iter().map(|e| e.counts.pages).collect();
+    assert!(pages.windows(2).all(|w| w[0] <= w[1]), "{pages:?}");
+    let written: Vec<u64> = events.iter().map(|e| e.counts.records_written).collect();
+    assert!(written.contains(&1) && written.contains(&2), "{written:?}");
+    h.stop().await;
+}
