@@ -210,10 +210,15 @@ impl Runs {
             totals.records_written += counts.records_written;
             totals.pages += counts.pages;
             totals.bytes += counts.bytes;
-            *totals
-                .by_state
-                .entry(entry.record.state.as_str())
-                .or_default() += 1;
+            for (cause, n) in &entry.record.retries {
+                *totals.retries.entry(cause.clone()).or_default() += n;
+            }
+            let record = &entry.record;
+            *totals.by_state.entry(record.state.as_str()).or_default() += 1;
+            if let (Some(start), Some(end)) = (record.started_at_ms, record.finished_at_ms) {
+                totals.finished_runs += 1;
+                totals.run_ms += end.saturating_sub(start);
+            }
         }
         totals
     }
@@ -240,6 +245,12 @@ pub(crate) struct Totals {
     pub(crate) bytes: u64,
     /// Runs by state name.
     pub(crate) by_state: BTreeMap<&'static str, u64>,
+    /// Retries by cause.
+    pub(crate) retries: BTreeMap<String, u64>,
+    /// Runs that started and ended.
+    pub(crate) finished_runs: u64,
+    /// Their durations added up, in milliseconds.
+    pub(crate) run_ms: u64,
 }
 
 impl Inner {

@@ -51,7 +51,7 @@ async fn metrics_start_at_zero_in_prometheus_text() {
             "# TYPE faucet_records_written_total counter\nfaucet_records_written_total 0\n"
         )
     );
-    assert!(text.contains("faucet_runs_total{state=\"completed\"} 0\n"));
+    assert!(text.contains("faucet_runs_total{outcome=\"completed\"} 0\n"));
     assert!(text.contains("faucet_runs_in_flight 0\n"));
     h.stop().await;
 }

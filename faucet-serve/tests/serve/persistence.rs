@@ -87,7 +87,7 @@ async fn a_server_killed_mid_run_marks_it_interrupted_and_the_next_run_resumes_e
         .await
         .unwrap();
     assert!(
-        text.contains("faucet_runs_total{state=\"interrupted\"} 1\n"),
+        text.contains("faucet_runs_total{outcome=\"interrupted\"} 1\n"),
         "{text}"
     );
 

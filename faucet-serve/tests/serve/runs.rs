@@ -48,10 +48,14 @@ async fn a_run_writes_every_record_and_reports_its_counts_and_metrics() {
     assert!(text.contains("\nfaucet_records_read_total 6\n"), "{text}");
     assert!(text.contains(&format!("\nfaucet_pages_total {}\n", done.counts.pages)));
     assert!(
-        text.contains("faucet_runs_total{state=\"completed\"} 1\n"),
+        text.contains("faucet_runs_total{outcome=\"completed\"} 1\n"),
         "{text}"
     );
     assert!(text.contains("faucet_runs_in_flight 0\n"), "{text}");
+    assert!(
+        text.contains("\nfaucet_run_duration_seconds_count 1\n"),
+        "{text}"
+    );
     h.stop().await;
 }
 
