@@ -31,6 +31,15 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
+    /// No token was set and the address is not a loopback one: anyone who
+    /// can reach it could start runs.
+    #[error(
+        "refusing to listen on {addr} without a token: set one, or listen on a loopback address"
+    )]
+    NoToken {
+        /// The address asked for.
+        addr: SocketAddr,
+    },
     /// The HTTP server failed.
     #[error("HTTP server: {0}")]
     Http(#[source] std::io::Error),

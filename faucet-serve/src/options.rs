@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 /// The server's options. Build with [`ServeOptions::new`] and the
 /// `with_…` methods.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct ServeOptions {
     /// Where to listen; port 0 picks a free port ([`Server::addr`](crate::Server::addr)
@@ -26,6 +26,26 @@ pub struct ServeOptions {
     /// Largest request body accepted, in bytes; larger bodies get 413.
     /// Default: 1 MiB.
     pub max_body_bytes: usize,
+    /// The bearer token every request but `GET /health` must carry
+    /// (`Authorization: Bearer <token>`). Without one the server accepts
+    /// every request, and refuses to start unless it listens on a loopback
+    /// address. Default: none.
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for ServeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeOptions")
+            .field("bind", &self.bind)
+            .field("name", &self.name)
+            .field("version", &self.version)
+            .field("state_dir", &self.state_dir)
+            .field("max_runs", &self.max_runs)
+            .field("retry_after_secs", &self.retry_after_secs)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 impl Default for ServeOptions {
@@ -38,6 +58,7 @@ impl Default for ServeOptions {
             max_runs: 4,
             retry_after_secs: 5,
             max_body_bytes: 1024 * 1024,
+            token: None,
         }
     }
 }
@@ -80,10 +101,33 @@ impl ServeOptions {
         self
     }
 
+    /// Requires `Authorization: Bearer <token>` on every request but
+    /// `GET /health`.
+    #[must_use]
+    pub fn with_token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
     /// Sets the largest request body accepted, in bytes.
     #[must_use]
     pub fn with_max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_token() {
+        let options = ServeOptions::default().with_token("tok-VERY-SECRET");
+        let text = format!("{options:?}");
+        assert!(
+            !text.contains("tok-VERY-SECRET") && text.contains("***"),
+            "{text}"
+        );
     }
 }

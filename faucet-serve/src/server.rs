@@ -26,12 +26,16 @@ pub struct Server {
 impl Server {
     /// Opens the run store, marks the runs it recorded as running
     /// `interrupted`, binds `options.bind` and serves on a task of its
-    /// own.
+    /// own. Without a token it listens only on a loopback address
+    /// ([`ServeError::NoToken`] otherwise).
     pub async fn start(
         loader: Arc<dyn PipelineLoader>,
         registry: Arc<Registry>,
         options: ServeOptions,
     ) -> Result<Self, ServeError> {
+        if options.token.is_none() && !options.bind.ip().is_loopback() {
+            return Err(ServeError::NoToken { addr: options.bind });
+        }
         let runs = Arc::new(Runs::open(options.state_dir.as_deref(), options.max_runs)?);
         let listener = tokio::net::TcpListener::bind(options.bind)
             .await

@@ -1,5 +1,6 @@
 //! The HTTP endpoints, one file per group.
 
+mod auth;
 mod events;
 mod info;
 mod metrics;
@@ -31,11 +32,13 @@ pub(crate) struct AppState {
     pub(crate) options: Arc<ServeOptions>,
 }
 
-/// Every endpoint, with the body limit.
+/// Every endpoint, with the body limit; all but `/health` behind the
+/// token.
 pub(crate) fn router(state: AppState) -> Router {
     let limit = state.options.max_body_bytes;
+    let guarded = axum::middleware::from_fn_with_state(state.clone(), auth::require_token);
+    let public = Router::new().route("/health", get(info::health));
     Router::new()
-        .route("/health", get(info::health))
         .route("/ready", get(info::ready))
         .route("/manifest", get(info::manifest))
         .route("/metrics", get(metrics::metrics))
@@ -45,6 +48,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/runs/{id}", get(runs::get))
         .route("/runs/{id}/cancel", post(runs::cancel))
         .route("/runs/{id}/events", get(events::events))
+        .route_layer(guarded)
+        .merge(public)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }

@@ -1,6 +1,7 @@
 //! The server against a real HTTP client, a real (gated) source and the
 //! real JSON Lines sink.
 
+mod auth;
 mod info;
 mod limits;
 mod persistence;
