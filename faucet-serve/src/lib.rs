@@ -45,6 +45,7 @@
 mod error;
 mod json_loader;
 mod loader;
+mod manager;
 mod mask;
 mod options;
 mod routes;
@@ -54,6 +55,7 @@ mod server;
 pub use error::ServeError;
 pub use json_loader::JsonLoader;
 pub use loader::{LoadedPipeline, PipelineCheck, PipelineLoader, PipelineSettings, SpecError};
+pub use manager::ManagerOptions;
 pub use options::ServeOptions;
 pub use runs::record::{RunCounts, RunError, RunRecord, RunState, StreamCounts};
 pub use server::{Server, serve};

@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::manager::ManagerOptions;
+
 /// The server's options. Build with [`ServeOptions::new`] and the
 /// `with_…` methods.
 #[derive(Clone)]
@@ -31,6 +33,10 @@ pub struct ServeOptions {
     /// every request, and refuses to start unless it listens on a loopback
     /// address. Default: none.
     pub token: Option<String>,
+    /// Registration with a manager: the manifest POSTed on start and at an
+    /// interval. Default: none (the server stands alone; [`serve`](crate::serve)
+    /// reads `FAUCET_MANAGER_URL` when this is unset).
+    pub manager: Option<ManagerOptions>,
 }
 
 impl std::fmt::Debug for ServeOptions {
@@ -44,6 +50,7 @@ impl std::fmt::Debug for ServeOptions {
             .field("retry_after_secs", &self.retry_after_secs)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("manager", &self.manager)
             .finish()
     }
 }
@@ -59,6 +66,7 @@ impl Default for ServeOptions {
             retry_after_secs: 5,
             max_body_bytes: 1024 * 1024,
             token: None,
+            manager: None,
         }
     }
 }
@@ -106,6 +114,13 @@ impl ServeOptions {
     #[must_use]
     pub fn with_token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
+        self
+    }
+
+    /// Registers with a manager.
+    #[must_use]
+    pub fn with_manager(mut self, manager: ManagerOptions) -> Self {
+        self.manager = Some(manager);
         self
     }
 

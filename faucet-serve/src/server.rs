@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::ServeError;
 use crate::loader::PipelineLoader;
+use crate::manager::{self, ManagerOptions, Registrations};
 use crate::options::ServeOptions;
 use crate::routes::{self, AppState};
 use crate::runs::Runs;
@@ -44,14 +45,21 @@ impl Server {
                 source,
             })?;
         let addr = listener.local_addr().map_err(ServeError::Http)?;
+        let registrations = Arc::new(Registrations::default());
+        let stop = CancellationToken::new();
+        if let Some(manager) = options.manager.clone() {
+            let manifest = routes::info::manifest_of(&registry, &options);
+            let counts = Arc::clone(&registrations);
+            tokio::spawn(manager::register(manager, manifest, counts, stop.clone()));
+        }
         let state = AppState {
             loader,
             registry,
             runs: Arc::clone(&runs),
             options: Arc::new(options),
+            registrations,
         };
         let app = routes::router(state);
-        let stop = CancellationToken::new();
         let signal = stop.clone().cancelled_owned();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
@@ -99,7 +107,9 @@ impl Server {
 }
 
 /// Serves pipelines over HTTP until Ctrl-C or SIGTERM, then cancels every
-/// run in flight gracefully (checkpoints kept) and returns.
+/// run in flight gracefully (checkpoints kept) and returns. Without
+/// [`ServeOptions::manager`], registers with the manager that
+/// `FAUCET_MANAGER_URL` names, if set ([`ManagerOptions::from_env`]).
 ///
 /// ```no_run
 /// use std::sync::Arc;
@@ -114,8 +124,11 @@ impl Server {
 pub async fn serve(
     loader: Arc<dyn PipelineLoader>,
     registry: Arc<Registry>,
-    options: ServeOptions,
+    mut options: ServeOptions,
 ) -> Result<(), ServeError> {
+    if options.manager.is_none() {
+        options.manager = ManagerOptions::from_env();
+    }
     let server = Server::start(loader, registry, options).await?;
     server.run_until(stop_signal()).await
 }

@@ -3,9 +3,11 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use faucet_core::Registry;
 use serde_json::{Value, json};
 
 use super::AppState;
+use crate::options::ServeOptions;
 
 /// Liveness: the process answers.
 pub(super) async fn health() -> Json<Value> {
@@ -25,13 +27,16 @@ pub(super) async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Va
 /// The server's name and version, and every connector with its config
 /// schema.
 pub(super) async fn manifest(State(state): State<AppState>) -> Json<Value> {
-    let connectors: Vec<Value> = state
-        .registry
+    Json(manifest_of(&state.registry, &state.options))
+}
+
+/// The manifest of a server with `registry` and `options`.
+pub(crate) fn manifest_of(registry: &Registry, options: &ServeOptions) -> Value {
+    let connectors: Vec<Value> = registry
         .connectors()
         .into_iter()
         .map(|info| {
-            let schema = state
-                .registry
+            let schema = registry
                 .schema(info.kind, &info.name)
                 .map(|s| s.to_value())
                 .unwrap_or(Value::Null);
@@ -43,9 +48,9 @@ pub(super) async fn manifest(State(state): State<AppState>) -> Json<Value> {
             })
         })
         .collect();
-    Json(json!({
-        "name": state.options.name,
-        "version": state.options.version,
+    json!({
+        "name": options.name,
+        "version": options.version,
         "connectors": connectors,
-    }))
+    })
 }

@@ -1,6 +1,7 @@
 //! `GET /metrics`: Prometheus text format.
 
 use std::fmt::Write;
+use std::sync::atomic::Ordering;
 
 use axum::extract::State;
 use axum::http::header;
@@ -21,7 +22,19 @@ const OUTCOMES: [RunState; 4] = [
 /// Counters summed over every run the server knows (the run store's
 /// included), and the runs in flight.
 pub(super) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let body = render(&state.runs.totals());
+    let registrations = [
+        ("ok", state.registrations.ok.load(Ordering::Relaxed)),
+        ("failed", state.registrations.failed.load(Ordering::Relaxed)),
+    ];
+    let mut body = render(&state.runs.totals());
+    let name = "faucet_manager_registrations_total";
+    let _ = writeln!(
+        body,
+        "# HELP {name} Registrations with the manager, by result.\n# TYPE {name} counter"
+    );
+    for (result, n) in registrations {
+        let _ = writeln!(body, "{name}{{result=\"{result}\"}} {n}");
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
 

@@ -2,7 +2,7 @@
 
 mod auth;
 mod events;
-mod info;
+pub(crate) mod info;
 mod metrics;
 mod pipelines;
 mod runs;
@@ -16,6 +16,7 @@ use faucet_core::Registry;
 use sha2::{Digest, Sha256};
 
 use crate::loader::PipelineLoader;
+use crate::manager::Registrations;
 use crate::options::ServeOptions;
 use crate::runs::Runs;
 
@@ -30,6 +31,8 @@ pub(crate) struct AppState {
     pub(crate) runs: Arc<Runs>,
     /// The server's options.
     pub(crate) options: Arc<ServeOptions>,
+    /// Registrations with the manager so far.
+    pub(crate) registrations: Arc<Registrations>,
 }
 
 /// Every endpoint, with the body limit; all but `/health` behind the

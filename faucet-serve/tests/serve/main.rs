@@ -4,6 +4,7 @@
 mod auth;
 mod info;
 mod limits;
+mod manager;
 mod persistence;
 mod pipelines;
 mod runs;
