@@ -6,7 +6,7 @@ use faucet_core::{FaucetError, OnError, Registry};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::loader::{LoadedPipeline, PipelineLoader, PipelineSettings, SpecError};
+use crate::loader::{LoadedPipeline, PipelineLoader, PipelineSettings, Spec, SpecError};
 use crate::mask::{Masker, secrets_in};
 
 /// The minimal loader: a JSON spec whose connector sections are built
@@ -23,7 +23,8 @@ use crate::mask::{Masker, secrets_in};
 /// }
 /// ```
 ///
-/// `name`, `source` and `sink` are required. Values at keys named like
+/// `source` and `sink` are required, and `name` unless the spec was read
+/// from a file (the name is then the file's, without its extension). Values at keys named like
 /// credentials (`token`, `password`, `api_key`, …) are the pipeline's
 /// secrets, masked in everything the server says. It substitutes no
 /// environment variables and reads no YAML: the `faucet` CLI's loader
@@ -35,7 +36,8 @@ pub struct JsonLoader;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct JsonSpec {
-    name: String,
+    #[serde(default)]
+    name: Option<String>,
     source: Value,
     sink: Value,
     #[serde(default)]
@@ -62,8 +64,9 @@ struct SettingsSpec {
 }
 
 impl PipelineLoader for JsonLoader {
-    fn load(&self, spec: &str, registry: &Registry) -> Result<LoadedPipeline, Vec<SpecError>> {
-        let value: Value = serde_json::from_str(spec)
+    fn load(&self, spec: Spec<'_>, registry: &Registry) -> Result<LoadedPipeline, Vec<SpecError>> {
+        let spec_file = spec.file;
+        let value: Value = serde_json::from_str(spec.text)
             .map_err(|err| vec![SpecError::new("", format!("not a JSON spec: {err}"))])?;
         let mut secrets = Vec::new();
         secrets_in(&value, &mut secrets);
@@ -88,8 +91,10 @@ impl PipelineLoader for JsonLoader {
         let sink = section(&spec.sink, "sink", &masker, &mut errors, |t, c| {
             registry.build_sink(t, c)
         });
-        if spec.name.trim().is_empty() {
-            errors.push(SpecError::new("name", "must not be empty"));
+        let file_name = spec_file_stem(spec_file);
+        let name = spec.name.or(file_name).unwrap_or_default();
+        if name.trim().is_empty() {
+            errors.push(SpecError::new("name", "missing: name the pipeline"));
         }
         let (Some(source), Some(sink), true) = (source, sink, errors.is_empty()) else {
             return Err(errors);
@@ -101,7 +106,7 @@ impl PipelineLoader for JsonLoader {
             .unwrap_or(settings.channel_depth);
         settings.limit = spec.settings.limit;
         settings.state_dir = spec.state.map(|s| s.dir);
-        let mut loaded = LoadedPipeline::new(spec.name, source, sink)
+        let mut loaded = LoadedPipeline::new(name, source, sink)
             .with_settings(settings)
             .with_secrets(secrets);
         for (transform, on_error) in transforms {
@@ -109,6 +114,11 @@ impl PipelineLoader for JsonLoader {
         }
         Ok(loaded)
     }
+}
+
+/// The file name without its extension, the default pipeline name.
+fn spec_file_stem(file: Option<&std::path::Path>) -> Option<String> {
+    Some(file?.file_stem()?.to_string_lossy().into_owned())
 }
 
 /// Parses the top level, naming the path of a bad value.
@@ -222,7 +232,7 @@ mod tests {
     fn a_good_spec_builds_with_its_settings_and_secrets() {
         let spec = r#"{"name": "p", "source": {"type": "nothing", "token": "tok-12345"},
             "sink": {"type": "nothing"}, "settings": {"limit": 5}, "state": {"dir": "st"}}"#;
-        let loaded = JsonLoader.load(spec, &registry()).unwrap();
+        let loaded = JsonLoader.load(Spec::new(spec), &registry()).unwrap();
         assert_eq!(loaded.name, "p");
         assert_eq!(loaded.settings.limit, Some(5));
         assert_eq!(loaded.settings.state_dir, Some(PathBuf::from("st")));
@@ -233,13 +243,13 @@ mod tests {
     fn every_bad_section_is_reported_with_its_path_and_no_secret() {
         let spec = r#"{"name": "p", "source": {"type": "nothing", "size": "big", "token": "tok-12345"},
             "sink": {"type": "missing"}}"#;
-        let errors = JsonLoader.load(spec, &registry()).unwrap_err();
+        let errors = JsonLoader.load(Spec::new(spec), &registry()).unwrap_err();
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert_eq!(errors[0].path, "source.size");
         assert_eq!(errors[1].path, "sink.type");
         assert!(errors[1].message.contains("unknown sink type `missing`"));
         let unknown = JsonLoader.load(
-            r#"{"name": "p", "source": {}, "sink": {}, "x": 1}"#,
+            Spec::new(r#"{"name": "p", "source": {}, "sink": {}, "x": 1}"#),
             &registry(),
         );
         assert!(
@@ -250,8 +260,25 @@ mod tests {
     }
 
     #[test]
+    fn a_spec_from_a_file_is_named_after_it_unless_it_names_itself() {
+        let text = r#"{"source": {"type": "nothing"}, "sink": {"type": "nothing"}}"#;
+        let file = std::path::Path::new("pipes/orders.json");
+        let loaded = JsonLoader
+            .load(Spec::from_file(text, file), &registry())
+            .unwrap();
+        assert_eq!(loaded.name, "orders");
+        let errors = JsonLoader.load(Spec::new(text), &registry()).unwrap_err();
+        assert_eq!(
+            errors,
+            [SpecError::new("name", "missing: name the pipeline")]
+        );
+    }
+
+    #[test]
     fn text_that_is_not_json_is_one_error() {
-        let errors = JsonLoader.load("name: p", &registry()).unwrap_err();
+        let errors = JsonLoader
+            .load(Spec::new("name: p"), &registry())
+            .unwrap_err();
         assert_eq!(errors.len(), 1);
         assert!(
             errors[0].message.starts_with("not a JSON spec"),

@@ -54,7 +54,9 @@ mod server;
 
 pub use error::ServeError;
 pub use json_loader::JsonLoader;
-pub use loader::{LoadedPipeline, PipelineCheck, PipelineLoader, PipelineSettings, SpecError};
+pub use loader::{
+    LoadedPipeline, PipelineCheck, PipelineLoader, PipelineSettings, Spec, SpecError,
+};
 pub use manager::ManagerOptions;
 pub use options::ServeOptions;
 pub use runs::record::{RunCounts, RunError, RunRecord, RunState, StreamCounts};

@@ -6,7 +6,7 @@
 //! third-party binary can bring a format of its own.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use faucet_core::{
@@ -41,6 +41,33 @@ impl fmt::Display for SpecError {
             f.write_str(&self.message)
         } else {
             write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// A spec to load: its text, and the file it was read from when the
+/// server read it from its pipelines directory (`POST /runs?pipeline=…`).
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Spec<'a> {
+    /// The spec's text, as sent or as read.
+    pub text: &'a str,
+    /// The file the text was read from, if any: a loader may name the
+    /// pipeline after it when the spec names none.
+    pub file: Option<&'a Path>,
+}
+
+impl<'a> Spec<'a> {
+    /// A spec sent in a request body.
+    pub fn new(text: &'a str) -> Self {
+        Self { text, file: None }
+    }
+
+    /// A spec read from `file`.
+    pub fn from_file(text: &'a str, file: &'a Path) -> Self {
+        Self {
+            text,
+            file: Some(file),
         }
     }
 }
@@ -168,21 +195,22 @@ pub struct PipelineCheck {
 ///
 /// ```
 /// use faucet_core::Registry;
-/// use faucet_serve::{LoadedPipeline, PipelineLoader, SpecError};
+/// use faucet_serve::{LoadedPipeline, PipelineLoader, Spec, SpecError};
 ///
 /// /// Knows one pipeline, named by the whole spec text.
 /// struct OneName;
 ///
 /// impl PipelineLoader for OneName {
-///     fn load(&self, spec: &str, registry: &Registry) -> Result<LoadedPipeline, Vec<SpecError>> {
+///     fn load(&self, spec: Spec<'_>, registry: &Registry) -> Result<LoadedPipeline, Vec<SpecError>> {
 ///         let fail = |e: faucet_core::FaucetError| vec![SpecError::new("", e.to_string())];
-///         let source = registry.build_source(spec.trim(), serde_json::json!({})).map_err(fail)?;
+///         let name = spec.text.trim();
+///         let source = registry.build_source(name, serde_json::json!({})).map_err(fail)?;
 ///         let sink = registry.build_sink("jsonl", serde_json::json!({})).map_err(fail)?;
-///         Ok(LoadedPipeline::new(spec.trim(), source, sink))
+///         Ok(LoadedPipeline::new(name, source, sink))
 ///     }
 /// }
 ///
-/// let errors = OneName.load("nothing", &Registry::new()).unwrap_err();
+/// let errors = OneName.load(Spec::new("nothing"), &Registry::new()).unwrap_err();
 /// assert!(errors[0].message.contains("unknown source type"));
 /// ```
 #[async_trait]
@@ -190,8 +218,10 @@ pub trait PipelineLoader: Send + Sync {
     /// Parses `spec` and builds its connectors through `registry`, or
     /// returns every problem found, each with its path. Messages must hold
     /// no secret. Must not do I/O beyond reading local files the spec
-    /// names (building is also how a spec is validated).
-    fn load(&self, spec: &str, registry: &Registry) -> Result<LoadedPipeline, Vec<SpecError>>;
+    /// names (building is also how a spec is validated). Specs come from
+    /// callers over the network: a loader that substitutes environment
+    /// variables should allow only those the server's operator listed.
+    fn load(&self, spec: Spec<'_>, registry: &Registry) -> Result<LoadedPipeline, Vec<SpecError>>;
 
     /// Checks that a built pipeline can work (reachable, authorised).
     /// Default: the source's and the sink's own

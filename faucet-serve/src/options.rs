@@ -37,6 +37,10 @@ pub struct ServeOptions {
     /// interval. Default: none (the server stands alone; [`serve`](crate::serve)
     /// reads `FAUCET_MANAGER_URL` when this is unset).
     pub manager: Option<ManagerOptions>,
+    /// Directory of pipeline files that `POST /runs?pipeline=NAME` runs
+    /// (`NAME.yaml`, `NAME.yml` or `NAME.json`). Default: none (runs take
+    /// their spec in the body only).
+    pub pipelines_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for ServeOptions {
@@ -51,6 +55,7 @@ impl std::fmt::Debug for ServeOptions {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("token", &self.token.as_ref().map(|_| "***"))
             .field("manager", &self.manager)
+            .field("pipelines_dir", &self.pipelines_dir)
             .finish()
     }
 }
@@ -67,6 +72,7 @@ impl Default for ServeOptions {
             max_body_bytes: 1024 * 1024,
             token: None,
             manager: None,
+            pipelines_dir: None,
         }
     }
 }
@@ -114,6 +120,13 @@ impl ServeOptions {
     #[must_use]
     pub fn with_token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
+        self
+    }
+
+    /// Lets `POST /runs?pipeline=NAME` run the pipeline files in `dir`.
+    #[must_use]
+    pub fn with_pipelines_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.pipelines_dir = Some(dir.into());
         self
     }
 

@@ -4,6 +4,7 @@ mod auth;
 mod events;
 pub(crate) mod info;
 mod metrics;
+mod named;
 mod pipelines;
 mod runs;
 

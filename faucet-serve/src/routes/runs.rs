@@ -8,8 +8,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::pipelines::{invalid, load};
-use super::{AppState, spec_hash};
+use super::{AppState, named, spec_hash};
 use crate::error::ApiError;
+use crate::loader::Spec;
 use crate::runs::Refused;
 
 /// The query of `POST /runs`.
@@ -19,17 +20,37 @@ pub(super) struct StartQuery {
     /// Start from the beginning whatever checkpoint is stored.
     #[serde(default)]
     restart: bool,
+    /// Run this pipeline file of the pipelines directory instead of a
+    /// spec in the body.
+    #[serde(default)]
+    pipeline: Option<String>,
 }
 
-/// Starts a run of the spec in the body: 202 with the run (state
-/// `queued`) at once; 422 for a bad spec, 409 when the pipeline is
-/// running, 429 when the server is full.
+/// Starts a run of the spec in the body, or of pipeline file
+/// `?pipeline=NAME`: 202 with the run (state `queued`) at once; 422 for a
+/// bad spec, 409 when the pipeline is running, 429 when the server is
+/// full, 503 when it is shutting down.
 pub(super) async fn start(
     State(state): State<AppState>,
     Query(query): Query<StartQuery>,
-    spec: String,
+    body: String,
 ) -> Response {
-    let loaded = match load(&state, &spec) {
+    let (file, spec) = match &query.pipeline {
+        None => (None, body),
+        Some(_) if !body.trim().is_empty() => {
+            let message = "send a spec in the body or `?pipeline=NAME`, not both";
+            return ApiError::new(StatusCode::BAD_REQUEST, message).into_response();
+        }
+        Some(name) => match named::read(state.options.pipelines_dir.as_deref(), name) {
+            Ok((path, text)) => (Some(path), text),
+            Err(err) => return err.into_response(),
+        },
+    };
+    let input = match &file {
+        Some(path) => Spec::from_file(&spec, path),
+        None => Spec::new(&spec),
+    };
+    let loaded = match load(&state, input) {
         Ok(loaded) => loaded,
         Err(errors) => return invalid(errors),
     };
@@ -47,6 +68,11 @@ pub(super) async fn start(
             format!("{max} runs are in flight, the most this server allows"),
         )
         .retry_after(state.options.retry_after_secs)
+        .into_response(),
+        Err(Refused::ShuttingDown) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is shutting down",
+        )
         .into_response(),
     }
 }

@@ -29,6 +29,8 @@ pub(crate) enum Refused {
     Busy(String),
     /// As many runs as allowed are in flight.
     Full(usize),
+    /// The server is shutting down.
+    ShuttingDown,
 }
 
 /// A run the server holds in memory.
@@ -103,6 +105,9 @@ impl Runs {
         restart: bool,
     ) -> Result<RunRecord, Refused> {
         let mut inner = self.lock();
+        if self.shutdown.is_cancelled() {
+            return Err(Refused::ShuttingDown);
+        }
         if let Some(id) = inner.active.get(&pipeline.name) {
             return Err(Refused::Busy(id.clone()));
         }

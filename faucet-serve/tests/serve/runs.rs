@@ -165,3 +165,54 @@ async fn events_follow_a_run_in_order_until_it_ends() {
     assert!(written.contains(&1) && written.contains(&2), "{written:?}");
     h.stop().await;
 }
+
+#[tokio::test]
+async fn a_pipeline_file_of_the_pipelines_directory_runs_by_name() {
+    let mut h = Harness::start(2).await;
+    let mut spec = h.spec("ignored", 2, 2);
+    spec.as_object_mut().unwrap().remove("name");
+    let sink_path = h.out("named");
+    spec["sink"]["path"] = json!(sink_path);
+    std::fs::create_dir_all(h.dir.path().join("pipes")).unwrap();
+    std::fs::write(h.dir.path().join("pipes/named.json"), spec.to_string()).unwrap();
+
+    let run = h.start_run(&json!(null), "?pipeline=named").await;
+    assert_eq!(run.pipeline, "named");
+    h.gate.add_permits(2);
+    assert_eq!(h.wait_final(&run.id).await.state, RunState::Completed);
+    assert_eq!(lines(&sink_path), expected(0..2, 2));
+
+    let both = h.post("/runs?pipeline=named", spec.to_string()).await;
+    assert_eq!(both.status(), 400);
+    let missing = h.post("/runs?pipeline=other", String::new()).await;
+    assert_eq!(missing.status(), 404);
+    let body: serde_json::Value = missing.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("no pipeline file `other`")
+    );
+    let escape = h
+        .post("/runs?pipeline=..%2Fserve%2Fruns", String::new())
+        .await;
+    assert_eq!(escape.status(), 400);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_completed_append_pipeline_is_refused_until_asked_to_restart() {
+    let mut h = Harness::start(2).await;
+    let spec = h.spec("twice", 1, 2);
+    let first = h.start_run(&spec, "").await;
+    h.gate.add_permits(1);
+    assert_eq!(h.wait_final(&first.id).await.state, RunState::Completed);
+
+    let again = h.start_run(&spec, "").await;
+    let refused = h.wait_final(&again.id).await;
+    assert_eq!(refused.state, RunState::Failed);
+    assert_eq!(refused.error.unwrap().kind, "completed");
+    assert_eq!(refused.started_at_ms, None);
+    assert_eq!(lines(&h.out("twice")), expected(0..1, 2));
+    h.stop().await;
+}

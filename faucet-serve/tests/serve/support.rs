@@ -127,6 +127,7 @@ impl Harness {
         let options = ServeOptions::new("127.0.0.1:0".parse().unwrap())
             .with_identity("faucet-test", "9.9.9")
             .with_state_dir(self.dir.path().join("serve"))
+            .with_pipelines_dir(self.dir.path().join("pipes"))
             .with_max_runs(max_runs)
             .with_max_body_bytes(64 * 1024);
         let registry = Arc::new(registry(Arc::clone(&self.gate)));
@@ -183,7 +184,12 @@ impl Harness {
 
     /// Starts a run of `spec`, asserting 202; returns its record.
     pub(crate) async fn start_run(&self, spec: &serde_json::Value, query: &str) -> RunRecord {
-        let response = self.post(&format!("/runs{query}"), spec.to_string()).await;
+        let body = if spec.is_null() {
+            String::new()
+        } else {
+            spec.to_string()
+        };
+        let response = self.post(&format!("/runs{query}"), body).await;
         assert_eq!(response.status(), 202, "POST /runs");
         response.json().await.unwrap()
     }
