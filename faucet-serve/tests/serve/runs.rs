@@ -216,3 +216,22 @@ async fn a_completed_append_pipeline_is_refused_until_asked_to_restart() {
     assert_eq!(lines(&h.out("twice")), expected(0..1, 2));
     h.stop().await;
 }
+
+#[tokio::test]
+async fn counts_are_kept_per_stream_for_a_source_that_names_its_streams() {
+    let mut h = Harness::start(2).await;
+    let mut spec = h.spec("streams", 2, 3);
+    spec["source"]["stream"] = json!("orders");
+    let run = h.start_run(&spec, "").await;
+    h.gate.add_permits(2);
+    let done = h.wait_final(&run.id).await;
+    assert_eq!(done.state, RunState::Completed, "{done:?}");
+    let orders = &done.counts.streams["orders"];
+    assert_eq!(orders.records_read, 6);
+    assert_eq!(orders.records_written, 6);
+    assert_eq!(orders.records_committed, 6);
+    assert_eq!(orders.pages, 2);
+    assert_eq!(done.counts.streams.len(), 1);
+    assert_eq!(lines(&h.out("streams")), expected(0..2, 3));
+    h.stop().await;
+}

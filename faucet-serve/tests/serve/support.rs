@@ -26,6 +26,9 @@ pub(crate) struct GatedConfig {
     /// Fail instead of producing this page, with the token in the message.
     #[serde(default)]
     pub(crate) fail_at: Option<u64>,
+    /// The stream every page names, if any.
+    #[serde(default)]
+    pub(crate) stream: Option<String>,
 }
 
 /// `pages` pages of records `{"id": n, "page": p}`, each produced only
@@ -66,7 +69,11 @@ impl Source for GatedSource {
                 let records = (page * per + 1..=page * per + per)
                     .map(|id| Record::from(json!({ "id": id, "page": page })))
                     .collect();
-                Ok(Page::new(records).with_checkpoint(json!({ "next_page": page + 1 })))
+                let page = Page::new(records).with_checkpoint(json!({ "next_page": page + 1 }));
+                Ok(match &self.config.stream {
+                    Some(stream) => page.with_stream(stream.as_str()),
+                    None => page,
+                })
             })
             .boxed()
     }
