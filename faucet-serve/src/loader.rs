@@ -16,7 +16,8 @@ use serde::Serialize;
 
 /// One problem in a spec: where it is (`source.pagination.kind`, empty
 /// for the whole spec) and what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, faucet_core::schemars::JsonSchema)]
+#[schemars(crate = "faucet_core::schemars")]
 pub struct SpecError {
     /// The path of the offending value, e.g. `sink.path`; empty when the
     /// problem is the spec as a whole.

@@ -5,6 +5,7 @@ mod events;
 pub(crate) mod info;
 mod metrics;
 mod named;
+mod openapi;
 mod pipelines;
 mod runs;
 
@@ -46,6 +47,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/ready", get(info::ready))
         .route("/manifest", get(info::manifest))
         .route("/metrics", get(metrics::metrics))
+        .route("/openapi.json", get(openapi::openapi))
         .route("/pipelines/validate", post(pipelines::validate))
         .route("/pipelines/check", post(pipelines::check))
         .route("/runs", post(runs::start).get(runs::list))

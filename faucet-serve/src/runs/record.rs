@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use faucet_core::schemars::JsonSchema;
 use faucet_core::{Progress, RunOutcome, RunReport};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -10,8 +11,9 @@ use serde_json::Value;
 use crate::mask::Masker;
 
 /// Where a run is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(crate = "faucet_core::schemars")]
 pub enum RunState {
     /// Accepted, not started yet.
     Queued,
@@ -50,7 +52,8 @@ impl RunState {
 }
 
 /// One stream's counters within [`RunCounts::streams`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(crate = "faucet_core::schemars")]
 pub struct StreamCounts {
     /// Records read from the source for this stream.
     pub records_read: u64,
@@ -65,7 +68,8 @@ pub struct StreamCounts {
 }
 
 /// A run's counters so far (after its last committed page).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(crate = "faucet_core::schemars")]
 pub struct RunCounts {
     /// Records read from the source (before transforms).
     pub records_read: u64,
@@ -111,7 +115,8 @@ impl From<&Progress> for RunCounts {
 }
 
 /// Why a run failed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(crate = "faucet_core::schemars")]
 pub struct RunError {
     /// The error's kind (`config`, `http`, `sink`, …).
     pub kind: String,
@@ -122,7 +127,8 @@ pub struct RunError {
 }
 
 /// A run, as `GET /runs/{id}` shows it and the run store keeps it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(crate = "faucet_core::schemars")]
 pub struct RunRecord {
     /// The run's id.
     pub id: String,

@@ -55,3 +55,33 @@ async fn metrics_start_at_zero_in_prometheus_text() {
     assert!(text.contains("faucet_runs_in_flight 0\n"));
     h.stop().await;
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_only_endpoints_the_server_answers() {
+    let mut h = Harness::start(2).await;
+    let doc = h.get_json("/openapi.json").await;
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    assert_eq!(paths.len(), 11);
+    for (path, methods) in paths {
+        for method in methods.as_object().unwrap().keys() {
+            let url = format!("{}{}", h.url, path.replace("{id}", "0"));
+            let request = match method.as_str() {
+                "get" => h.client.get(url),
+                "post" => h.client.post(url).body("{}"),
+                other => panic!("{other}"),
+            };
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap();
+            let answered = status != 404 && status != 405 || text.contains("no run `0`");
+            assert!(answered, "{method} {path}: {status} {text}");
+            let documented = &methods[method]["responses"][status.to_string()];
+            assert!(
+                documented.is_object(),
+                "{method} {path}: {status} undocumented"
+            );
+        }
+    }
+    h.stop().await;
+}
