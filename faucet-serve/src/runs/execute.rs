@@ -1,8 +1,10 @@
 //! One run: a [`Pipeline`] on a task of its own.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use faucet_core::{FileStateStore, Pipeline};
+use futures::FutureExt;
 use tokio_util::sync::CancellationToken;
 
 use super::Runs;
@@ -39,9 +41,31 @@ pub(super) async fn run(
         pipeline = pipeline.transform_with(transform, on_error);
     }
     tracing::info!(run = %id, pipeline = pipeline.name(), "Run started.");
-    let (report, _err) = pipeline.run_with_report().await;
-    runs.update(&id, true, |record: &mut RunRecord, masker| {
-        record.finish(&report, masker);
-    });
-    tracing::info!(run = %id, outcome = ?report.outcome, "Run ended.");
+    let ran = AssertUnwindSafe(pipeline.run_with_report())
+        .catch_unwind()
+        .await;
+    match ran {
+        Ok((report, _err)) => {
+            runs.update(&id, true, |record: &mut RunRecord, masker| {
+                record.finish(&report, masker);
+            });
+            tracing::info!(run = %id, outcome = ?report.outcome, "Run ended.");
+        }
+        Err(panic) => {
+            let message = panic_message(panic.as_ref());
+            runs.update(&id, true, |record: &mut RunRecord, masker| {
+                record.panicked(&masker.text(&message));
+            });
+            tracing::error!(run = %id, "Run ended on a panic.");
+        }
+    }
+}
+
+/// The text of a panic's payload, when it has one.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_owned())
 }

@@ -118,7 +118,8 @@ impl From<&Progress> for RunCounts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[schemars(crate = "faucet_core::schemars")]
 pub struct RunError {
-    /// The error's kind (`config`, `http`, `sink`, …).
+    /// The error's kind (`config`, `http`, `sink`, …; `panic` when a
+    /// connector panicked).
     pub kind: String,
     /// The message and its causes, secrets masked.
     pub message: String,
@@ -202,6 +203,20 @@ impl RunRecord {
             kind: e.kind.to_owned(),
             message: masker.text(&e.message),
             retryable: e.retryable,
+        });
+    }
+}
+
+impl RunRecord {
+    /// Ends the run as failed on a connector's panic, with the counts of
+    /// its last committed page.
+    pub(crate) fn panicked(&mut self, message: &str) {
+        self.state = RunState::Failed;
+        self.finished_at_ms = Some(now_ms());
+        self.error = Some(RunError {
+            kind: "panic".to_owned(),
+            message: format!("the run stopped on a panic: {message}"),
+            retryable: false,
         });
     }
 }

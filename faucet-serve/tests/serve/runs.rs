@@ -235,3 +235,35 @@ async fn counts_are_kept_per_stream_for_a_source_that_names_its_streams() {
     assert_eq!(lines(&h.out("streams")), expected(0..2, 3));
     h.stop().await;
 }
+
+#[tokio::test]
+async fn a_connector_that_panics_fails_its_run_and_frees_the_pipeline() {
+    let mut h = Harness::start(2).await;
+    let mut spec = h.spec("panics", 3, 1);
+    spec["source"]["panic_at"] = json!(1);
+    let run = h.start_run(&spec, "").await;
+    h.gate.add_permits(1);
+    h.wait_for(&run.id, at_pages(1)).await;
+    h.gate.add_permits(1);
+    let done = h.wait_final(&run.id).await;
+    assert_eq!(done.state, RunState::Failed);
+    assert_eq!(done.counts.records_committed, 1);
+    let error = done.error.unwrap();
+    assert_eq!(error.kind, "panic");
+    assert!(
+        error.message.contains("gated source panics at page 1"),
+        "{error:?}"
+    );
+
+    spec["source"]["panic_at"] = json!(null);
+    let again = h.start_run(&spec, "").await;
+    h.gate.add_permits(2);
+    let done = h.wait_final(&again.id).await;
+    assert_eq!(done.state, RunState::Completed);
+    assert!(
+        done.resume.as_deref().unwrap().contains("resumed after"),
+        "{done:?}"
+    );
+    assert_eq!(lines(&h.out("panics")), expected(0..3, 1));
+    h.stop().await;
+}

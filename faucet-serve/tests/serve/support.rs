@@ -26,6 +26,9 @@ pub(crate) struct GatedConfig {
     /// Fail instead of producing this page, with the token in the message.
     #[serde(default)]
     pub(crate) fail_at: Option<u64>,
+    /// Panic instead of producing this page.
+    #[serde(default)]
+    pub(crate) panic_at: Option<u64>,
     /// The stream every page names, if any.
     #[serde(default)]
     pub(crate) stream: Option<String>,
@@ -59,6 +62,9 @@ impl Source for GatedSource {
                 }
                 let permit = self.gate.acquire().await.expect("gate open");
                 permit.forget();
+                if self.config.panic_at == Some(page) {
+                    panic!("gated source panics at page {page}");
+                }
                 if self.config.fail_at == Some(page) {
                     let token = self.config.token.clone().unwrap_or_default();
                     return Err(FaucetError::source_error(format!(
@@ -203,15 +209,17 @@ impl Harness {
 
     /// Polls run `id` until `done` holds for it.
     pub(crate) async fn wait_for(&self, id: &str, done: impl Fn(&RunRecord) -> bool) -> RunRecord {
+        let mut last = None;
         for _ in 0..2000 {
             let record: RunRecord =
                 serde_json::from_value(self.get_json(&format!("/runs/{id}")).await).unwrap();
             if done(&record) {
                 return record;
             }
+            last = Some(record);
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        panic!("run {id} never reached the awaited state");
+        panic!("run {id} never reached the awaited state: {last:?}");
     }
 
     /// Polls run `id` until it is over.
