@@ -120,7 +120,7 @@ const OPERATIONS: &[Operation] = &[
     Operation {
         method: "get",
         path: "/runs",
-        summary: "Every run, oldest first.",
+        summary: "The runs, oldest first; `?pipeline=NAME`, `?state=STATE` and `?limit=N` (the newest N) narrow the list.",
         spec_body: false,
         responses: &[("200", "`{\"runs\": [Run]}`.", Body::Runs)],
     },

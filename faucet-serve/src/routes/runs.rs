@@ -12,6 +12,7 @@ use super::{AppState, named, spec_hash};
 use crate::error::ApiError;
 use crate::loader::Spec;
 use crate::runs::Refused;
+use crate::runs::record::{RunRecord, RunState};
 
 /// The query of `POST /runs`.
 #[derive(Debug, Deserialize)]
@@ -77,9 +78,38 @@ pub(super) async fn start(
     }
 }
 
-/// Every run, oldest first: `{"runs": […]}`.
-pub(super) async fn list(State(state): State<AppState>) -> Response {
-    Json(json!({ "runs": state.runs.list() })).into_response()
+/// The query of `GET /runs`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ListQuery {
+    /// Only the runs of this pipeline.
+    #[serde(default)]
+    pipeline: Option<String>,
+    /// Only the runs in this state.
+    #[serde(default)]
+    state: Option<RunState>,
+    /// Only the newest this many (still oldest first).
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+/// The runs, oldest first: `{"runs": […]}`; every run unless the query
+/// narrows it.
+pub(super) async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let mut runs: Vec<RunRecord> = state
+        .runs
+        .list()
+        .into_iter()
+        .filter(|r| query.pipeline.as_ref().is_none_or(|p| &r.pipeline == p))
+        .filter(|r| query.state.is_none_or(|s| r.state == s))
+        .collect();
+    if let Some(limit) = query.limit {
+        runs.drain(..runs.len().saturating_sub(limit));
+    }
+    Json(json!({ "runs": runs })).into_response()
 }
 
 /// One run, or 404.

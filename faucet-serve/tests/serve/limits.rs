@@ -45,7 +45,27 @@ async fn runs_beyond_the_limit_get_429_with_retry_after_until_one_ends() {
     h.gate.add_permits(1);
     assert_eq!(h.wait_final(&first.id).await.state, RunState::Completed);
     let second = h.start_run(&other, "").await;
+    let running = h.get_json("/runs?state=running").await;
+    let queued = h.get_json("/runs?state=queued").await;
+    let in_flight =
+        running["runs"].as_array().unwrap().len() + queued["runs"].as_array().unwrap().len();
+    assert_eq!(in_flight, 1);
     h.gate.add_permits(1);
     assert_eq!(h.wait_final(&second.id).await.state, RunState::Completed);
+    let of_b = h.get_json("/runs?pipeline=b").await;
+    assert_eq!(of_b["runs"][0]["id"], second.id.as_str());
+    assert_eq!(of_b["runs"].as_array().unwrap().len(), 1);
+    let newest = h.get_json("/runs?limit=1").await;
+    assert_eq!(newest["runs"].as_array().unwrap().len(), 1);
+    assert_eq!(newest["runs"][0]["id"], second.id.as_str());
+    let all = h.get_json("/runs?state=completed&limit=5").await;
+    assert_eq!(all["runs"].as_array().unwrap().len(), 2);
+    let bad = h
+        .client
+        .get(format!("{}/runs?state=sleeping", h.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
     h.stop().await;
 }
