@@ -145,7 +145,7 @@ const OPERATIONS: &[Operation] = &[
     Operation {
         method: "get",
         path: "/runs/{id}/events",
-        summary: "Server-sent `progress` events, each the run as JSON, until it ends.",
+        summary: "Server-sent `progress` events (the run as JSON) and `log` events (`{\"message\"}`), until the run ends.",
         spec_body: false,
         responses: &[("200", "An event stream.", Body::Events), NOT_FOUND],
     },

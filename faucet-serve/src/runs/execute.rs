@@ -3,7 +3,7 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use faucet_core::{FileStateStore, Pipeline};
+use faucet_core::{FileStateStore, Pipeline, RunOutcome, RunReport};
 use futures::FutureExt;
 use tokio_util::sync::CancellationToken;
 
@@ -46,6 +46,7 @@ pub(super) async fn run(
         .await;
     match ran {
         Ok((report, _err)) => {
+            runs.log(&id, |masker| masker.text(&ended(&report)));
             runs.update(&id, true, |record: &mut RunRecord, masker| {
                 record.finish(&report, masker);
             });
@@ -53,11 +54,28 @@ pub(super) async fn run(
         }
         Err(panic) => {
             let message = panic_message(panic.as_ref());
+            runs.log(&id, |masker| {
+                masker.text(&format!("Run failed on a panic: {message}"))
+            });
             runs.update(&id, true, |record: &mut RunRecord, masker| {
                 record.panicked(&masker.text(&message));
             });
             tracing::error!(run = %id, "Run ended on a panic.");
         }
+    }
+}
+
+/// The last log line of a run.
+fn ended(report: &RunReport) -> String {
+    let counts = format!(
+        "{} records committed in {} pages",
+        report.progress.records_committed, report.progress.pages
+    );
+    match (report.outcome, &report.error) {
+        (_, Some(error)) => format!("Run failed ({counts}): {}", error.message),
+        (RunOutcome::Cancelled, None) => format!("Run cancelled at a page boundary ({counts})."),
+        (RunOutcome::LimitReached, None) => format!("Run reached its record limit ({counts})."),
+        _ => format!("Run completed ({counts})."),
     }
 }
 

@@ -19,8 +19,18 @@ use crate::mask::Masker;
 use record::RunRecord;
 use store::RunStore;
 
-/// Progress events a run sends to `GET /runs/{id}/events` followers.
+/// Events a run buffers for `GET /runs/{id}/events` followers that fall
+/// behind.
 const EVENT_BUFFER: usize = 64;
+
+/// What a run tells its followers.
+#[derive(Debug, Clone)]
+pub(crate) enum RunEvent {
+    /// The run's record changed.
+    Progress(Box<RunRecord>),
+    /// A line of the run's log, secrets masked.
+    Log(String),
+}
 
 /// Why a run was not started.
 #[derive(Debug)]
@@ -38,7 +48,7 @@ struct Entry {
     record: RunRecord,
     cancel: Option<CancellationToken>,
     masker: Masker,
-    events: broadcast::Sender<RunRecord>,
+    events: broadcast::Sender<RunEvent>,
 }
 
 #[derive(Default)]
@@ -160,7 +170,7 @@ impl Runs {
     }
 
     /// The run's current record and a receiver of its later changes.
-    pub(crate) fn follow(&self, id: &str) -> Option<(RunRecord, broadcast::Receiver<RunRecord>)> {
+    pub(crate) fn follow(&self, id: &str) -> Option<(RunRecord, broadcast::Receiver<RunEvent>)> {
         let inner = self.lock();
         let entry = inner.entry(id)?;
         Some((entry.record.clone(), entry.events.subscribe()))
@@ -183,7 +193,9 @@ impl Runs {
         };
         change(&mut entry.record, &entry.masker);
         let record = entry.record.clone();
-        let _ = entry.events.send(record.clone());
+        let _ = entry
+            .events
+            .send(RunEvent::Progress(Box::new(record.clone())));
         if record.state.is_final() {
             entry.cancel = None;
             inner.active.remove(&record.pipeline);
@@ -191,6 +203,15 @@ impl Runs {
         drop(inner);
         if save {
             self.save(&record);
+        }
+    }
+
+    /// Sends a log line, built with the run's masker, to run `id`'s
+    /// followers.
+    pub(crate) fn log(&self, id: &str, line: impl FnOnce(&Masker) -> String) {
+        let inner = self.lock();
+        if let Some(entry) = inner.entry(id) {
+            let _ = entry.events.send(RunEvent::Log(line(&entry.masker)));
         }
     }
 

@@ -23,6 +23,10 @@ impl Observer for RunObserver {
                 None => "started fresh".to_owned(),
             });
         });
+        let resume = self.runs.get(&self.id).and_then(|r| r.resume);
+        self.runs.log(&self.id, |_| {
+            format!("Run started: {}.", resume.unwrap_or_default())
+        });
     }
 
     fn on_page(&self, progress: &Progress) {

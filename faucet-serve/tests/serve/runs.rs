@@ -105,7 +105,16 @@ async fn a_failed_run_reports_its_error_with_secrets_masked() {
     spec["source"]["token"] = json!("tok-VERY-SECRET");
     spec["source"]["fail_at"] = json!(1);
     let run = h.start_run(&spec, "").await;
+    let url = format!("{}/runs/{}/events", h.url, run.id);
+    let events = h.client.get(url).send().await.unwrap();
     h.gate.add_permits(2);
+    let events = events.text().await.unwrap();
+    assert!(events.contains("refused with token ***"), "{events}");
+    assert!(!events.contains("tok-VERY-SECRET"), "{events}");
+    assert!(
+        events.contains("event: log\ndata: {\"message\":\"Run failed ("),
+        "{events}"
+    );
     let done = h.wait_final(&run.id).await;
     assert_eq!(done.state, RunState::Failed);
     let error = done.error.unwrap();
@@ -144,17 +153,42 @@ async fn events_follow_a_run_in_order_until_it_ends() {
     h.gate.add_permits(3);
     let text = response.text().await.unwrap();
 
-    let events: Vec<RunRecord> = text
+    let data = |block: &str| {
+        block
+            .lines()
+            .find_map(|l| l.strip_prefix("data: "))
+            .unwrap()
+            .to_owned()
+    };
+    let blocks: Vec<&str> = text
         .split("\n\n")
+        .filter(|b| b.contains("event: "))
+        .collect();
+    let events: Vec<RunRecord> = blocks
+        .iter()
         .filter(|block| block.contains("event: progress"))
+        .map(|block| serde_json::from_str(&data(block)).unwrap())
+        .collect();
+    let logs: Vec<String> = blocks
+        .iter()
+        .filter(|block| block.contains("event: log"))
         .map(|block| {
-            let data = block
-                .lines()
-                .find_map(|l| l.strip_prefix("data: "))
-                .unwrap();
-            serde_json::from_str(data).unwrap()
+            let line: serde_json::Value = serde_json::from_str(&data(block)).unwrap();
+            line["message"].as_str().unwrap().to_owned()
         })
         .collect();
+    assert_eq!(logs.len(), 2, "{logs:?}");
+    assert_eq!(logs[0], "Run started: started fresh.");
+    assert!(
+        logs[1].starts_with("Run completed (3 records committed in "),
+        "{logs:?}"
+    );
+    assert!(blocks.last().unwrap().contains("event: progress"), "{text}");
+    let end_log = blocks
+        .iter()
+        .position(|b| b.contains("Run completed"))
+        .unwrap();
+    assert_eq!(end_log, blocks.len() - 2, "{text}");
     let last = events.last().unwrap();
     assert_eq!(last.state, RunState::Completed);
     assert_eq!(last.counts.records_written, 3);
