@@ -2,6 +2,7 @@
 
 mod auth;
 mod events;
+mod extract;
 pub(crate) mod info;
 mod metrics;
 mod named;
@@ -17,6 +18,7 @@ use axum::routing::{get, post};
 use faucet_core::Registry;
 use sha2::{Digest, Sha256};
 
+use crate::error::ApiError;
 use crate::loader::PipelineLoader;
 use crate::manager::Registrations;
 use crate::options::ServeOptions;
@@ -56,8 +58,14 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/runs/{id}/events", get(events::events))
         .route_layer(guarded)
         .merge(public)
+        .fallback(no_endpoint)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
+}
+
+/// 404 for a path the server does not serve.
+async fn no_endpoint() -> ApiError {
+    ApiError::new(axum::http::StatusCode::NOT_FOUND, "no such endpoint")
 }
 
 /// SHA-256 of a spec, hex.

@@ -8,11 +8,12 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::AppState;
+use super::extract::Text;
 use crate::loader::{LoadedPipeline, Spec, SpecError};
 
 /// Loads the spec in the body: 200 `{"valid": true, "name"}`, or 422
 /// `{"valid": false, "errors": [{"path", "message"}]}`.
-pub(super) async fn validate(State(state): State<AppState>, spec: String) -> Response {
+pub(super) async fn validate(State(state): State<AppState>, Text(spec): Text) -> Response {
     match load(&state, Spec::new(&spec)) {
         Ok(loaded) => Json(json!({ "valid": true, "name": loaded.name })).into_response(),
         Err(errors) => invalid(errors),
@@ -21,7 +22,7 @@ pub(super) async fn validate(State(state): State<AppState>, spec: String) -> Res
 
 /// Loads the spec and runs the connectors' checks: 200 with each
 /// checklist and `passed`, or 422 as for validate.
-pub(super) async fn check(State(state): State<AppState>, spec: String) -> Response {
+pub(super) async fn check(State(state): State<AppState>, Text(spec): Text) -> Response {
     let loaded = match load(&state, Spec::new(&spec)) {
         Ok(loaded) => loaded,
         Err(errors) => return invalid(errors),

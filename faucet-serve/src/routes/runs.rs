@@ -1,12 +1,13 @@
 //! `POST /runs`, `GET /runs`, `GET /runs/{id}`, `POST /runs/{id}/cancel`.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::extract::{Params, Text};
 use super::pipelines::{invalid, load};
 use super::{AppState, named, spec_hash};
 use crate::error::ApiError;
@@ -33,8 +34,8 @@ pub(super) struct StartQuery {
 /// full, 503 when it is shutting down.
 pub(super) async fn start(
     State(state): State<AppState>,
-    Query(query): Query<StartQuery>,
-    body: String,
+    Params(query): Params<StartQuery>,
+    Text(body): Text,
 ) -> Response {
     let (file, spec) = match &query.pipeline {
         None => (None, body),
@@ -97,7 +98,7 @@ pub(super) struct ListQuery {
 /// narrows it.
 pub(super) async fn list(
     State(state): State<AppState>,
-    Query(query): Query<ListQuery>,
+    Params(query): Params<ListQuery>,
 ) -> Response {
     let mut runs: Vec<RunRecord> = state
         .runs

@@ -67,5 +67,13 @@ async fn runs_beyond_the_limit_get_429_with_retry_after_until_one_ends() {
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);
+    let body: serde_json::Value = bad.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown variant `sleeping`"),
+        "{body}"
+    );
     h.stop().await;
 }

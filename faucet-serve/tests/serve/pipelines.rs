@@ -80,12 +80,27 @@ async fn malformed_non_utf8_and_oversized_bodies_get_a_4xx_with_a_message() {
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
-    assert!(!response.text().await.unwrap().is_empty());
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("UTF-8"), "{body}");
 
     let big = format!("{{\"name\": \"{}\"}}", "x".repeat(65 * 1024));
     let response = h.post("/runs", big).await;
     assert_eq!(response.status(), 413);
-    assert!(!response.text().await.unwrap().is_empty());
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("length limit"),
+        "{body}"
+    );
+
+    let response = h
+        .client
+        .get(format!("{}/nowhere", h.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "no such endpoint");
 
     let response = h
         .client
