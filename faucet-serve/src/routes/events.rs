@@ -1,6 +1,7 @@
 //! `GET /runs/{id}/events`: a run's progress and log as server-sent
 //! events.
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 
 use axum::extract::{Path, State};
@@ -8,34 +9,35 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::stream::{self, Stream};
 use serde_json::json;
-use tokio::sync::broadcast::{Receiver, error::RecvError};
+use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
 use crate::error::ApiError;
-use crate::runs::RunEvent;
-use crate::runs::record::RunRecord;
+use crate::runs::{Following, RunEvent};
 
-/// A `progress` event per change of the run (the first is its state
-/// now), each the run's record as JSON, and a `log` event per line of its
-/// log (`{"message"}`, secrets masked); the stream ends after the
-/// progress event of its final state. A follower too slow to keep up
+/// The run's log so far as `log` events (`{"message"}`, secrets masked),
+/// a `progress` event of the run now (its record as JSON), then a
+/// `progress` event per change and a `log` event per new line; the stream
+/// ends after the progress event of its final state. A follower too slow to keep up
 /// skips to the latest events.
 pub(super) async fn events(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.runs.follow(&id) {
-        Some((now, rx)) => Sse::new(follow(now, rx))
+        Some(following) => Sse::new(follow(following))
             .keep_alive(KeepAlive::default())
             .into_response(),
         None => ApiError::no_run(&id).into_response(),
     }
 }
 
-fn follow(now: RunRecord, rx: Receiver<RunEvent>) -> impl Stream<Item = Result<Event, Infallible>> {
-    let first = Some(RunEvent::Progress(Box::new(now)));
-    stream::unfold((first, rx, false), |(first, mut rx, done)| async move {
+fn follow(following: Following) -> impl Stream<Item = Result<Event, Infallible>> {
+    let mut first: VecDeque<RunEvent> = following.log.into_iter().map(RunEvent::Log).collect();
+    first.push_back(RunEvent::Progress(Box::new(following.record)));
+    let rx = following.later;
+    stream::unfold((first, rx, false), |(mut first, mut rx, done)| async move {
         if done {
             return None;
         }
-        let next = match first {
+        let next = match first.pop_front() {
             Some(event) => event,
             None => loop {
                 match rx.recv().await {
@@ -57,6 +59,6 @@ fn follow(now: RunRecord, rx: Receiver<RunEvent>) -> impl Stream<Item = Result<E
                 (event, false)
             }
         };
-        Some((Ok(event.unwrap_or_default()), (None, rx, done)))
+        Some((Ok(event.unwrap_or_default()), (first, rx, done)))
     })
 }

@@ -7,9 +7,9 @@ use faucet_core::{FileStateStore, Pipeline, RunOutcome, RunReport};
 use futures::FutureExt;
 use tokio_util::sync::CancellationToken;
 
-use super::Runs;
 use super::observer::RunObserver;
 use super::record::RunRecord;
+use super::{Runs, Save};
 use crate::loader::LoadedPipeline;
 
 /// Runs `loaded` to its end, cancellation or failure, keeping run `id`'s
@@ -47,7 +47,7 @@ pub(super) async fn run(
     match ran {
         Ok((report, _err)) => {
             runs.log(&id, |masker| masker.text(&ended(&report)));
-            runs.update(&id, true, |record: &mut RunRecord, masker| {
+            runs.update(&id, Save::Always, |record: &mut RunRecord, masker| {
                 record.finish(&report, masker);
             });
             tracing::info!(run = %id, outcome = ?report.outcome, "Run ended.");
@@ -57,7 +57,7 @@ pub(super) async fn run(
             runs.log(&id, |masker| {
                 masker.text(&format!("Run failed on a panic: {message}"))
             });
-            runs.update(&id, true, |record: &mut RunRecord, masker| {
+            runs.update(&id, Save::Always, |record: &mut RunRecord, masker| {
                 record.panicked(&masker.text(&message));
             });
             tracing::error!(run = %id, "Run ended on a panic.");

@@ -32,6 +32,17 @@ pub(crate) enum RunEvent {
     Log(String),
 }
 
+/// What a new follower of a run gets.
+#[derive(Debug)]
+pub(crate) struct Following {
+    /// The run's log lines so far.
+    pub(crate) log: Vec<String>,
+    /// The run now.
+    pub(crate) record: RunRecord,
+    /// Every event after those.
+    pub(crate) later: broadcast::Receiver<RunEvent>,
+}
+
 /// Why a run was not started.
 #[derive(Debug)]
 pub(crate) enum Refused {
@@ -49,6 +60,29 @@ struct Entry {
     cancel: Option<CancellationToken>,
     masker: Masker,
     events: broadcast::Sender<RunEvent>,
+    /// When the record was last saved, in ms since the epoch; 0 before
+    /// any progress was.
+    progress_saved_ms: u64,
+    /// The run's last log lines, replayed to a new follower.
+    log: std::collections::VecDeque<String>,
+}
+
+/// Log lines a run keeps for followers that arrive later.
+const LOG_LINES: usize = 100;
+
+/// Least time between two saves of a running run's progress.
+const PROGRESS_SAVE_MS: u64 = 1000;
+
+/// When [`Runs::update`] saves the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Save {
+    /// Every time (a change of state).
+    Always,
+    /// Not at all (a checkpoint seen, saved with the next page).
+    Never,
+    /// The first progress of a run, then at most once a second, so that a
+    /// run interrupted by a crash keeps counts close to its last commit.
+    Progress,
 }
 
 #[derive(Default)]
@@ -169,19 +203,24 @@ impl Runs {
         }
     }
 
-    /// The run's current record and a receiver of its later changes.
-    pub(crate) fn follow(&self, id: &str) -> Option<(RunRecord, broadcast::Receiver<RunEvent>)> {
+    /// The run's log so far, its current record and a receiver of what
+    /// comes after both.
+    pub(crate) fn follow(&self, id: &str) -> Option<Following> {
         let inner = self.lock();
         let entry = inner.entry(id)?;
-        Some((entry.record.clone(), entry.events.subscribe()))
+        Some(Following {
+            log: entry.log.iter().cloned().collect(),
+            record: entry.record.clone(),
+            later: entry.events.subscribe(),
+        })
     }
 
     /// Changes run `id` with `change`, tells its followers, and saves it
-    /// when `save` is set.
+    /// as `save` says.
     pub(crate) fn update(
         &self,
         id: &str,
-        save: bool,
+        save: Save,
         change: impl FnOnce(&mut RunRecord, &Masker),
     ) {
         let mut inner = self.lock();
@@ -192,6 +231,18 @@ impl Runs {
             return;
         };
         change(&mut entry.record, &entry.masker);
+        let save = match save {
+            Save::Always => true,
+            Save::Never => false,
+            Save::Progress => {
+                let now = record::now_ms();
+                let due = now.saturating_sub(entry.progress_saved_ms) >= PROGRESS_SAVE_MS;
+                if due {
+                    entry.progress_saved_ms = now;
+                }
+                due
+            }
+        };
         let record = entry.record.clone();
         let _ = entry
             .events
@@ -209,9 +260,17 @@ impl Runs {
     /// Sends a log line, built with the run's masker, to run `id`'s
     /// followers.
     pub(crate) fn log(&self, id: &str, line: impl FnOnce(&Masker) -> String) {
-        let inner = self.lock();
-        if let Some(entry) = inner.entry(id) {
-            let _ = entry.events.send(RunEvent::Log(line(&entry.masker)));
+        let mut inner = self.lock();
+        let Some(seq) = inner.ids.get(id).copied() else {
+            return;
+        };
+        if let Some(entry) = inner.runs.get_mut(&seq) {
+            let line = line(&entry.masker);
+            if entry.log.len() == LOG_LINES {
+                entry.log.pop_front();
+            }
+            entry.log.push_back(line.clone());
+            let _ = entry.events.send(RunEvent::Log(line));
         }
     }
 
@@ -294,6 +353,8 @@ impl Inner {
             cancel,
             masker,
             events,
+            progress_saved_ms: 0,
+            log: std::collections::VecDeque::new(),
         };
         self.runs.insert(seq, entry);
     }

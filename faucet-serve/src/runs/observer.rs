@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use faucet_core::{Checkpoint, DeliveryGuarantee, Observer, Progress};
 
-use super::Runs;
 use super::record::{RunCounts, RunState, now_ms};
+use super::{Runs, Save};
 
 /// Updates run `id`'s record from the pipeline's callbacks.
 pub(super) struct RunObserver {
@@ -15,7 +15,7 @@ pub(super) struct RunObserver {
 
 impl Observer for RunObserver {
     fn on_start(&self, _: &str, resumed_from: Option<&Checkpoint>, _: DeliveryGuarantee) {
-        self.runs.update(&self.id, true, |record, masker| {
+        self.runs.update(&self.id, Save::Always, |record, masker| {
             record.state = RunState::Running;
             record.started_at_ms = Some(now_ms());
             record.resume = Some(match resumed_from {
@@ -32,12 +32,12 @@ impl Observer for RunObserver {
     fn on_page(&self, progress: &Progress) {
         let counts = RunCounts::from(progress);
         self.runs
-            .update(&self.id, false, |record, _| record.counts = counts);
+            .update(&self.id, Save::Progress, |record, _| record.counts = counts);
     }
 
     fn on_checkpoint(&self, checkpoint: &Checkpoint) {
         let mut value = checkpoint.as_value().clone();
-        self.runs.update(&self.id, false, |record, masker| {
+        self.runs.update(&self.id, Save::Never, |record, masker| {
             masker.json(&mut value);
             record.last_checkpoint = Some(value);
         });

@@ -1,7 +1,7 @@
 //! Run records on disk: one JSON line per change in `runs.jsonl`.
 //!
 //! A JSON Lines file rather than SQLite: the records are few, small and
-//! written a handful of times per run, and an embedded database would add
+//! written a few times per run (and at most once a second while it runs), and an embedded database would add
 //! minutes of C compilation to every clean build on the project's 2-core
 //! CI for nothing it needs. The file is compacted (one line per run) and
 //! rewritten atomically when the server starts; a torn last line from a

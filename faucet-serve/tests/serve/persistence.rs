@@ -77,6 +77,10 @@ async fn a_server_killed_mid_run_marks_it_interrupted_and_the_next_run_resumes_e
         serde_json::from_value(h.get_json(&format!("/runs/{}", run.id)).await).unwrap();
     assert_eq!(record.state, RunState::Interrupted, "{record:?}");
     assert!(record.finished_at_ms.is_some());
+    // The first page's progress was saved: the record says how far the
+    // run got.
+    assert!(record.counts.records_committed >= 2, "{record:?}");
+    assert!(record.last_checkpoint.is_some(), "{record:?}");
     let text = h
         .client
         .get(format!("{}/metrics", h.url))
