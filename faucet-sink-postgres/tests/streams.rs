@@ -46,6 +46,10 @@ async fn each_stream_has_its_own_mode() {
     let (schema, config) = setup("unused").await;
     let sink = PostgresSink::new(mixed(config.clone())).unwrap();
     assert!(!sink.capabilities().idempotent, "lines append");
+    // Per stream: replace and upsert repeat harmlessly, lines (the sink's
+    // mode, append) and an unmapped stream of the template do not.
+    assert!(sink.idempotent_for("accounts") && sink.idempotent_for("orders"));
+    assert!(!sink.idempotent_for("order_lines") && !sink.idempotent_for("refunds"));
     let shop = || {
         let mut source = ShopSource::new(6, 30, 17, 4);
         source.distinct_orders = 7;

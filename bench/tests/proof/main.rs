@@ -11,6 +11,7 @@
 
 mod bad_input;
 mod crash;
+mod crash_streams;
 mod crash_transforms;
 mod faults;
 mod fidelity;

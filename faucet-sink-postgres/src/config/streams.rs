@@ -143,6 +143,11 @@ impl StreamRules {
         self.mapped.iter().map(|(k, v)| (k.as_str(), v))
     }
 
+    /// The settings `streams` gives stream `name`, if it names it.
+    pub(crate) fn mapped_settings(&self, name: &str) -> Option<&Arc<Settings>> {
+        self.mapped.get(name)
+    }
+
     /// Where pages of `stream` go. Errors are config errors naming
     /// `table`: a `{stream}` template given pages of no stream, or a
     /// stream name that makes no valid table name.

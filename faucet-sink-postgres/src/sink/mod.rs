@@ -227,6 +227,16 @@ impl Sink for PostgresSink {
         }
     }
 
+    fn idempotent_for(&self, stream: &str) -> bool {
+        // A stream under `streams` has its own mode; any other stream
+        // (of a `{stream}` template, or the one of a plain table) the sink's.
+        let mode = self
+            .rules
+            .mapped_settings(stream)
+            .map_or(self.settings.mode, |s| s.mode);
+        mode != WriteMode::Append
+    }
+
     fn name(&self) -> &str {
         "postgres"
     }
