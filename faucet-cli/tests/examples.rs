@@ -182,3 +182,49 @@ async fn rest_to_postgres_upsert_runs_end_to_end_and_reruns_idempotently() {
         assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (2_500, 2_500));
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shop_many_streams_loads_three_tables_and_reruns_incrementally() {
+    use faucet_testkit::shop::{ShopConfig, ShopServer};
+    let shop = ShopServer::start(ShopConfig::new(20)).await.unwrap();
+    let schema = faucet_testkit::postgres::server().fresh_schema().await;
+    let dir = tempfile::tempdir().unwrap();
+    let count = |table: &'static str| {
+        let sql = format!(
+            "SELECT count(*), count(DISTINCT id) FROM \"{}\".\"shop_{table}\"",
+            schema.name()
+        );
+        let client = schema.client();
+        async move {
+            let row = client.query_one(&sql, &[]).await.unwrap();
+            (row.get::<_, i64>(0) as usize, row.get::<_, i64>(1) as usize)
+        }
+    };
+    for round in 0..2 {
+        if round == 1 {
+            shop.add_orders(4, 2);
+        }
+        let mut cmd = faucet(dir.path());
+        cmd.arg("run")
+            .arg(example("shop-many-streams-postgres.yaml"))
+            .env("SHOP_URL", shop.url())
+            .env("DATABASE_URL", schema.url())
+            .env("PG_SCHEMA", schema.name());
+        let result = output(cmd).await;
+        assert!(
+            result.status.success(),
+            "round {round}: {}",
+            stderr(&result)
+        );
+        let accounts = shop.expected_accounts().len();
+        let orders = shop.expected_orders().len();
+        let lines = shop.expected_lines().len();
+        assert_eq!(
+            count("accounts").await,
+            (accounts, accounts),
+            "round {round}"
+        );
+        assert_eq!(count("orders").await, (orders, orders), "round {round}");
+        assert_eq!(count("order_lines").await, (lines, lines), "round {round}");
+    }
+}
