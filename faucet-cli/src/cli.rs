@@ -52,6 +52,9 @@ pub(crate) enum Command {
     Init(InitCommand),
     /// Serve a sample API in-process and load it: no network, no database.
     Demo(DemoArgs),
+    /// Serve pipelines over HTTP: validate, check, start, watch and cancel
+    /// runs; `GET /openapi.json` documents every endpoint.
+    Serve(crate::commands::serve::ServeArgs),
     /// Print a shell completion script (e.g. `faucet completions bash`).
     Completions(CompletionsArgs),
 }

@@ -53,6 +53,7 @@ pub fn main_with(registry: Registry) -> ExitCode {
             return Exit::Failed.into();
         }
     };
+    let registry = std::sync::Arc::new(registry);
     match runtime.block_on(dispatch(cli.command, &registry)) {
         Ok(exit) => exit.into(),
         Err(err) if stdout::is_broken_pipe(&err) => Exit::Ok.into(),
@@ -63,7 +64,7 @@ pub fn main_with(registry: Registry) -> ExitCode {
     }
 }
 
-async fn dispatch(command: Command, registry: &Registry) -> anyhow::Result<Exit> {
+async fn dispatch(command: Command, registry: &std::sync::Arc<Registry>) -> anyhow::Result<Exit> {
     match command {
         Command::Run(args) => commands::run::run(args, registry).await,
         Command::Validate(args) => commands::validate::run(&args, registry),
@@ -83,6 +84,7 @@ async fn dispatch(command: Command, registry: &Registry) -> anyhow::Result<Exit>
             init::scaffold::run(&args, init::Role::Transform)
         }
         Command::Demo(args) => commands::demo::run(args, registry).await,
+        Command::Serve(args) => commands::serve::run(args, registry.clone()).await,
         Command::Completions(args) => {
             commands::completions::run(&args)?;
             Ok(Exit::Ok)

@@ -41,6 +41,11 @@ fn register_one(value: &str) {
     }
 }
 
+/// Every secret registered so far (for a server that masks them itself).
+pub(crate) fn registered() -> Vec<String> {
+    SECRETS.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
 /// `text` with every registered secret replaced by [`MASK`].
 pub(crate) fn redact(text: &str) -> Cow<'_, str> {
     let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());

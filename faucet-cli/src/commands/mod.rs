@@ -9,5 +9,6 @@ pub(crate) mod discover;
 pub(crate) mod dry_run;
 pub(crate) mod run;
 pub(crate) mod schema;
+pub(crate) mod serve;
 pub(crate) mod state;
 pub(crate) mod validate;

@@ -55,13 +55,42 @@ pub(crate) fn load(
     };
     let raw = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read: {e}")))?;
     let dotenv = read_dotenv(options).map_err(|e| fail(format!("{e:#}")))?;
-    let mut value = parse_yaml(&raw).map_err(fail)?;
     let lookup = |name: &str| {
         std::env::var(name)
             .ok()
             .or_else(|| dotenv.get(name).cloned())
     };
-    let substituter = Substituter::new(&lookup, &raw);
+    let text = Text {
+        raw: &raw,
+        file: path.display().to_string(),
+        default_name: default_name(path),
+    };
+    load_text(&text, &lookup, registry)
+}
+
+/// Pipeline text and how to name it.
+pub(crate) struct Text<'a> {
+    /// The YAML or JSON text.
+    pub(crate) raw: &'a str,
+    /// What messages call it (the file as the user named it).
+    pub(crate) file: String,
+    /// The pipeline's name when the text sets none.
+    pub(crate) default_name: String,
+}
+
+/// [`load`] of text already read, `${VAR}` looked up with `lookup`.
+pub(crate) fn load_text(
+    text: &Text<'_>,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    registry: &Registry,
+) -> Result<(PipelineFile, Connectors), FileErrors> {
+    let raw = text.raw;
+    let fail = |message: String| FileErrors {
+        file: text.file.clone(),
+        errors: vec![(String::new(), message)],
+    };
+    let mut value = parse_yaml(raw).map_err(fail)?;
+    let substituter = Substituter::new(lookup, raw);
     let mut errors: Vec<(String, String)> = substituter
         .apply(&mut value)
         .into_iter()
@@ -84,7 +113,7 @@ pub(crate) fn load(
             },
             Some(connectors),
         ) if errors.is_empty() => {
-            let name = name.unwrap_or_else(|| default_name(path));
+            let name = name.unwrap_or_else(|| text.default_name.clone());
             let file = PipelineFile {
                 name,
                 source,
@@ -97,8 +126,8 @@ pub(crate) fn load(
             Ok((file, connectors))
         }
         _ => Err(FileErrors {
-            file: path.display().to_string(),
-            errors: with_locations(&raw, errors),
+            file: text.file.clone(),
+            errors: with_locations(raw, errors),
         }),
     }
 }
@@ -146,7 +175,7 @@ fn read_dotenv(options: &LoadOptions) -> anyhow::Result<BTreeMap<String, String>
     }
 }
 
-fn default_name(path: &Path) -> String {
+pub(crate) fn default_name(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .filter(|s| !s.is_empty())

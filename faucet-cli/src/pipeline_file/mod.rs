@@ -37,8 +37,9 @@ mod spec;
 mod substitute;
 
 pub(crate) use build::Connectors;
+pub(crate) use dotenv::read as read_dotenv_file;
 pub(crate) use file_schema::pipeline_schema;
-pub(crate) use load::{LoadOptions, PipelineFile, load};
+pub(crate) use load::{LoadOptions, PipelineFile, Text, default_name, load, load_text};
 pub(crate) use placeholders::PLACEHOLDER;
 pub(crate) use spec::TransformSpec;
 

@@ -1,0 +1,162 @@
+//! `faucet serve`: the binary serves pipeline files over HTTP. A spec sent
+//! in a request is read as a pipeline file is (every error with its path),
+//! may not read the server's environment beyond `--allow-env`, and runs
+//! to the end against a real REST fixture into a JSON Lines file; a file
+//! of `--pipelines-dir` runs by name.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use faucet_testkit::fixture::{FixtureConfig, FixtureServer};
+use serde_json::Value;
+use support::{jsonl_ids, rest_to_jsonl};
+
+/// A running `faucet serve`, killed when dropped.
+struct Serving {
+    child: Child,
+    url: String,
+    http: reqwest::Client,
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+async fn serve(dir: &Path, pipelines: &Path) -> Serving {
+    let port = free_port();
+    let child = Command::new(assert_cmd::cargo::cargo_bin("faucet"))
+        .current_dir(dir)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--pipelines-dir")
+        .arg(pipelines)
+        .args(["--allow-env", "OUT_DIR"])
+        .env("OUT_DIR", dir)
+        .env("SERVER_ONLY_SECRET", "do-not-read-me-0123")
+        .env_remove("FAUCET_SERVE_TOKEN")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("faucet serve starts");
+    let serving = Serving {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        http: reqwest::Client::new(),
+    };
+    for _ in 0..600 {
+        let health = serving
+            .http
+            .get(format!("{}/health", serving.url))
+            .send()
+            .await;
+        if health.is_ok_and(|r| r.status().is_success()) {
+            return serving;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("faucet serve did not answer /health within 30 s");
+}
+
+impl Serving {
+    async fn post(&self, path: &str, body: String) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON answer"))
+    }
+
+    /// Polls run `id` until it is no longer queued or running.
+    async fn finished(&self, id: &str) -> Value {
+        for _ in 0..1200 {
+            let run: Value = self
+                .http
+                .get(format!("{}/runs/{id}", self.url))
+                .send()
+                .await
+                .expect("GET run")
+                .json()
+                .await
+                .expect("a run");
+            if run["state"] != "queued" && run["state"] != "running" {
+                return run;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("run {id} did not finish within 60 s");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn specs_run_over_http_as_pipeline_files_do() {
+    let api = FixtureServer::start(FixtureConfig::new(250)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pipelines = dir.path().join("pipelines");
+    std::fs::create_dir_all(&pipelines).unwrap();
+    let by_name = dir.path().join("by-name.jsonl");
+    std::fs::write(
+        pipelines.join("nightly.yaml"),
+        rest_to_jsonl(&api.url(), 50, &by_name),
+    )
+    .unwrap();
+    let server = serve(dir.path(), &pipelines).await;
+
+    // Every mistake at its path, as `faucet validate` reports them.
+    let bad = "source: {type: rest, base_url: 'http://127.0.0.1:1', pagination: {kind: cursr}}\n\
+               sink: {type: jsonl, path: x.jsonl, commit_records: many}\n";
+    let (status, answer) = server.post("/pipelines/validate", bad.into()).await;
+    assert_eq!(status, 422, "{answer}");
+    let paths: Vec<&str> = answer["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert!(paths.contains(&"source.pagination.kind"), "{answer}");
+    assert!(paths.contains(&"sink.commit_records"), "{answer}");
+
+    // A spec cannot read the server's environment, only `--allow-env`.
+    let nosy = "source: {type: rest, base_url: 'http://127.0.0.1:1'}\n\
+                sink: {type: jsonl, path: '${SERVER_ONLY_SECRET}'}\n";
+    let (status, answer) = server.post("/pipelines/validate", nosy.into()).await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(!answer.to_string().contains("do-not-read-me"), "{answer}");
+    assert!(
+        answer.to_string().contains("SERVER_ONLY_SECRET"),
+        "{answer}"
+    );
+
+    // A spec in the body runs to the end; `${OUT_DIR}` is allowed.
+    let spec = rest_to_jsonl(&api.url(), 40, Path::new("${OUT_DIR}/posted.jsonl"))
+        .replace("source:", "name: posted\nsource:");
+    let (status, run) = server.post("/runs", spec).await;
+    assert_eq!(status, 202, "{run}");
+    let run = server.finished(run["id"].as_str().unwrap()).await;
+    assert_eq!(run["state"], "completed", "{run}");
+    assert_eq!(run["pipeline"], "posted");
+    assert_eq!(
+        jsonl_ids(&dir.path().join("posted.jsonl")),
+        (1..=250).collect::<Vec<_>>()
+    );
+
+    // A file of the pipelines directory, by name.
+    let (status, run) = server.post("/runs?pipeline=nightly", String::new()).await;
+    assert_eq!(status, 202, "{run}");
+    let run = server.finished(run["id"].as_str().unwrap()).await;
+    assert_eq!(run["state"], "completed", "{run}");
+    assert_eq!(jsonl_ids(&by_name), (1..=250).collect::<Vec<_>>());
+}
