@@ -58,27 +58,10 @@ pub(crate) fn redact(text: &str) -> Cow<'_, str> {
     out
 }
 
-/// Whether a config key names a credential. Keys that name where a
-/// credential goes or comes from (`token_url`, `api_key_param`) do not.
+/// Whether a config key names a credential (faucet-core's rule, shared
+/// with `faucet serve`).
 pub(crate) fn is_secret_key(key: &str) -> bool {
-    let key = key.to_ascii_lowercase().replace('-', "_");
-    const NOT_SECRET: [&str; 6] = ["_url", "_path", "_param", "_header", "_location", "_type"];
-    if NOT_SECRET.iter().any(|suffix| key.ends_with(suffix)) {
-        return false;
-    }
-    const WORDS: [&str; 10] = [
-        "token",
-        "salt",
-        "password",
-        "passwd",
-        "secret",
-        "authorization",
-        "credential",
-        "api_key",
-        "apikey",
-        "private_key",
-    ];
-    WORDS.iter().any(|w| key.contains(w))
+    faucet_core::secrets::is_secret_key(key)
 }
 
 /// Whether an environment variable's name says it holds a credential.

@@ -101,6 +101,7 @@ pub mod record;
 mod registry;
 mod retries;
 pub mod schema;
+pub mod secrets;
 mod sink;
 mod source;
 mod state;

@@ -67,35 +67,12 @@ impl Masker {
     }
 }
 
-/// Whether a config key names a credential. Keys that name where a
-/// credential goes or comes from (`token_url`, `api_key_param`) do not.
-pub(crate) fn is_secret_key(key: &str) -> bool {
-    let key = key.to_ascii_lowercase().replace('-', "_");
-    const NOT_SECRET: [&str; 6] = ["_url", "_path", "_param", "_header", "_location", "_type"];
-    if NOT_SECRET.iter().any(|suffix| key.ends_with(suffix)) {
-        return false;
-    }
-    const WORDS: [&str; 10] = [
-        "token",
-        "salt",
-        "password",
-        "passwd",
-        "secret",
-        "authorization",
-        "credential",
-        "api_key",
-        "apikey",
-        "private_key",
-    ];
-    WORDS.iter().any(|w| key.contains(w))
-}
-
 /// Every string value under a key named like a credential, at any depth.
 pub(crate) fn secrets_in(value: &Value, out: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
             for (key, inner) in map {
-                if is_secret_key(key) {
+                if faucet_core::secrets::is_secret_key(key) {
                     strings(inner, out);
                 } else {
                     secrets_in(inner, out);

@@ -286,3 +286,53 @@ async fn the_last_rows_and_the_completion_marker_are_durable_together() {
         "every record once"
     );
 }
+
+/// Holding a page back to learn whether it is the last is bounded: a
+/// source that pauses between pages still has each page committed within
+/// the hold, not when the next page comes.
+#[tokio::test(start_paused = true)]
+async fn a_page_before_a_long_pause_is_committed_without_waiting_for_the_next() {
+    struct Pausing;
+    #[async_trait]
+    impl Source for Pausing {
+        async fn fetch(&self, _ctx: &SourceContext) -> Result<Vec<Record>> {
+            unreachable!("stream_pages is overridden")
+        }
+        fn stream_pages<'a>(&'a self, _ctx: SourceContext) -> PageStream<'a> {
+            stream::iter([1u64, 2])
+                .then(|n| async move {
+                    if n == 2 {
+                        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                    }
+                    Ok(Page::new(vec![json!({ "id": n }).into()]).with_checkpoint(json!(n)))
+                })
+                .boxed()
+        }
+    }
+    let started = tokio::time::Instant::now();
+    let committed_at = Arc::new(Mutex::new(Vec::new()));
+    struct Timing(Arc<Mutex<Vec<std::time::Duration>>>, tokio::time::Instant);
+    #[async_trait]
+    impl Sink for Timing {
+        async fn write_batch(&self, records: &[Record]) -> Result<usize> {
+            self.0.lock().unwrap().push(self.1.elapsed());
+            Ok(records.len())
+        }
+    }
+    let sink = Timing(committed_at.clone(), started);
+    let report = Pipeline::new(Pausing, &sink).run().await.unwrap();
+    assert_eq!(report.outcome, RunOutcome::Completed);
+    let at = committed_at.lock().unwrap().clone();
+    // Page 2 is the last, so it carries the marker: two commits.
+    assert_eq!(at.len(), 2, "{at:?}");
+    assert!(
+        at[0] < std::time::Duration::from_secs(1),
+        "page 1 at {:?}",
+        at[0]
+    );
+    assert!(
+        at[1] >= std::time::Duration::from_secs(60),
+        "page 2 at {:?}",
+        at[1]
+    );
+}

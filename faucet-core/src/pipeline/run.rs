@@ -451,12 +451,25 @@ async fn produce<S: Source>(
     // and the marker are durable together (a crash between the two would
     // leave the last page's checkpoint, which for many sources means
     // "start over", and the next run would append everything again).
+    //
+    // A page waits at most `HOLD_LAST`: a source that pauses between pages
+    // (a gated or streaming one) still has each page delivered promptly,
+    // and its marker, if its end comes later than that, is committed on a
+    // page of its own as before.
     let mut held: Option<Page> = None;
     loop {
         let next = tokio::select! {
             biased;
             () = stop.cancelled() => return false,
             next = pages.next() => next,
+            () = tokio::time::sleep(HOLD_LAST), if held.is_some() => {
+                // The next page is slow to come: deliver this one now.
+                let page = held.take().expect("a page is held");
+                if !send(&tx, &stop, Ok(page)).await {
+                    return false;
+                }
+                continue;
+            }
         };
         let (item, ends) = match next {
             None => match held.take() {
@@ -490,6 +503,10 @@ async fn produce<S: Source>(
         }
     }
 }
+
+/// How long a page waits for the next one before it is delivered without
+/// knowing whether it is the last.
+const HOLD_LAST: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Sends one item to the consumer; `false` when it went away or `stop`
 /// was cancelled first.
