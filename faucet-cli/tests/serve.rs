@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use faucet_testkit::fixture::{FixtureConfig, FixtureServer};
 use serde_json::Value;
-use support::{jsonl_ids, rest_to_jsonl};
+use support::{jsonl_ids, line_count, rest_to_jsonl};
 
 /// A running `faucet serve`, killed when dropped.
 struct Serving {
@@ -34,7 +34,10 @@ fn free_port() -> u16 {
 }
 
 async fn serve(dir: &Path, pipelines: &Path) -> Serving {
-    let port = free_port();
+    serve_on(dir, pipelines, free_port()).await
+}
+
+async fn serve_on(dir: &Path, pipelines: &Path, port: u16) -> Serving {
     let child = Command::new(assert_cmd::cargo::cargo_bin("faucet"))
         .current_dir(dir)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
@@ -159,4 +162,71 @@ async fn specs_run_over_http_as_pipeline_files_do() {
     let run = server.finished(run["id"].as_str().unwrap()).await;
     assert_eq!(run["state"], "completed", "{run}");
     assert_eq!(jsonl_ids(&by_name), (1..=250).collect::<Vec<_>>());
+}
+
+/// `kill -9` of the server in the middle of a run: started again, the
+/// server reports that run `interrupted`, and a new run of the pipeline
+/// resumes from its checkpoint and leaves every record exactly once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_killed_mid_run_marks_it_interrupted_and_a_new_run_resumes_exactly() {
+    let api = FixtureServer::start(FixtureConfig::new(600).with_latency(Duration::from_millis(20)))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pipelines = dir.path().join("pipelines");
+    std::fs::create_dir_all(&pipelines).unwrap();
+    let out = dir.path().join("slow.jsonl");
+    // 60 pages of 10 at 20 ms each: over a second of reading.
+    std::fs::write(
+        pipelines.join("slow.yaml"),
+        rest_to_jsonl(&api.url(), 10, &out),
+    )
+    .unwrap();
+    let port = free_port();
+    let mut server = serve_on(dir.path(), &pipelines, port).await;
+    let (status, run) = server.post("/runs?pipeline=slow", String::new()).await;
+    assert_eq!(status, 202, "{run}");
+    let id = run["id"].as_str().unwrap().to_owned();
+    // Kill once some records are committed, well before the end.
+    for _ in 0..400 {
+        if line_count(&out) >= 50 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let written = line_count(&out);
+    assert!(
+        (50..600).contains(&written),
+        "killed after {written} records"
+    );
+    drop(server);
+
+    let server = serve_on(dir.path(), &pipelines, port).await;
+    let old: Value = server
+        .http
+        .get(format!("{}/runs/{id}", server.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(old["state"], "interrupted", "{old}");
+    let (status, run) = server.post("/runs?pipeline=slow", String::new()).await;
+    assert_eq!(status, 202, "{run}");
+    let run = server.finished(run["id"].as_str().unwrap()).await;
+    assert_eq!(run["state"], "completed", "{run}");
+    assert!(
+        run["resume"]
+            .as_str()
+            .is_some_and(|r| r.contains("resumed")),
+        "the new run resumed: {run}"
+    );
+    assert_eq!(
+        jsonl_ids(&out),
+        (1..=600).collect::<Vec<_>>(),
+        "every record once"
+    );
 }
