@@ -43,7 +43,7 @@ async fn serve_on(dir: &Path, pipelines: &Path, port: u16) -> Serving {
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .arg("--pipelines-dir")
         .arg(pipelines)
-        .args(["--allow-env", "OUT_DIR"])
+        .args(["--allow-env", "OUT_DIR", "--no-auth"])
         .env("OUT_DIR", dir)
         .env("SERVER_ONLY_SECRET", "do-not-read-me-0123")
         .env_remove("FAUCET_SERVE_TOKEN")
@@ -229,4 +229,72 @@ async fn a_server_killed_mid_run_marks_it_interrupted_and_a_new_run_resumes_exac
         (1..=600).collect::<Vec<_>>(),
         "every record once"
     );
+}
+
+/// A server needs a token unless told `--no-auth`, and then only on a
+/// loopback address; a token file works, and the token guards the API.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_is_required_unless_no_auth_on_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused = |args: &[&str]| {
+        let out = support::faucet(dir.path())
+            .arg("serve")
+            .args(args)
+            .env_remove("FAUCET_SERVE_TOKEN")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            support::stderr(&out)
+        );
+        support::stderr(&out)
+    };
+    assert!(refused(&[]).contains("--no-auth"));
+    assert!(refused(&["--no-auth", "--listen", "0.0.0.0:0"]).contains("loopback"));
+    let short = dir.path().join("short");
+    std::fs::write(&short, "abc\n").unwrap();
+    assert!(refused(&["--token-file", short.to_str().unwrap()]).contains("at least 16"));
+
+    let file = dir.path().join("token");
+    std::fs::write(&file, "  0123456789abcdef-token\n").unwrap();
+    let port = free_port();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("faucet"))
+        .current_dir(dir.path())
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--token-file",
+        ])
+        .arg(&file)
+        .env_remove("FAUCET_SERVE_TOKEN")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut up = false;
+    for _ in 0..600 {
+        if http.get(format!("{url}/health")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up, "faucet serve did not answer /health");
+    let runs = |token: Option<&'static str>| {
+        let mut request = http.get(format!("{url}/runs"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(runs(None).await, 401);
+    assert_eq!(runs(Some("wrong-token-0123456789")).await, 401);
+    assert_eq!(runs(Some("0123456789abcdef-token")).await, 200);
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -12,7 +12,7 @@ use faucet_serve::{
     LoadedPipeline, PipelineLoader, PipelineSettings, ServeOptions, Spec, SpecError,
 };
 
-use crate::exit::Exit;
+use crate::exit::{Exit, UsageError};
 use crate::pipeline_file::{self, Text};
 use crate::secrets;
 
@@ -23,9 +23,18 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8484")]
     pub(crate) listen: SocketAddr,
 
-    /// Bearer token every request but `GET /health` must carry.
+    /// Bearer token every request but `GET /health` must carry (prefer
+    /// `--token-file`: a command line is visible to other users).
     #[arg(long, env = "FAUCET_SERVE_TOKEN", hide_env_values = true)]
     pub(crate) token: Option<String>,
+
+    /// A file holding the bearer token (surrounding whitespace ignored).
+    #[arg(long, value_name = "FILE", conflicts_with = "token")]
+    pub(crate) token_file: Option<PathBuf>,
+
+    /// Serve without a token; allowed only on a loopback address.
+    #[arg(long, conflicts_with_all = ["token", "token_file"])]
+    pub(crate) no_auth: bool,
 
     /// Directory of run records (`runs.jsonl`), kept across restarts.
     #[arg(long, value_name = "DIR", default_value = ".faucet/serve")]
@@ -53,9 +62,39 @@ pub(crate) async fn run(args: ServeArgs, registry: Arc<Registry>) -> anyhow::Res
         .with_identity("faucet", env!("CARGO_PKG_VERSION"))
         .with_state_dir(&args.state_dir)
         .with_max_runs(args.max_runs);
-    if let Some(token) = &args.token {
-        secrets::register(token);
-        options = options.with_token(token);
+    let token = match &args.token_file {
+        Some(file) => Some(
+            std::fs::read_to_string(file)
+                .map_err(|e| usage(format!("--token-file {}: {e}", file.display())))?
+                .trim()
+                .to_owned(),
+        ),
+        None => args.token.clone(),
+    };
+    match &token {
+        Some(token) if token.len() < MIN_TOKEN_LEN => {
+            return Err(usage(format!(
+                "the token must be at least {MIN_TOKEN_LEN} characters"
+            )));
+        }
+        Some(token) => {
+            secrets::register(token);
+            options = options.with_token(token);
+        }
+        None if !args.no_auth => {
+            return Err(usage(
+                "give a token (--token-file FILE or FAUCET_SERVE_TOKEN), or --no-auth to \
+                 serve without one on a loopback address"
+                    .to_owned(),
+            ));
+        }
+        None if !args.listen.ip().is_loopback() => {
+            return Err(usage(format!(
+                "--no-auth serves only a loopback address, not {}: give a token",
+                args.listen
+            )));
+        }
+        None => {}
     }
     if let Some(dir) = &args.pipelines_dir {
         options = options.with_pipelines_dir(dir);
@@ -66,6 +105,14 @@ pub(crate) async fn run(args: ServeArgs, registry: Arc<Registry>) -> anyhow::Res
     eprintln!("faucet serve: listening on http://{}", args.listen);
     faucet_serve::serve(Arc::new(loader), registry, options).await?;
     Ok(Exit::Ok)
+}
+
+/// The shortest token accepted: one a caller cannot guess.
+const MIN_TOKEN_LEN: usize = 16;
+
+/// A usage error (exit 2) with `message`.
+fn usage(message: String) -> anyhow::Error {
+    anyhow::Error::new(UsageError(message))
 }
 
 /// Reads specs as `faucet run` reads pipeline files.
