@@ -42,7 +42,7 @@ fn select(record: &Record, tree: &PathTree<()>) -> Result<Option<Record>> {
     let Some(fields) = record.fields() else {
         return Err(not_an_object(record));
     };
-    let mut out = ObjectWriter::new();
+    let mut out = ObjectWriter::with_capacity(record.raw_json().map_or(128, |t| t.len() + 2));
     let mut dropped = false;
     for field in fields {
         let (key, value) = field?;

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use bytes::BufMut;
 use serde_json::{Map, Value};
 
-use super::scan::{has_line_break, minify, skip_ws, string_end, value_end};
+use super::scan::{has_line_break, minify, skip_ws, string_span, value_end};
 use crate::error::{FaucetError, Result};
 
 /// One JSON value of a record, borrowed from its text or its tree.
@@ -223,28 +223,111 @@ impl<'a> Iterator for Fields<'a> {
                 .map(|(k, v)| Ok((Cow::Borrowed(k.as_str()), ValueRef::from_tree(v)))),
             FieldsRepr::Text { text, at } => {
                 let text: &'a [u8] = text;
-                let mut i = skip_ws(text, *at);
-                if text.get(i) == Some(&b',') {
-                    i = skip_ws(text, i + 1);
-                }
-                if text.get(i) != Some(&b'"') {
-                    // The closing brace (or the end of the text).
-                    *at = text.len();
-                    return None;
-                }
-                let key_end = string_end(text, i);
-                let key = &text[i..key_end];
-                let colon = skip_ws(text, key_end);
-                let start = skip_ws(text, colon + 1);
-                let end = value_end(text, start);
-                *at = end;
-                let field = unescape(key).and_then(|key| {
-                    ValueRef::from_text(&text[start..end]).map(|value| (key, value))
-                });
-                Some(field)
+                let span = next_span(text, at)?;
+                Some(
+                    span.key(text)
+                        .and_then(|key| span.value(text).map(|value| (key, value))),
+                )
             }
         }
     }
+}
+
+/// Where one field of an object's text lies, found without reading its
+/// key or value: what `Fields` and a lookup by key ([`field_of_text`])
+/// share.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    /// The key with its quotes.
+    key: (usize, usize),
+    key_escaped: bool,
+    /// The value's text.
+    value: (usize, usize),
+    /// For a string value, whether it holds an escape.
+    value_escaped: Option<bool>,
+}
+
+impl Span {
+    #[inline]
+    fn key<'a>(&self, text: &'a [u8]) -> Result<Cow<'a, str>> {
+        let quoted = &text[self.key.0..self.key.1];
+        if self.key_escaped {
+            unescape(quoted)
+        } else {
+            utf8(inner(quoted)).map(Cow::Borrowed)
+        }
+    }
+
+    /// Whether the key is `name` (compared as written when it holds no
+    /// escape: nothing is allocated).
+    #[inline]
+    fn key_is(&self, text: &[u8], name: &str) -> Result<bool> {
+        if self.key_escaped {
+            return Ok(self.key(text)? == name);
+        }
+        Ok(inner(&text[self.key.0..self.key.1]) == name.as_bytes())
+    }
+
+    #[inline]
+    fn value<'a>(&self, text: &'a [u8]) -> Result<ValueRef<'a>> {
+        let value = &text[self.value.0..self.value.1];
+        match self.value_escaped {
+            // A plain string is borrowed without looking for an escape again.
+            Some(false) => utf8(inner(value)).map(|s| ValueRef::String(Cow::Borrowed(s))),
+            _ => ValueRef::from_text(value),
+        }
+    }
+}
+
+/// The text between a string's quotes.
+#[inline]
+fn inner(quoted: &[u8]) -> &[u8] {
+    &quoted[1..quoted.len().saturating_sub(1).max(1)]
+}
+
+/// The next field of an object's text from `at` (just inside the brace or
+/// after the last field), moving `at` past it; `None` at the closing brace.
+#[inline]
+fn next_span(text: &[u8], at: &mut usize) -> Option<Span> {
+    let mut i = skip_ws(text, *at);
+    if text.get(i) == Some(&b',') {
+        i = skip_ws(text, i + 1);
+    }
+    if text.get(i) != Some(&b'"') {
+        // The closing brace (or the end of the text).
+        *at = text.len();
+        return None;
+    }
+    let (key_end, key_escaped) = string_span(text, i);
+    let colon = skip_ws(text, key_end);
+    let start = skip_ws(text, colon + 1);
+    let (end, value_escaped) = if text.get(start) == Some(&b'"') {
+        let (end, escaped) = string_span(text, start);
+        (end, Some(escaped))
+    } else {
+        (value_end(text, start), None)
+    };
+    *at = end;
+    Some(Span {
+        key: (i, key_end),
+        key_escaped,
+        value: (start, end),
+        value_escaped,
+    })
+}
+
+/// The value of field `name` of an object's text (the last, if the key
+/// repeats): keys are compared as written and only the match's value is
+/// read.
+pub(crate) fn field_of_text<'a>(text: &'a [u8], name: &str) -> Result<Option<ValueRef<'a>>> {
+    let mut at = 1;
+    let mut found = None;
+    while let Some(span) = next_span(text, &mut at) {
+        if span.key_is(text, name)? {
+            found = Some(span);
+        }
+    }
+    found.map(|span| span.value(text)).transpose()
 }
 
 /// A string's text (with its quotes) unescaped; borrowed when it holds no
@@ -301,10 +384,35 @@ pub(crate) fn write_tree(value: &Value, out: &mut impl BufMut) {
     debug_assert!(written.is_ok());
 }
 
+/// Whether `bytes` holds a byte JSON must escape in a string: a control
+/// character, `"` or `\\`. Eight bytes at a time (SWAR): the common
+/// string needs none, and a byte loop with an early exit was a twentieth
+/// of a transform's time.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        // Bytes below 0x20 (only those have all of bits 5–7 clear).
+        let control = has_zero(x & (0xE0 * ONES));
+        let quote = has_zero(x ^ (b'"' as u64 * ONES));
+        let backslash = has_zero(x ^ (b'\\' as u64 * ONES));
+        if control | quote | backslash != 0 {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 /// Writes `s` as a JSON string: copied between quotes when it needs no
 /// escape (the common case), else escaped by serde_json.
 pub(crate) fn write_str(s: &str, out: &mut impl BufMut) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    if !needs_escape(s.as_bytes()) {
         out.put_u8(b'"');
         out.put_slice(s.as_bytes());
         out.put_u8(b'"');
@@ -312,4 +420,29 @@ pub(crate) fn write_str(s: &str, out: &mut impl BufMut) {
     }
     let written = serde_json::to_writer(BufMut::writer(&mut *out), s);
     debug_assert!(written.is_ok());
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::needs_escape;
+
+    /// The eight-at-a-time check agrees with a byte loop for every byte
+    /// at every position of strings of every length up to 24.
+    #[test]
+    fn needs_escape_agrees_with_a_byte_loop() {
+        let naive = |b: &[u8]| b.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\');
+        for len in 0..24 {
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    let mut text = vec![b'a'; len];
+                    text[at] = byte;
+                    assert_eq!(
+                        needs_escape(&text),
+                        naive(&text),
+                        "{byte:#x} at {at} of {len}"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -154,17 +154,13 @@ impl Record {
     /// The value of the top-level field `name` (the last one, if the key
     /// repeats); `None` when absent or when the record is not an object.
     pub fn field(&self, name: &str) -> Result<Option<ValueRef<'_>>> {
-        if let Repr::Tree(value) = &self.0 {
-            return Ok(value.get(name).map(ValueRef::from_tree));
-        }
-        let mut found = None;
-        for field in self.fields().into_iter().flatten() {
-            let (key, value) = field?;
-            if key == name {
-                found = Some(value);
+        match &self.0 {
+            Repr::Tree(value) => Ok(value.get(name).map(ValueRef::from_tree)),
+            Repr::Text { json, .. } if json.first() == Some(&b'{') => {
+                fields::field_of_text(json, name)
             }
+            Repr::Text { .. } => Ok(None),
         }
-        Ok(found)
     }
 
     /// The record as a tree, parsed on first use and kept. Fails for text

@@ -15,16 +15,24 @@ pub(crate) fn skip_ws(text: &[u8], mut at: usize) -> usize {
 
 /// The index just after the string that opens at `at` (a `"`).
 pub(crate) fn string_end(text: &[u8], at: usize) -> usize {
+    string_span(text, at).0
+}
+
+/// The index just after the string that opens at `at` (a `"`), and
+/// whether the string holds an escape (so its text is not its value).
+pub(crate) fn string_span(text: &[u8], at: usize) -> (usize, bool) {
     let mut i = at + 1;
+    let mut escaped = false;
     while let Some(found) = memchr::memchr2(b'"', b'\\', &text[i.min(text.len())..]) {
         i += found;
         if text[i] == b'\\' {
+            escaped = true;
             i += 2;
         } else {
-            return i + 1;
+            return (i + 1, escaped);
         }
     }
-    text.len()
+    (text.len(), escaped)
 }
 
 /// The index just after the value that starts at `at`.
