@@ -16,10 +16,13 @@
 //!   same binary serves it from its own process: `faucet-fixture-server
 //!   --api shop --accounts 100 --orders-per-account 1000 --latency-ms 20`
 //!   (flags: see the binary's docs or `--help`).
+//! - [`python`]: a pinned package from the Python package registry in a
+//!   cached virtualenv of its own (real Singer taps and targets).
 //! - [`streams`]: a resumable in-process source of several interleaved
 //!   streams ([`streams::ScriptedStreams`]), for sinks that route streams.
 
 pub mod fixture;
 pub mod postgres;
+pub mod python;
 pub mod shop;
 pub mod streams;
