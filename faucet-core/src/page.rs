@@ -70,6 +70,8 @@ pub struct Page {
     /// Set by the pipeline on the source's last page: the run's completion
     /// marker is committed with it.
     ends_read: bool,
+    /// The JSON Schema the source declares for the page's records.
+    schema: Option<Arc<Value>>,
 }
 
 impl Page {
@@ -84,6 +86,7 @@ impl Page {
             dead_letters: Vec::new(),
             stream: None,
             ends_read: false,
+            schema: None,
         }
     }
 
@@ -129,6 +132,23 @@ impl Page {
     /// The stream this page belongs to, when the source named one.
     pub fn stream(&self) -> Option<&str> {
         self.stream.as_deref()
+    }
+
+    /// Declares the JSON Schema of the page's records, as the source knows
+    /// it (a Singer `SCHEMA` message, an API's published schema). A sink
+    /// that creates tables prefers it to sampling records: a column gets
+    /// the declared type (`integer`, `number`, `string` with `format:
+    /// date-time`, nullable unions) even when the first records are null.
+    /// Pages of one stream share the schema through the `Arc`.
+    #[must_use]
+    pub fn with_schema(mut self, schema: Arc<Value>) -> Self {
+        self.schema = Some(schema);
+        self
+    }
+
+    /// The JSON Schema the source declared for the page's records, if any.
+    pub fn schema(&self) -> Option<&Arc<Value>> {
+        self.schema.as_ref()
     }
 
     /// Sets the number of bytes read to produce this page.
