@@ -146,12 +146,15 @@ impl HttpClient {
         let mut refreshed = false;
         loop {
             attempt += 1;
-            inner.rate.acquire(cancel).await?;
+            // The permit first, then the rate token: a token taken while
+            // waiting for a permit would be spent later, in a burst with
+            // every other waiter's, above the configured rate.
             let permit = tokio::select! {
                 biased;
                 () = cancel.cancelled() => return Err(FaucetError::Cancelled),
                 permit = inner.concurrency.acquire() => permit,
             };
+            inner.rate.acquire(cancel).await?;
             let outcome = tokio::select! {
                 biased;
                 () = cancel.cancelled() => return Err(FaucetError::Cancelled),
