@@ -287,3 +287,53 @@ async fn a_column_of_a_type_the_sink_cannot_write_is_named_with_the_remedy() {
         assert!(err.contains(needle), "`{needle}` missing from: {err}");
     }
 }
+
+#[tokio::test]
+async fn a_declared_schema_gives_columns_their_types_before_any_value_does() {
+    let (schema, config) = setup("declared").await;
+    let sink = PostgresSink::new(config).unwrap();
+    // What a Singer SCHEMA message declares: nullable unions, date-time,
+    // a number, a column no record of the first page holds.
+    let declared = json!({"type": "object", "properties": {
+        "id": {"type": "integer"},
+        "amount": {"type": ["null", "number"]},
+        "updated_at": {"type": ["null", "string"], "format": "date-time"},
+        "tags": {"type": ["null", "array"], "items": {"type": "string"}},
+        "active": {"anyOf": [{"type": "boolean"}, {"type": "null"}]},
+        "later": {"type": ["null", "string"]}
+    }});
+    let records = vec![
+        json!({"id": 1, "amount": null, "updated_at": null, "tags": null, "active": null}),
+        json!({"id": 2, "amount": 2.5, "updated_at": "2024-05-06T07:08:09Z", "tags": ["a"], "active": true}),
+        json!({"id": 3, "amount": 0.1, "later": "x"}),
+    ];
+    Pipeline::new(PagedSource::new(records, 1).declaring(declared), &sink)
+        .run()
+        .await
+        .unwrap();
+    let types = column_types(&schema, "declared").await;
+    for (column, ty) in [
+        ("id", "bigint"),
+        ("amount", "numeric"),
+        ("updated_at", "timestamp with time zone"),
+        ("tags", "jsonb"),
+        ("active", "boolean"),
+        ("later", "text"),
+    ] {
+        assert_eq!(types_of(&types, column), ty, "column {column}: {types:?}");
+    }
+    let rows = texts(
+        &schema,
+        "SELECT concat_ws('|', id, amount, updated_at AT TIME ZONE 'UTC', tags, active, later) \
+         FROM declared ORDER BY id",
+    )
+    .await;
+    assert_eq!(
+        rows,
+        [
+            Some("1".to_owned()),
+            Some("2|2.5|2024-05-06 07:08:09|[\"a\"]|t".to_owned()),
+            Some("3|0.1|x".to_owned()),
+        ]
+    );
+}

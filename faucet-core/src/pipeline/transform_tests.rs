@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
+use futures::StreamExt;
+use serde_json::{Value, json};
 
 use super::tests::{RecordingSink, ids};
 use crate::conformance::ScriptedSource;
@@ -294,4 +295,82 @@ async fn dead_letters_before_a_sink_that_keeps_none_are_refused_before_reading()
     );
     assert_eq!(report.progress.records_read, 0);
     assert!(sink.records.lock().unwrap().is_empty());
+}
+
+/// Declares a schema on each of its two pages, the same `Arc` for both.
+struct Declaring;
+
+#[async_trait]
+impl Source for Declaring {
+    async fn fetch(&self, ctx: &SourceContext) -> Result<Vec<Record>> {
+        crate::source::collect_records(self.stream_pages(ctx.clone())).await
+    }
+
+    fn stream_pages<'a>(&'a self, _ctx: SourceContext) -> PageStream<'a> {
+        let schema = Arc::new(json!({
+            "type": "object",
+            "properties": { "id": { "type": "integer" } }
+        }));
+        let pages = (0..2u64).map(move |p| {
+            Ok(Page::from_values([json!({ "id": p })])
+                .with_checkpoint(json!(p))
+                .with_schema(Arc::clone(&schema)))
+        });
+        futures::stream::iter(pages.collect::<Vec<_>>()).boxed()
+    }
+}
+
+/// Adds `copy: true` and says so in its output schema.
+struct Copying;
+
+impl Transform for Copying {
+    fn transform(&self, record: Record, out: &mut Vec<Record>) -> Result<()> {
+        let mut value = record.to_value()?;
+        value["copy"] = json!(true);
+        out.push(value.into());
+        Ok(())
+    }
+
+    fn output_schema(&self, input: &Value) -> Value {
+        let mut schema = input.clone();
+        schema["properties"]["copy"] = json!({ "type": "boolean" });
+        schema
+    }
+}
+
+/// Keeps the schema of every page it is given.
+#[derive(Default)]
+struct SchemaSink(std::sync::Mutex<Vec<Option<Arc<Value>>>>);
+
+#[async_trait]
+impl Sink for SchemaSink {
+    async fn write_batch(&self, records: &[Record]) -> Result<usize> {
+        Ok(records.len())
+    }
+
+    async fn commit_page(&self, page: &Page, _ctx: &CommitContext) -> Result<PageCommit> {
+        self.0.lock().unwrap().push(page.schema().cloned());
+        Ok(PageCommit::new(page.len(), Durability::Rows))
+    }
+}
+
+#[tokio::test]
+async fn a_declared_schema_reaches_the_sink_as_the_transforms_leave_it() {
+    let sink = SchemaSink::default();
+    Pipeline::new(Declaring, &sink)
+        .transform(Copying)
+        .transform(Keep(|_| true))
+        .run()
+        .await
+        .unwrap();
+    let schemas = sink.0.into_inner().unwrap();
+    let declared: Vec<_> = schemas.iter().flatten().collect();
+    assert_eq!(declared.len(), 2, "both pages keep a schema: {schemas:?}");
+    let expected = json!({
+        "type": "object",
+        "properties": { "id": { "type": "integer" }, "copy": { "type": "boolean" } }
+    });
+    assert_eq!(*declared[0].as_ref(), expected);
+    // Computed once for the stream: both pages share the output schema.
+    assert!(Arc::ptr_eq(declared[0], declared[1]));
 }

@@ -6,6 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::error::{FaucetError, Result};
@@ -51,8 +52,12 @@ pub(crate) async fn run_stage(
     tx: mpsc::Sender<Result<Page>>,
 ) -> bool {
     let mut page_index = 0u64;
+    let mut schemas = SchemaCache::default();
     while let Some(item) = rx.recv().await {
-        let item = item.and_then(|page| apply_all(&stages, &counts, page, page_index));
+        let item = item.and_then(|page| {
+            let page = schemas.map(&stages, page);
+            apply_all(&stages, &counts, page, page_index)
+        });
         page_index += 1;
         let failed = item.is_err();
         // After an error the run fails: nothing more is passed on.
@@ -61,6 +66,51 @@ pub(crate) async fn run_stage(
         }
     }
     true
+}
+
+/// Output schemas already computed, by the declared schema they came
+/// from (the same `Arc` for every page of a stream).
+#[derive(Default)]
+struct SchemaCache {
+    entries: Vec<(Arc<Value>, Arc<Value>)>,
+}
+
+/// Streams a run remembers schemas for; a source declaring more is only
+/// slower (the output schema is computed again).
+const CACHED_SCHEMAS: usize = 64;
+
+impl SchemaCache {
+    /// The page with its declared schema replaced by what the records are
+    /// after every stage, so a sink creating tables from it (column types)
+    /// sees the transformed shape.
+    fn map(&mut self, stages: &[Stage], page: Page) -> Page {
+        let Some(input) = page.schema().cloned() else {
+            return page;
+        };
+        if let Some((_, output)) = self.entries.iter().find(|(i, _)| Arc::ptr_eq(i, &input)) {
+            return page.with_schema(Arc::clone(output));
+        }
+        let output = Arc::new(output_schema(stages, &input));
+        if self.entries.len() == CACHED_SCHEMAS {
+            self.entries.remove(0);
+        }
+        self.entries.push((input, Arc::clone(&output)));
+        page.with_schema(output)
+    }
+}
+
+/// The schema of records of `input` after every stage, in order. A stage
+/// that panics on it leaves no schema the sink could trust: it gets an
+/// empty object schema (`{}`, anything), so the sink samples records.
+fn output_schema(stages: &[Stage], input: &Value) -> Value {
+    let mut schema = input.clone();
+    for stage in stages {
+        match catch_unwind(AssertUnwindSafe(|| stage.transform.output_schema(&schema))) {
+            Ok(next) => schema = next,
+            Err(_) => return Value::Object(Default::default()),
+        }
+    }
+    schema
 }
 
 /// Every stage over one page; the page keeps its checkpoint, bytes and

@@ -1,6 +1,7 @@
 //! Column types: what PostgreSQL type a JSON value wants, whether a value
 //! fits a column, and which widenings are lossless.
 
+pub(crate) mod declared;
 pub(crate) mod exact;
 pub(crate) mod plan;
 

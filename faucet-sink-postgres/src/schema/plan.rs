@@ -3,7 +3,10 @@
 
 use faucet_core::connector::{Record, ValueRef};
 
-use super::{PgType, fit, infer, merge};
+use serde_json::Value;
+
+use super::declared::declared_columns;
+use super::{Fit, PgType, fit, infer, merge};
 use crate::config::TypeConflict;
 use crate::sql::Ident;
 
@@ -35,6 +38,10 @@ pub(crate) struct PlanInput<'a> {
     pub(crate) required: &'a [(Ident, PgType, Option<&'static str>)],
     pub(crate) timestamps: bool,
     pub(crate) policy: TypeConflict,
+    /// The JSON Schema declared for the records (`Page::schema`): its
+    /// properties become columns of their declared types, before and
+    /// beside what the records hold.
+    pub(crate) declared: Option<&'a Value>,
 }
 
 /// The changes the `records` need, given `column_of` (record field to
@@ -52,6 +59,23 @@ pub(crate) fn plan_changes(
 ) -> Result<Vec<Change>, String> {
     let mut added: Vec<Change> = Vec::new();
     let mut widened: Vec<Change> = Vec::new();
+    // Declared columns come first, in the schema's order; values then
+    // widen them as they would an existing column.
+    for (field, ty) in input
+        .declared
+        .map(|schema| declared_columns(schema, input.timestamps))
+        .unwrap_or_default()
+    {
+        let (Some(ty), Some(column)) = (ty, column_of(field)) else {
+            continue;
+        };
+        let column = column?;
+        let present = input.table.iter().any(|c| c.name == column);
+        if !present && !added.iter().any(|c| c.column == column) {
+            added.push(add(column, ty, None));
+        }
+    }
+    let declared = added.len();
     for (index, record) in records.iter().enumerate() {
         let Some(fields) = record.fields() else {
             continue;
@@ -68,8 +92,14 @@ pub(crate) fn plan_changes(
             if let Some(existing) = input.table.iter().find(|c| c.name == column) {
                 let Some(ty) = existing.ty else { continue };
                 widen(&mut widened, &column, ty, &value, input.policy);
-            } else if let Some(change) = added.iter_mut().find(|c| c.column == column) {
-                if let Some(ty) = infer(&value, input.timestamps) {
+            } else if let Some(i) = added.iter().position(|c| c.column == column) {
+                let change = &mut added[i];
+                if i < declared {
+                    // A declared type stands unless a value cannot fit it.
+                    if let Fit::Widen(to) = fit(change.to, &value, input.policy) {
+                        change.to = merge(change.to, to).unwrap_or(to);
+                    }
+                } else if let Some(ty) = infer(&value, input.timestamps) {
                     change.to = match (merge(change.to, ty), input.policy) {
                         (Some(t), _) => t,
                         (None, TypeConflict::Text) => PgType::Text,
@@ -111,7 +141,7 @@ fn widen(
 ) {
     let current = widened.iter().position(|c| &c.column == column);
     let ty_now = current.map_or(ty, |i| widened[i].to);
-    let super::Fit::Widen(target) = fit(ty_now, value, policy) else {
+    let Fit::Widen(target) = fit(ty_now, value, policy) else {
         return;
     };
     let to = merge(ty_now, target).unwrap_or(target);
@@ -151,6 +181,7 @@ mod tests {
             required: &[],
             timestamps: true,
             policy: TypeConflict::Error,
+            declared: None,
         };
         let records = [
             json!({"id": 1, "amount": 2, "name": null}),
@@ -182,6 +213,7 @@ mod tests {
             required: &[],
             timestamps: true,
             policy: TypeConflict::Error,
+            declared: None,
         };
         assert!(
             plan_changes(&input, &records, &same_name)
@@ -200,6 +232,7 @@ mod tests {
             required: &[],
             timestamps: true,
             policy: TypeConflict::Error,
+            declared: None,
         };
         let records =
             [
@@ -212,5 +245,51 @@ mod tests {
             "{changes:?}"
         );
         assert_eq!(changes.len(), 2);
+    }
+
+    #[test]
+    fn declared_types_stand_beside_what_records_hold_and_values_widen_them() {
+        let schema = json!({"type": "object", "properties": {
+            "id": {"type": "integer"},
+            "note": {"type": ["null", "string"]},
+            "at": {"type": ["null", "string"], "format": "date-time"},
+            "existing": {"type": "number"},
+            "open": {}
+        }});
+        let table = [col("existing", PgType::Float8)];
+        let input = PlanInput {
+            table: &table,
+            required: &[],
+            timestamps: true,
+            policy: TypeConflict::Error,
+            declared: Some(&schema),
+        };
+        // `note` and `at` are null or absent in every record; `id` needs
+        // more than bigint in one; `open` is inferred from its value.
+        let records = [
+            Record::from_json(r#"{"id": 1, "note": null, "open": true}"#).unwrap(),
+            Record::from_json(r#"{"id": 123456789012345678901234567890}"#).unwrap(),
+        ];
+        let changes = plan_changes(&input, &records, &same_name).unwrap();
+        let summary: Vec<_> = changes
+            .iter()
+            .map(|c| {
+                (
+                    c.column.to_string().trim_matches('"').to_owned(),
+                    c.from,
+                    c.to,
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("id".to_owned(), None, PgType::Numeric),
+                ("note".to_owned(), None, PgType::Text),
+                ("at".to_owned(), None, PgType::Timestamptz),
+                ("open".to_owned(), None, PgType::Bool),
+            ],
+            "the existing column keeps its type: {changes:?}"
+        );
     }
 }

@@ -37,6 +37,9 @@ pub(crate) struct Table {
     /// Replace mode: the load table is still to be made ready at the
     /// table's first records in this run.
     pub(crate) unprepared: bool,
+    /// The JSON Schema last declared for the table's records
+    /// (`Page::schema`), which schema changes take column types from.
+    pub(crate) declared: Option<Arc<serde_json::Value>>,
 }
 
 impl Table {
@@ -52,6 +55,7 @@ impl Table {
             marker: None,
             known: false,
             unprepared: s.mode == WriteMode::Replace,
+            declared: None,
             s,
         }
     }

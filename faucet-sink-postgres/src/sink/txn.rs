@@ -222,6 +222,7 @@ impl Lane {
             required: &required,
             timestamps: s.timestamps,
             policy: s.type_conflict,
+            declared: table.declared.as_deref(),
         };
         let changes = plan_changes(&input, records, &|field| column_of(&s, field))
             .map_err(|m| FaucetError::sink_error(format!("table {load}: {m}")))?;

@@ -117,6 +117,9 @@ impl Writer {
             false => Some(self.tables.of_stream(page.stream())?),
         };
         if let Some(n) = n {
+            if let Some(schema) = page.schema() {
+                self.tables.list[n].declared = Some(Arc::clone(schema));
+            }
             self.write(s, n, records, index).await?;
         } else {
             self.active.begin_retrying(s, &mut self.tables).await?;

@@ -21,6 +21,8 @@ pub struct PagedSource {
     pub fail_after: Option<usize>,
     /// Checkpoint of the last page: `Some(null)` means "start over".
     pub final_checkpoint: Option<Value>,
+    /// The JSON Schema every page declares (`Page::with_schema`).
+    pub schema: Option<std::sync::Arc<Value>>,
 }
 
 impl PagedSource {
@@ -46,7 +48,14 @@ impl PagedSource {
             page_size,
             fail_after: None,
             final_checkpoint: None,
+            schema: None,
         }
+    }
+
+    /// Every page declares `schema` for its records.
+    pub fn declaring(mut self, schema: Value) -> Self {
+        self.schema = Some(std::sync::Arc::new(schema));
+        self
     }
 }
 
@@ -86,7 +95,11 @@ impl Source for PagedSource {
                     (Some(fin), true) => fin.clone(),
                     _ => json!({ "next": to }),
                 };
-                Ok(Page::new(self.records[from..to].to_vec()).with_checkpoint(checkpoint))
+                let page = Page::new(self.records[from..to].to_vec()).with_checkpoint(checkpoint);
+                Ok(match &self.schema {
+                    Some(schema) => page.with_schema(std::sync::Arc::clone(schema)),
+                    None => page,
+                })
             })
             .boxed()
     }
