@@ -1,10 +1,15 @@
 //! One pass over an object record that changes the fields a [`PathTree`]
 //! names and copies every other field as its text; nested paths recurse
 //! into the one nested object they go through, nothing else is parsed.
+//!
+//! A text record's unchanged fields are copied in runs: the text from the
+//! first to the last of consecutive fields in one step, their values never
+//! read. A record the transform does not change is passed on as it is,
+//! and nothing is written for it.
 
 use faucet_core::Result;
 use faucet_core::connector::{NestedRef, Record, ValueRef};
-use faucet_core::record::ObjectWriter;
+use faucet_core::record::{FieldRun, ObjectWriter, RawField, RawFields};
 
 use crate::errors::{field_error, kind, not_an_object};
 use crate::path::PathTree;
@@ -32,6 +37,9 @@ pub(crate) fn rewrite<A>(
     create: bool,
     edit: &mut Edit<'_, A>,
 ) -> Result<Option<Record>> {
+    if let Some(fields) = record.raw_fields() {
+        return rewrite_text(record, fields, tree, create, edit);
+    }
     let Some(fields) = record.fields() else {
         return Err(not_an_object(record));
     };
@@ -93,6 +101,112 @@ pub(crate) fn rewrite<A>(
     Ok(touched.then(|| out.finish()))
 }
 
+/// [`rewrite`] of a text record: fields the tree does not name are copied
+/// in runs, and nothing is written unless a field changes.
+fn rewrite_text<A>(
+    record: &Record,
+    fields: RawFields<'_>,
+    tree: &PathTree<A>,
+    create: bool,
+    edit: &mut Edit<'_, A>,
+) -> Result<Option<Record>> {
+    let mut out = Runs::new(record);
+    let mut touched = false;
+    let mut seen = vec![false; if create { tree.children.len() } else { 0 }];
+    for field in fields {
+        let key = field.key()?;
+        let Some(at) = tree.children.iter().position(|(k, _)| *k == key) else {
+            out.keep(field);
+            continue;
+        };
+        if create {
+            seen[at] = true;
+        }
+        let node = &tree.children[at].1;
+        let value = field.value()?;
+        if let Some(action) = &node.action {
+            match edit(action, &key, Some(&value), out.writer())? {
+                Edited::Unchanged => out.keep(field),
+                Edited::Written => touched = true,
+            }
+        } else if let ValueRef::Object(nested) = &value {
+            match rewrite(&nested_record(nested)?, &node.below, create, edit)? {
+                Some(inner) => {
+                    out.writer().raw(&key, &inner);
+                    touched = true;
+                }
+                None => out.keep(field),
+            }
+        } else if create {
+            return Err(field_error(
+                &key,
+                format!("is {}, not an object to add fields to", kind(&value)),
+            ));
+        } else {
+            out.keep(field);
+        }
+    }
+    for (at, (key, node)) in tree.children.iter().enumerate() {
+        if seen.get(at) != Some(&false) {
+            continue;
+        }
+        touched = true;
+        match &node.action {
+            Some(action) => {
+                edit(action, key, None, out.writer())?;
+            }
+            None => {
+                let empty = ObjectWriter::new().finish();
+                let inner = rewrite(&empty, &node.below, create, edit)?.unwrap_or(empty);
+                out.writer().raw(key, &inner);
+            }
+        }
+    }
+    Ok(touched.then(|| out.finish()))
+}
+
+/// The output of a rewrite of a text record: kept fields wait as a run of
+/// consecutive fields until something else must be written; the writer is
+/// made only then.
+pub(crate) struct Runs<'a> {
+    capacity: usize,
+    writer: Option<ObjectWriter>,
+    run: FieldRun<'a>,
+}
+
+impl<'a> Runs<'a> {
+    /// The output for a rewrite of `record`.
+    pub(crate) fn new(record: &Record) -> Self {
+        Self {
+            capacity: record.raw_json().map_or(128, |t| t.len() + 32),
+            writer: None,
+            run: FieldRun::default(),
+        }
+    }
+
+    /// Keeps `field` as it is written.
+    #[inline]
+    pub(crate) fn keep(&mut self, field: RawField<'a>) {
+        self.run.push(field);
+    }
+
+    /// The writer, with the run kept so far written to it: for what comes
+    /// next in place of a field (or nothing, for a dropped field).
+    pub(crate) fn writer(&mut self) -> &mut ObjectWriter {
+        let capacity = self.capacity;
+        let writer = self
+            .writer
+            .get_or_insert_with(|| ObjectWriter::with_capacity(capacity));
+        writer.run(&self.run.take());
+        writer
+    }
+
+    /// The rewritten record.
+    pub(crate) fn finish(mut self) -> Record {
+        self.writer();
+        self.writer.take().expect("a writer").finish()
+    }
+}
 /// A nested object as a record of its own, to walk its fields: its text is
 /// copied (the one field a path goes through), never parsed into a tree.
 pub(crate) fn nested_record(nested: &NestedRef<'_>) -> Result<Record> {

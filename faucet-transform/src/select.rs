@@ -6,7 +6,9 @@ use faucet_core::record::ObjectWriter;
 
 use crate::errors::not_an_object;
 use crate::path::{PathTree, parse_paths};
-use crate::rewrite::nested_record;
+use faucet_core::record::RawFields;
+
+use crate::rewrite::{Runs, nested_record};
 use crate::schema::{keep_root, select_schema};
 
 /// Config of [`SelectTransform`].
@@ -39,6 +41,9 @@ impl SelectTransform {
 
 /// The selected fields of `record`, `None` when that is all of them.
 fn select(record: &Record, tree: &PathTree<()>) -> Result<Option<Record>> {
+    if let Some(fields) = record.raw_fields() {
+        return select_text(record, fields, tree);
+    }
     let Some(fields) = record.fields() else {
         return Err(not_an_object(record));
     };
@@ -63,6 +68,38 @@ fn select(record: &Record, tree: &PathTree<()>) -> Result<Option<Record>> {
                 },
                 // `a.b` of an `a` that is not an object: nothing to keep.
                 _ => dropped = true,
+            },
+        }
+    }
+    Ok(dropped.then(|| out.finish()))
+}
+
+/// [`select`] of a text record: kept fields are copied in runs, and a
+/// record that keeps them all is not written at all.
+fn select_text(record: &Record, fields: RawFields<'_>, tree: &PathTree<()>) -> Result<Option<Record>> {
+    let mut out = Runs::new(record);
+    let mut dropped = false;
+    for field in fields {
+        let key = field.key()?;
+        match tree.get(&key) {
+            None => {
+                // Ends the run kept so far.
+                out.writer();
+                dropped = true;
+            }
+            Some(node) if node.action.is_some() => out.keep(field),
+            Some(node) => match field.value()? {
+                ValueRef::Object(nested) => match select(&nested_record(&nested)?, &node.below)? {
+                    Some(inner) => {
+                        dropped = true;
+                        out.writer().raw(&key, &inner);
+                    }
+                    None => out.keep(field),
+                },
+                _ => {
+                    out.writer();
+                    dropped = true;
+                }
             },
         }
     }

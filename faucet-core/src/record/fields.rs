@@ -237,19 +237,21 @@ impl<'a> Iterator for Fields<'a> {
 /// key or value: what `Fields` and a lookup by key ([`field_of_text`])
 /// share.
 #[derive(Debug, Clone, Copy)]
-struct Span {
+pub(super) struct Span {
     /// The key with its quotes.
-    key: (usize, usize),
+    pub(super) key: (usize, usize),
     key_escaped: bool,
     /// The value's text.
-    value: (usize, usize),
+    pub(super) value: (usize, usize),
     /// For a string value, whether it holds an escape.
     value_escaped: Option<bool>,
+    /// No whitespace before the key (after the comma) or around the colon.
+    pub(super) compact: bool,
 }
 
 impl Span {
     #[inline]
-    fn key<'a>(&self, text: &'a [u8]) -> Result<Cow<'a, str>> {
+    pub(super) fn key<'a>(&self, text: &'a [u8]) -> Result<Cow<'a, str>> {
         let quoted = &text[self.key.0..self.key.1];
         if self.key_escaped {
             unescape(quoted)
@@ -261,7 +263,7 @@ impl Span {
     /// Whether the key is `name` (compared as written when it holds no
     /// escape: nothing is allocated).
     #[inline]
-    fn key_is(&self, text: &[u8], name: &str) -> Result<bool> {
+    pub(super) fn key_is(&self, text: &[u8], name: &str) -> Result<bool> {
         if self.key_escaped {
             return Ok(self.key(text)? == name);
         }
@@ -269,7 +271,7 @@ impl Span {
     }
 
     #[inline]
-    fn value<'a>(&self, text: &'a [u8]) -> Result<ValueRef<'a>> {
+    pub(super) fn value<'a>(&self, text: &'a [u8]) -> Result<ValueRef<'a>> {
         let value = &text[self.value.0..self.value.1];
         match self.value_escaped {
             // A plain string is borrowed without looking for an escape again.
@@ -288,9 +290,12 @@ fn inner(quoted: &[u8]) -> &[u8] {
 /// The next field of an object's text from `at` (just inside the brace or
 /// after the last field), moving `at` past it; `None` at the closing brace.
 #[inline]
-fn next_span(text: &[u8], at: &mut usize) -> Option<Span> {
-    let mut i = skip_ws(text, *at);
+pub(super) fn next_span(text: &[u8], at: &mut usize) -> Option<Span> {
+    let from = *at;
+    let mut i = skip_ws(text, from);
+    let mut key_at = from;
     if text.get(i) == Some(&b',') {
+        key_at = i + 1;
         i = skip_ws(text, i + 1);
     }
     if text.get(i) != Some(&b'"') {
@@ -313,6 +318,7 @@ fn next_span(text: &[u8], at: &mut usize) -> Option<Span> {
         key_escaped,
         value: (start, end),
         value_escaped,
+        compact: i == key_at && (key_at == from || key_at == from + 1) && start == key_end + 1,
     })
 }
 

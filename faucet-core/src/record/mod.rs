@@ -18,6 +18,7 @@
 //! without a tree, for transforms that select, rename or add fields.
 
 mod fields;
+mod raw;
 mod scan;
 mod writer;
 
@@ -30,6 +31,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 pub use fields::{Fields, NestedRef, NumberRef, ValueRef};
+pub use raw::{FieldRun, RawField, RawFields};
 use fields::{decode_error, parse_tree, write_text, write_tree};
 pub use writer::ObjectWriter;
 
@@ -147,6 +149,18 @@ impl Record {
         match &self.0 {
             Repr::Text { json, .. } if json.first() == Some(&b'{') => Some(Fields::of_text(json)),
             Repr::Tree(Value::Object(map)) => Some(Fields::of_tree(map)),
+            _ => None,
+        }
+    }
+
+    /// The top-level fields of a text object record where they are
+    /// written, to copy the ones a transform keeps as text
+    /// ([`FieldRun`], [`ObjectWriter::run`], [`ObjectWriter::field_as`]);
+    /// `None` for a tree or a record that is not an object (use
+    /// [`Record::fields`] then).
+    pub fn raw_fields(&self) -> Option<RawFields<'_>> {
+        match &self.0 {
+            Repr::Text { json, .. } if json.first() == Some(&b'{') => Some(RawFields::of(json)),
             _ => None,
         }
     }

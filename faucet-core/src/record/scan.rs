@@ -23,7 +23,7 @@ pub(crate) fn string_end(text: &[u8], at: usize) -> usize {
 pub(crate) fn string_span(text: &[u8], at: usize) -> (usize, bool) {
     let mut i = at + 1;
     let mut escaped = false;
-    while let Some(found) = memchr::memchr2(b'"', b'\\', &text[i.min(text.len())..]) {
+    while let Some(found) = quote_or_backslash(&text[i.min(text.len())..]) {
         i += found;
         if text[i] == b'\\' {
             escaped = true;
@@ -33,6 +33,35 @@ pub(crate) fn string_span(text: &[u8], at: usize) -> (usize, bool) {
         }
     }
     (text.len(), escaped)
+}
+
+/// The index of the first `"` or `\\` in `bytes`: eight bytes at a time
+/// (SWAR), then memchr2 for a long string. Keys and most values are
+/// short, and memchr2's vector search on each of them was a sixth of a
+/// transform's time.
+#[inline]
+fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // The lowest flagged byte is exactly the first zero byte (a borrow
+    // can only flag bytes above a true zero).
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut at = 0;
+    while at + 8 <= bytes.len() && at < 64 {
+        let x = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"));
+        let hits = zero(x ^ (u64::from(b'"') * ONES)) | zero(x ^ (u64::from(b'\\') * ONES));
+        if hits != 0 {
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    if at < 64 {
+        return bytes[at..]
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\')
+            .map(|i| at + i);
+    }
+    memchr::memchr2(b'"', b'\\', &bytes[at..]).map(|i| at + i)
 }
 
 /// The index just after the value that starts at `at`.
@@ -101,6 +130,25 @@ pub(crate) fn minify(text: &[u8], out: &mut impl bytes::BufMut) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The eight-at-a-time search agrees with a byte loop for a quote or
+    /// a backslash (and near misses) at every position of every length.
+    #[test]
+    fn quote_or_backslash_agrees_with_a_byte_loop() {
+        let naive = |b: &[u8]| b.iter().position(|&c| c == b'"' || c == b'\\');
+        for len in 0..90 {
+            for at in 0..len {
+                for byte in [b'"', b'\\', b'!', b'#', 0x22 ^ 0x80, 0x5c ^ 0x80, 0, 0xff] {
+                    let mut text = vec![b'a'; len];
+                    text[at] = byte;
+                    if at + 1 < len {
+                        text[at + 1] = b'"';
+                    }
+                    assert_eq!(quote_or_backslash(&text), naive(&text), "{byte:#x} at {at} of {len}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn values_end_where_json_says() {

@@ -187,3 +187,81 @@ fn long_strings_pass_through() {
         Some(long.as_str())
     );
 }
+
+fn run_of<'a>(fields: &[RawField<'a>]) -> FieldRun<'a> {
+    let mut run = FieldRun::default();
+    for field in fields {
+        run.push(*field);
+    }
+    run
+}
+
+#[test]
+fn raw_fields_copy_runs_and_rename_without_reading_values() {
+    let text = r#"{"a":1,"b\u0041":"x\"y", "c": {"n": [1, 2]},"d":12345678901234567890123,"b":null}"#;
+    let record = Record::from_json(text).unwrap();
+    let fields: Vec<RawField<'_>> = record.raw_fields().unwrap().collect();
+    assert_eq!(fields.len(), 5);
+    assert_eq!(fields[1].key().unwrap(), "bA");
+    assert!(fields[1].key_is("bA").unwrap());
+    assert!(!fields[1].key_is("b").unwrap());
+    assert_eq!(fields[2].value_text(), br#"{"n": [1, 2]}"#);
+    assert_eq!(fields[1].value().unwrap(), ValueRef::String("x\"y".into()));
+    let compact: Vec<bool> = fields.iter().map(RawField::is_compact).collect();
+    assert_eq!(compact, [true, true, false, true, true]);
+    let mut out = ObjectWriter::new();
+    out.run(&run_of(&fields[0..2]))
+        .field_as("renamed", &fields[3])
+        .run(&run_of(&fields[2..3]))
+        .run(&FieldRun::default())
+        .run(&run_of(&fields[3..5]));
+    let written = out.finish();
+    // A compact run is copied as it is; a spaced one loses the spaces
+    // around its keys, not those inside its nested value.
+    assert_eq!(
+        written.raw_json().unwrap(),
+        br#"{"a":1,"b\u0041":"x\"y","renamed":12345678901234567890123,"c":{"n": [1, 2]},"d":12345678901234567890123,"b":null}"#
+    );
+    let expected = r#"{"a":1,"bA":"x\"y","renamed":12345678901234567890123,"c":{"n":[1,2]},"d":12345678901234567890123,"b":null}"#;
+    assert_eq!(written, Record::from_json(expected).unwrap());
+}
+
+#[test]
+fn a_spaced_or_pretty_printed_run_is_written_compact() {
+    for text in [
+        "{\n  \"a\": 1,\n  \"b\": {\n    \"c\": \"x y\"\n  },\n  \"z\": 2\n}",
+        r#"{ "a" : 1 , "b": {"c":"x y"}, "z": 2}"#,
+    ] {
+        let record = Record::from_json(text).unwrap();
+        let fields: Vec<_> = record.raw_fields().unwrap().collect();
+        let mut out = ObjectWriter::new();
+        out.run(&run_of(&fields[0..2])).field_as("y", &fields[2]);
+        let text = out.finish().to_json_bytes();
+        assert_eq!(&text[..], br#"{"a":1,"b":{"c":"x y"},"y":2}"#);
+    }
+}
+
+#[test]
+#[should_panic(expected = "fields of one record in order")]
+fn fields_of_two_records_are_refused() {
+    let one = Record::from_json(r#"{"a": 1}"#).unwrap();
+    let two = Record::from_json(r#"{"b": 2}"#).unwrap();
+    let mut run = FieldRun::default();
+    run.push(one.raw_fields().unwrap().next().unwrap());
+    run.push(two.raw_fields().unwrap().next().unwrap());
+}
+
+#[test]
+#[should_panic(expected = "fields of one record in order")]
+fn fields_out_of_order_are_refused() {
+    let one = Record::from_json(r#"{"a": 1, "b": 2}"#).unwrap();
+    let fields: Vec<_> = one.raw_fields().unwrap().collect();
+    run_of(&[fields[1], fields[0]]);
+}
+
+#[test]
+fn trees_and_non_objects_have_no_raw_fields() {
+    assert!(Record::from(json!({"a": 1})).raw_fields().is_none());
+    assert!(Record::from_json("[1]").unwrap().raw_fields().is_none());
+    assert_eq!(Record::from_json("{}").unwrap().raw_fields().unwrap().count(), 0);
+}

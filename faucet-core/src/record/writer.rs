@@ -5,7 +5,8 @@
 use bytes::BufMut;
 use serde_json::Value;
 
-use super::fields::{ValueRef, write_str, write_tree};
+use super::fields::{ValueRef, next_span, write_str, write_text, write_tree};
+use super::raw::{FieldRun, RawField};
 use super::{Record, Repr};
 
 /// Writes a JSON object field by field, then gives it as a [`Record`].
@@ -75,6 +76,50 @@ impl ObjectWriter {
     pub fn field(&mut self, key: &str, value: &ValueRef<'_>) -> &mut Self {
         self.key(key);
         value.write_json(&mut self.buf);
+        self
+    }
+
+    /// Adds the fields of `run`, as they are written in their record
+    /// (escapes and digits as they are, nested values as their text), no
+    /// key or value read: a compact run in one copy, else field by field
+    /// without the whitespace around keys and colons. Text that spans
+    /// lines (a pretty-printed record) loses its line breaks, so the
+    /// object stays on one line.
+    pub fn run(&mut self, run: &FieldRun<'_>) -> &mut Self {
+        let Some((first, last, compact)) = run.parts() else {
+            return self;
+        };
+        if !self.empty {
+            self.buf.push(b',');
+        }
+        self.empty = false;
+        let text = first.text;
+        if compact {
+            write_text(&text[first.span.key.0..last.span.value.1], &mut self.buf);
+            return self;
+        }
+        let mut at = first.span.key.0;
+        let mut comma = false;
+        while at < last.span.value.1 {
+            let Some(span) = next_span(text, &mut at) else {
+                break;
+            };
+            if comma {
+                self.buf.push(b',');
+            }
+            comma = true;
+            self.buf.extend_from_slice(&text[span.key.0..span.key.1]);
+            self.buf.push(b':');
+            write_text(&text[span.value.0..span.value.1], &mut self.buf);
+        }
+        self
+    }
+
+    /// Adds `key` with the value of `field`, copied as written (on one
+    /// line).
+    pub fn field_as(&mut self, key: &str, field: &RawField<'_>) -> &mut Self {
+        self.key(key);
+        write_text(field.value_text(), &mut self.buf);
         self
     }
 

@@ -7,7 +7,10 @@
 //! bounded by its length and the size of the fields it reads.
 
 mod convert;
+mod fast;
 mod infer;
+#[cfg(test)]
+mod fast_tests;
 
 use std::sync::Arc;
 
@@ -24,6 +27,8 @@ pub(crate) struct Expression {
     env: Arc<Env>,
     program: Program,
     variables: Vec<String>,
+    /// The native evaluation of a comparison-shaped expression.
+    fast: Option<fast::Fast>,
 }
 
 impl std::fmt::Debug for Expression {
@@ -57,10 +62,12 @@ impl Expression {
             .collect();
         variables.sort();
         variables.dedup();
+        let fast = fast::Fast::compile(program.expression(), &variables);
         Ok(Self {
             env,
             program,
             variables,
+            fast,
         })
     }
 
@@ -76,6 +83,16 @@ impl Expression {
         if !record.is_object() {
             return Err(not_an_object(record));
         }
+        if let Some(fast) = &self.fast
+            && let Some(result) = fast.decide(record)?
+        {
+            return Ok(cel::Value::Bool(result));
+        }
+        self.interpret(record)
+    }
+
+    /// Evaluates the expression in CEL's interpreter.
+    fn interpret(&self, record: &Record) -> Result<cel::Value> {
         let mut context = Context::with_env(self.env.clone());
         for name in &self.variables {
             let value = match record.field(name)? {
