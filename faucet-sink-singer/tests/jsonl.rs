@@ -147,3 +147,20 @@ async fn a_rest_api_lands_in_a_singer_target_record_for_record() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_sink_passes_the_conformance_kit() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = jsonl_config(dir.path());
+    let out = dir.path().join("out/conformance.jsonl");
+    let read_back = || {
+        let rows = read_jsonl(&out);
+        async move { Ok(rows.into_iter().map(Record::from).collect()) }
+    };
+    let report = faucet_core::conformance::check_sink(
+        || SingerSink::new(config.clone()).unwrap(),
+        read_back,
+    )
+    .await;
+    report.assert_passed();
+}
