@@ -197,7 +197,7 @@ async fn a_faucet_killed_mid_run_then_rerun_loses_and_repeats_nothing() {
     // Kept open until the child is dead, so its log lines never fail.
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let mut seen = 0;
-    while let Some(line) = lines.next() {
+    for line in lines.by_ref() {
         let line = line.unwrap();
         if let Some(n) = line.strip_prefix("faucet-child-page ") {
             seen = n.trim().parse().unwrap();
