@@ -164,3 +164,46 @@ async fn the_sink_passes_the_conformance_kit() {
     .await;
     report.assert_passed();
 }
+
+#[tokio::test]
+async fn a_pip_url_target_is_installed_into_its_own_virtualenv_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = jsonl_config(dir.path());
+    config.executable = "target-jsonl".into();
+    config.pip_url = Some("target-jsonl==0.1.4".into());
+    // Shared with later runs of the suite, like the testkit's own venvs.
+    let venvs = faucet_testkit::python::venvs_dir().join("singer-sink-managed");
+    config.venvs_dir = Some(venvs.clone());
+    let source = ScriptedSource::new(2, 3);
+    Pipeline::new(&source, SingerSink::new(config.clone()).unwrap())
+        .with_name("managed")
+        .run()
+        .await
+        .unwrap();
+    assert_scripted(&read_jsonl(&dir.path().join("out/managed.jsonl")), 2, 3);
+    let installed: Vec<_> = std::fs::read_dir(&venvs)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join(".faucet-installed").is_file())
+        .collect();
+    assert_eq!(installed.len(), 1, "one virtualenv for one pip_url");
+    let marker = installed[0].path().join(".faucet-installed");
+    assert_eq!(
+        std::fs::read_to_string(&marker).unwrap(),
+        "target-jsonl==0.1.4"
+    );
+    let installed_at = std::fs::metadata(&marker).unwrap().modified().unwrap();
+
+    // A second run uses the same virtualenv without installing again.
+    let other = tempfile::tempdir().unwrap();
+    config.config["destination_path"] = json!(other.path().join("out").to_string_lossy());
+    config.state_dir = other.path().join("state");
+    Pipeline::new(&source, SingerSink::new(config).unwrap())
+        .with_name("managed")
+        .run()
+        .await
+        .unwrap();
+    assert_scripted(&read_jsonl(&other.path().join("out/managed.jsonl")), 2, 3);
+    let again = std::fs::metadata(&marker).unwrap().modified().unwrap();
+    assert_eq!(installed_at, again);
+}
