@@ -1,7 +1,9 @@
 //! Per-record cost of `select` + `rename` + `filter` on 1,000-record text
 //! pages (records as slices of the page body, as the REST source makes
-//! them), each transform alone and the three chained. Run with
-//! `cargo bench -p faucet-transform`; prints nanoseconds per record.
+//! them), each transform alone and the three chained, and the chain of
+//! `bench/run.sh` scenario 7 on records of the fixture API's shape. Run
+//! with `cargo bench -p faucet-transform`; prints nanoseconds per record.
+//! `FAUCET_BENCH_ONLY=scenario7` runs only the last (for callgrind).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -13,6 +15,33 @@ use faucet_transform::*;
 
 const RECORDS: usize = 1_000;
 const PAGES: usize = 200;
+
+/// Records of a page body.
+fn records_of(items: &[String]) -> Vec<Record> {
+    let body = Bytes::from(format!("[{}]", items.join(",")));
+    let raws: Vec<&RawValue> = faucet_core::serde_json::from_slice(&body).expect("a page");
+    raws.iter()
+        .map(|raw| Record::from_raw(&body, raw))
+        .collect()
+}
+
+/// A page of the fixture API's records (what scenario 7 reads).
+fn fixture_page() -> Vec<Record> {
+    const NAMES: [&str; 4] = ["Ada", "Grace", "Edsger", "Barbara"];
+    let items: Vec<String> = (0..RECORDS)
+        .map(|i| {
+            format!(
+                r#"{{"id":{i},"first_name":"{}","country":"DE","amount":{}.{:02},"created_at":"2024-01-01T00:{:02}:00Z","active":true,"attributes":{{"tier":"pro","score":{},"tags":["alpha","vip"]}}}}"#,
+                NAMES[i % 4],
+                i * 7 % 10_000,
+                i % 100,
+                i % 60,
+                i % 1000
+            )
+        })
+        .collect();
+    records_of(&items)
+}
 
 /// One page body of ~180-byte records, and its records.
 fn page() -> Vec<Record> {
@@ -26,11 +55,7 @@ fn page() -> Vec<Record> {
             )
         })
         .collect();
-    let body = Bytes::from(format!("[{}]", items.join(",")));
-    let raws: Vec<&RawValue> = faucet_core::serde_json::from_slice(&body).expect("a page");
-    raws.iter()
-        .map(|raw| Record::from_raw(&body, raw))
-        .collect()
+    records_of(&items)
 }
 
 fn measure(name: &str, page: &[Record], chain: &[&dyn Transform]) {
@@ -51,7 +76,41 @@ fn measure(name: &str, page: &[Record], chain: &[&dyn Transform]) {
     println!("{name:<28} {per_record:>8.0} ns/record ({kept} records out)");
 }
 
+/// Scenario 7's transforms: `select` of every field, `rename` of one,
+/// a `filter` true for all.
+fn scenario7() {
+    let select = SelectTransform::new(SelectTransformConfig {
+        fields: [
+            "id",
+            "first_name",
+            "country",
+            "amount",
+            "created_at",
+            "active",
+            "attributes",
+        ]
+        .map(String::from)
+        .to_vec(),
+    })
+    .expect("select");
+    let rename = RenameTransform::new(RenameTransformConfig {
+        fields: [("first_name".to_owned(), "name".to_owned())].into(),
+    })
+    .expect("rename");
+    let filter = FilterTransform::new(FilterTransformConfig {
+        where_: "amount >= 0.0".to_owned(),
+    })
+    .expect("filter");
+    let page = fixture_page();
+    measure("scenario 7: no transform", &page, &[]);
+    measure("scenario 7: chain", &page, &[&select, &rename, &filter]);
+}
+
 fn main() {
+    if std::env::var("FAUCET_BENCH_ONLY").is_ok_and(|v| v == "scenario7") {
+        scenario7();
+        return;
+    }
     let page = page();
     let select = SelectTransform::new(SelectTransformConfig {
         fields: ["id", "name", "status", "createdAt", "amount"]
@@ -81,4 +140,5 @@ fn main() {
         &page,
         &[&filter, &select, &rename],
     );
+    scenario7();
 }

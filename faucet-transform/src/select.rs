@@ -76,7 +76,11 @@ fn select(record: &Record, tree: &PathTree<()>) -> Result<Option<Record>> {
 
 /// [`select`] of a text record: kept fields are copied in runs, and a
 /// record that keeps them all is not written at all.
-fn select_text(record: &Record, fields: RawFields<'_>, tree: &PathTree<()>) -> Result<Option<Record>> {
+fn select_text(
+    record: &Record,
+    fields: RawFields<'_>,
+    tree: &PathTree<()>,
+) -> Result<Option<Record>> {
     let mut out = Runs::new(record);
     let mut dropped = false;
     for field in fields {

@@ -31,8 +31,8 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 pub use fields::{Fields, NestedRef, NumberRef, ValueRef};
-pub use raw::{FieldRun, RawField, RawFields};
 use fields::{decode_error, parse_tree, write_text, write_tree};
+pub use raw::{FieldRun, RawField, RawFields};
 pub use writer::ObjectWriter;
 
 use crate::error::Result;

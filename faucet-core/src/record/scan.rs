@@ -41,15 +41,10 @@ pub(crate) fn string_span(text: &[u8], at: usize) -> (usize, bool) {
 /// transform's time.
 #[inline]
 fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // The lowest flagged byte is exactly the first zero byte (a borrow
-    // can only flag bytes above a true zero).
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
     let mut at = 0;
     while at + 8 <= bytes.len() && at < 64 {
         let x = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"));
-        let hits = zero(x ^ (u64::from(b'"') * ONES)) | zero(x ^ (u64::from(b'\\') * ONES));
+        let hits = zero_byte(x ^ splat(b'"')) | zero_byte(x ^ splat(b'\\'));
         if hits != 0 {
             return Some(at + (hits.trailing_zeros() / 8) as usize);
         }
@@ -62,6 +57,19 @@ fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
             .map(|i| at + i);
     }
     memchr::memchr2(b'"', b'\\', &bytes[at..]).map(|i| at + i)
+}
+
+/// `b` in every byte of a word.
+#[inline]
+const fn splat(b: u8) -> u64 {
+    0x0101_0101_0101_0101 * b as u64
+}
+
+/// The high bit of each zero byte of `x` set; the lowest set bit is exactly
+/// the first zero byte (a borrow can only flag bytes above a true zero).
+#[inline]
+const fn zero_byte(x: u64) -> u64 {
+    x.wrapping_sub(splat(1)) & !x & splat(0x80)
 }
 
 /// The index just after the value that starts at `at`.
@@ -144,7 +152,11 @@ mod tests {
                     if at + 1 < len {
                         text[at + 1] = b'"';
                     }
-                    assert_eq!(quote_or_backslash(&text), naive(&text), "{byte:#x} at {at} of {len}");
+                    assert_eq!(
+                        quote_or_backslash(&text),
+                        naive(&text),
+                        "{byte:#x} at {at} of {len}"
+                    );
                 }
             }
         }

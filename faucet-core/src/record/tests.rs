@@ -198,7 +198,8 @@ fn run_of<'a>(fields: &[RawField<'a>]) -> FieldRun<'a> {
 
 #[test]
 fn raw_fields_copy_runs_and_rename_without_reading_values() {
-    let text = r#"{"a":1,"b\u0041":"x\"y", "c": {"n": [1, 2]},"d":12345678901234567890123,"b":null}"#;
+    let text =
+        r#"{"a":1,"b\u0041":"x\"y", "c": {"n": [1, 2]},"d":12345678901234567890123,"b":null}"#;
     let record = Record::from_json(text).unwrap();
     let fields: Vec<RawField<'_>> = record.raw_fields().unwrap().collect();
     assert_eq!(fields.len(), 5);
@@ -263,5 +264,12 @@ fn fields_out_of_order_are_refused() {
 fn trees_and_non_objects_have_no_raw_fields() {
     assert!(Record::from(json!({"a": 1})).raw_fields().is_none());
     assert!(Record::from_json("[1]").unwrap().raw_fields().is_none());
-    assert_eq!(Record::from_json("{}").unwrap().raw_fields().unwrap().count(), 0);
+    assert_eq!(
+        Record::from_json("{}")
+            .unwrap()
+            .raw_fields()
+            .unwrap()
+            .count(),
+        0
+    );
 }

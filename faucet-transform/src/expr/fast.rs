@@ -111,7 +111,11 @@ impl Fast {
                 let Some((equal, order)) = compare(value.as_ref(), literal) else {
                     return Ok(None);
                 };
-                let order = if *flipped { order.map(Ordering::reverse) } else { order };
+                let order = if *flipped {
+                    order.map(Ordering::reverse)
+                } else {
+                    order
+                };
                 match (op, order) {
                     (Op::Eq, _) => Some(equal),
                     (Op::Ne, _) => Some(!equal),

@@ -35,8 +35,19 @@ const VALUES: [Option<&str>; 22] = [
 ];
 
 const LITERALS: [&str; 13] = [
-    "null", "0", "42", "-7", "42u", "0.5", "42.0", "true", "false", r#""active""#, r#""""#,
-    r#""é\u00e9""#, "18446744073709551615u",
+    "null",
+    "0",
+    "42",
+    "-7",
+    "42u",
+    "0.5",
+    "42.0",
+    "true",
+    "false",
+    r#""active""#,
+    r#""""#,
+    r#""é\u00e9""#,
+    "18446744073709551615u",
 ];
 
 const OPS: [&str; 6] = ["==", "!=", "<", "<=", ">", ">="];
@@ -56,7 +67,10 @@ fn record(x: Option<&str>, y: Option<&str>) -> Record {
 /// whether the fast path decided.
 fn agree(source: &str, record: &Record) -> bool {
     let expression = Expression::compile(source, "where").expect("compiles");
-    let fast = expression.fast.as_ref().unwrap_or_else(|| panic!("`{source}` has a fast path"));
+    let fast = expression
+        .fast
+        .as_ref()
+        .unwrap_or_else(|| panic!("`{source}` has a fast path"));
     let interpreted = expression.interpret(record);
     match fast.decide(record) {
         Ok(Some(decided)) => {
@@ -90,7 +104,10 @@ fn comparisons_decide_as_cel_does() {
     }
     // Only lists, objects and numbers beyond a double are left to CEL
     // among the cases it answers.
-    assert!(decided * 10 >= answered * 8, "decided {decided} of {answered}");
+    assert!(
+        decided * 10 >= answered * 8,
+        "decided {decided} of {answered}"
+    );
 }
 
 #[test]
@@ -114,7 +131,14 @@ fn the_common_filters_are_decided_natively() {
 
 #[test]
 fn conjunctions_and_disjunctions_decide_as_cel_does() {
-    let some = [None, Some("1"), Some(r#""a""#), Some("null"), Some("[1]"), Some("2.5")];
+    let some = [
+        None,
+        Some("1"),
+        Some(r#""a""#),
+        Some("null"),
+        Some("[1]"),
+        Some("2.5"),
+    ];
     for x in some {
         for y in some {
             let record = record(x, y);

@@ -8,9 +8,9 @@
 
 mod convert;
 mod fast;
-mod infer;
 #[cfg(test)]
 mod fast_tests;
+mod infer;
 
 use std::sync::Arc;
 
