@@ -106,6 +106,19 @@ pub struct SingerSourceConfig {
     #[serde(default)]
     pub incremental: bool,
 
+    /// Whether the tap restarts a full-table stream (one whose `SCHEMA`
+    /// message has no `bookmark_properties`) from its beginning on every
+    /// run, whatever the state, as Singer SDK taps do. Then the records of
+    /// such a stream are counted from the stream's start instead of from
+    /// the latest `STATE`, and a resumed run drops exactly the records
+    /// already delivered: exactly once for full-table streams too, even
+    /// into an appending sink. Leave it off for a tap that resumes
+    /// full-table streams mid-way (by primary key, say): records would be
+    /// lost. Off, a resumed full-table stream is delivered at least once.
+    /// Default: `false`.
+    #[serde(default)]
+    pub full_table_restarts: bool,
+
     /// With `incremental`, the streams the tap reads in full on every run
     /// (full-table replication): a rerun after a completed run is refused
     /// unless the sink writes them idempotently. Default: none.
@@ -171,6 +184,7 @@ impl SingerSourceConfig {
             state_flag: default_state_flag(),
             catalog_flag: default_catalog_flag(),
             incremental: false,
+            full_table_restarts: false,
             full_refresh_streams: Vec::new(),
         }
     }

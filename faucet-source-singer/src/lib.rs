@@ -49,18 +49,26 @@
 //!
 //! That is exactly once **when the tap, started from `S`, sends the
 //! records that followed `S` again in the same order** (a precise state:
-//! an offset, a line number, a strictly-greater bookmark). A tap whose
-//! state is coarser re-sends more than that; most Singer SDK SQL taps
-//! resume an incremental stream with `replication_key >= bookmark`, so the
-//! rows with the bookmark's own value come again: at-least-once, and
-//! exactly once in effect with a sink that upserts by the stream's key
-//! (`key_properties`). A full-table stream interrupted mid-way restarts
-//! from its beginning in most taps; the first `n` records dropped are then
-//! records the previous run delivered as well, so resume such streams
-//! into an upserting sink too, or restart them. When the tap sends a new
-//! `STATE` before re-sending the `n` records (it resumed further on than
-//! promised), faucet logs a warning and delivers everything after that
-//! state.
+//! an offset, a line number, a strictly-greater bookmark). A `STATE` equal
+//! to the current one changes nothing, and a `STATE` that comes while a
+//! resumed run is still dropping (the Singer SDK repeats the state it was
+//! given before its first record) keeps the drop going, so both are
+//! exact too. Where the tap's state is coarser, delivery is
+//! at-least-once:
+//!
+//! - Singer SDK SQL taps resume an incremental stream with
+//!   `replication_key >= bookmark`, so the rows holding the bookmark's own
+//!   value come again: load such streams with a sink that upserts by the
+//!   stream's key (`key_properties`), which makes the repeat harmless.
+//! - Singer SDK taps restart a full-table stream from its beginning
+//!   whatever the state. With `full_table_restarts: true` such streams
+//!   (a `SCHEMA` without `bookmark_properties`) count their records from
+//!   the stream's start rather than from the state, and a resumed run
+//!   drops exactly what was delivered: exactly once again, into any sink
+//!   (tested by killing runs of tap-postgres with SIGKILL into an
+//!   appending table). Leave it off for taps that resume full-table
+//!   streams mid-way, which it would make lose records; off, such streams
+//!   are delivered at least once.
 //!
 //! After a completed run, a rerun continues from the final state only
 //! with `incremental: true` (the tap reads by replication key); otherwise

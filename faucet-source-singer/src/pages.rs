@@ -70,6 +70,9 @@ struct Pending {
     bytes: u64,
     /// When the first pending record arrived, and its message number.
     first: Option<(Instant, u64)>,
+    /// The tap restarts this stream from its beginning whatever the state:
+    /// its records count from the stream's start, not from the state.
+    restarts: bool,
 }
 
 /// Turns messages into pages.
@@ -84,6 +87,8 @@ pub(crate) struct Pager {
     selection: StreamSelection,
     page_records: usize,
     page_max: Duration,
+    /// Whether full-table streams restart from their beginning on resume.
+    full_table_restarts: bool,
     seq: u64,
     ready: VecDeque<Page>,
 }
@@ -103,9 +108,18 @@ impl Pager {
             selection,
             page_records: page_records.max(1),
             page_max,
+            full_table_restarts: false,
             seq: 0,
             ready: VecDeque::new(),
         }
+    }
+
+    /// Counts the records of full-table streams (a `SCHEMA` without
+    /// `bookmark_properties`) from the stream's start: the tap restarts
+    /// them from their beginning whatever the state.
+    pub(crate) fn with_full_table_restarts(mut self, on: bool) -> Self {
+        self.full_table_restarts = on;
+        self
     }
 
     /// A `SCHEMA` message: pages of the stream after it carry `schema`
@@ -117,6 +131,7 @@ impl Pager {
         key_properties: Vec<String>,
         bookmark_properties: Vec<String>,
     ) {
+        let restarts = self.full_table_restarts && bookmark_properties.is_empty();
         if let Value::Object(map) = &mut schema {
             map.insert("x-key-properties".to_owned(), json!(key_properties));
             map.insert(
@@ -127,7 +142,10 @@ impl Pager {
         self.flush(stream);
         let schema = Arc::new(schema);
         match self.streams.get_mut(stream) {
-            Some(pending) => pending.schema = schema,
+            Some(pending) => {
+                pending.schema = schema;
+                pending.restarts = restarts;
+            }
             None => {
                 let pending = Pending {
                     name: Arc::from(stream),
@@ -135,6 +153,7 @@ impl Pager {
                     records: Vec::new(),
                     bytes: 0,
                     first: None,
+                    restarts,
                 };
                 self.streams.insert(stream.to_owned(), pending);
             }
@@ -175,25 +194,38 @@ impl Pager {
 
     /// A `STATE` message: every pending page goes out, the last with the
     /// new state.
+    ///
+    /// On resume, a state can come while records delivered by the last
+    /// run are still being dropped (the Singer SDK repeats the state it was
+    /// given before its first record): those records come after the new
+    /// state too, so they count as delivered after it, and are still
+    /// dropped.
+    ///
+    /// A state equal to the current one changes nothing: the tap given
+    /// it starts from the same place, so the records after it are still
+    /// counted from there (Singer SDK taps repeat an unchanged state every
+    /// 10,000 records of a full-table stream).
     pub(crate) fn state(&mut self, value: Value) {
-        let skipping: Vec<String> = self
-            .skip
-            .iter()
-            .filter(|(_, n)| **n > 0)
-            .map(|(s, n)| format!("{s}: {n}"))
-            .collect();
-        if !skipping.is_empty() {
-            tracing::warn!(
-                streams = %skipping.join(", "),
-                "The tap sent a new state before re-sending every record delivered after the \
-                 state it resumed from; records after this state are delivered (some may be \
-                 repeated)"
-            );
+        if value == self.state {
+            return;
         }
-        self.skip.clear();
         self.flush_all();
         self.state = value;
-        self.emitted.clear();
+        // Restarting streams keep their count; the others count from the
+        // new state the records still to drop.
+        let restarting = |s: &str| self.streams.get(s).is_some_and(|p| p.restarts);
+        let mut emitted: BTreeMap<String, u64> = self
+            .emitted
+            .iter()
+            .filter(|(s, _)| restarting(s))
+            .map(|(s, n)| (s.clone(), *n))
+            .collect();
+        for (s, n) in &self.skip {
+            if *n > 0 && !restarting(s) {
+                emitted.insert(s.clone(), *n);
+            }
+        }
+        self.emitted = emitted;
         // Every record before the state is in a ready page or an earlier
         // one, so the last ready page may carry it.
         let checkpoint = self.checkpoint();

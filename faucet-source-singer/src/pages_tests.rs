@@ -66,6 +66,16 @@ fn pages_are_cut_per_stream_and_count_records_after_the_state() {
     let pages = drain(&mut p);
     assert_eq!(pages.len(), 1);
     assert!(pages[0].1.is_empty());
+    // The same state again: records keep counting after it.
+    p.record("a", rec(6), 1).unwrap();
+    p.state(json!({"s": 2}));
+    p.finish();
+    let pages = drain(&mut p);
+    assert_eq!(pages.len(), 1);
+    assert_eq!(
+        pages[0].2,
+        json!({"singer_state": {"s": 2}, "records_after_state": {"a": 1}})
+    );
 }
 
 #[test]
@@ -170,4 +180,73 @@ fn foreign_checkpoints_are_config_errors() {
         let err = ResumePoint::from_checkpoint(Some(&Checkpoint::new(bad))).unwrap_err();
         assert!(matches!(err, FaucetError::Config { .. }), "{err}");
     }
+}
+
+#[test]
+fn a_state_while_dropping_keeps_dropping_and_counts_the_rest_as_delivered() {
+    let cp = Checkpoint::new(json!({"singer_state": 1, "records_after_state": {"a": 3}}));
+    let mut p = pager(ResumePoint::from_checkpoint(Some(&cp)).unwrap(), 100);
+    p.state(json!(1)); // the SDK repeats its state first: nothing changes
+    assert_eq!(drain(&mut p).len(), 0);
+    p.record("a", rec(1), 1).unwrap();
+    p.state(json!(2));
+    let pages = drain(&mut p);
+    assert_eq!(
+        pages.last().unwrap().2,
+        json!({"singer_state": 2, "records_after_state": {"a": 2}})
+    );
+    for n in 2..=4 {
+        p.record("a", rec(n), 1).unwrap();
+    }
+    p.finish();
+    let pages = drain(&mut p);
+    assert_eq!(pages.len(), 1);
+    assert_eq!(pages[0].1, vec![4]);
+    assert_eq!(
+        pages[0].2,
+        json!({"singer_state": 2, "records_after_state": {"a": 3}})
+    );
+}
+
+#[test]
+fn full_table_streams_that_restart_count_from_their_start() {
+    let mut p = Pager::new(
+        ResumePoint::default(),
+        StreamSelection::all(),
+        2,
+        Duration::from_secs(60),
+    )
+    .with_full_table_restarts(true);
+    p.schema("full", json!({}), vec![], vec![]);
+    p.schema("inc", json!({}), vec![], vec!["at".into()]);
+    for n in 0..3 {
+        p.record("full", rec(n), 1).unwrap();
+        p.record("inc", rec(n), 1).unwrap();
+    }
+    p.state(json!({"inc": 2}));
+    p.record("full", rec(3), 1).unwrap();
+    p.finish();
+    let pages = drain(&mut p);
+    assert_eq!(
+        pages.last().unwrap().2,
+        json!({"singer_state": {"inc": 2}, "records_after_state": {"full": 4}})
+    );
+    // Resumed, the tap sends `full` from its start again: 4 are dropped.
+    let resume =
+        ResumePoint::from_checkpoint(Some(&Checkpoint::new(pages.last().unwrap().2.clone())))
+            .unwrap();
+    let mut p = Pager::new(resume, StreamSelection::all(), 10, Duration::from_secs(60))
+        .with_full_table_restarts(true);
+    p.schema("full", json!({}), vec![], vec![]);
+    p.state(json!({"inc": 2, "other": 1}));
+    for n in 0..6 {
+        p.record("full", rec(n), 1).unwrap();
+    }
+    p.finish();
+    let pages = drain(&mut p);
+    assert_eq!(pages.last().unwrap().1, vec![4, 5]);
+    assert_eq!(
+        pages.last().unwrap().2["records_after_state"],
+        json!({"full": 6})
+    );
 }

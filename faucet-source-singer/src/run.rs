@@ -66,7 +66,8 @@ async fn sync(
             ctx.streams.clone(),
             config.page_records,
             Duration::from_millis(config.page_max_ms),
-        ),
+        )
+        .with_full_table_restarts(config.full_table_restarts),
         idle: Duration::from_secs(config.idle_timeout_secs),
         line: 0,
         tx,
