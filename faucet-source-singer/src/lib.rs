@@ -86,7 +86,10 @@
 //! 80 bytes (masked). The pipeline's stream selection is respected
 //! (records of unselected streams are dropped and not counted); `select`
 //! makes the tap itself skip them. `ACTIVATE_VERSION` messages are
-//! ignored; `BATCH` messages are refused as not supported yet.
+//! ignored. `BATCH` messages (Singer SDK taps with `batch_config`) are
+//! read: each `file://` file of the manifest, JSON Lines plain or gzip,
+//! gives its records in order, as if they had come as `RECORD`s; other
+//! formats, compressions and storages are refused as unsupported.
 //!
 //! # Example
 //!
@@ -113,6 +116,7 @@
 //! # }
 //! ```
 
+mod batch;
 mod catalog;
 mod config;
 mod launch;

@@ -11,6 +11,7 @@ use tokio::io::AsyncReadExt;
 use tokio::process::ChildStdout;
 use tokio::sync::mpsc;
 
+use crate::batch;
 use crate::config::SingerSourceConfig;
 use crate::launch;
 use crate::mask::Masker;
@@ -224,17 +225,16 @@ impl Reader<'_> {
                 stream,
                 encoding,
                 manifest,
-            } => Err(FaucetError::Unsupported {
-                connector: "singer".to_owned(),
-                operation: format!(
-                    "BATCH messages (stream `{stream}`, {} {} file(s), {}, line {}): \
-                     not supported yet; configure the tap without `batch_config`",
-                    manifest.len(),
-                    encoding.format,
-                    encoding.compression.as_deref().unwrap_or("uncompressed"),
-                    self.line
-                ),
-            }),
+            } => {
+                let records = batch::read(&encoding, &manifest)?;
+                for record in records {
+                    let bytes = record.raw_json().map_or(0, <[u8]>::len) as u64;
+                    self.pager
+                        .record(&stream, record, bytes)
+                        .map_err(|e| self.decode(e))?;
+                }
+                Ok(())
+            }
             Message::Other { kind } => {
                 tracing::debug!(tap = %self.tap.name, kind = %kind, "Ignoring a message of unknown type");
                 Ok(())

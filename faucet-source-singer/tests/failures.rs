@@ -107,14 +107,14 @@ async fn a_record_before_its_schema_names_the_stream() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn batch_messages_are_refused_clearly() {
+async fn batch_messages_of_unknown_storage_are_refused_clearly() {
     let body = r#"
 schema("s", {})
-emit({"type": "BATCH", "stream": "s", "encoding": {"format": "jsonl", "compression": "gzip"}, "manifest": ["file:///tmp/x.gz"]})
+emit({"type": "BATCH", "stream": "s", "encoding": {"format": "jsonl", "compression": "gzip"}, "manifest": ["s3://bucket/x.gz"]})
 "#;
     let (err, _dir) = run_tap(body, |_| {}).await;
-    assert!(err.to_string().contains("BATCH messages"), "{err}");
-    assert!(err.to_string().contains("not supported yet"), "{err}");
+    assert!(matches!(err, FaucetError::Unsupported { .. }), "{err:?}");
+    assert!(err.to_string().contains("file:// URLs"), "{err}");
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -214,3 +214,43 @@ async fn a_failed_run_resumes_from_the_tap_state_exactly_once() {
     assert_eq!(report.progress.records_written, 245);
     check_two_streams(dir.path());
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn batch_messages_deliver_their_files_records_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = r#"
+import gzip
+d = CONFIG["dir"]
+schema("s", {"id": {"type": "integer"}})
+record("s", {"id": 0})
+with gzip.open(d + "/b1.jsonl.gz", "wt") as f:
+    for i in range(1, 1001):
+        f.write(json.dumps({"id": i}) + "\n")
+with open(d + "/b 2.jsonl", "w") as f:
+    for i in range(1001, 1501):
+        f.write(json.dumps({"id": i}) + "\n")
+emit({"type": "BATCH", "stream": "s", "encoding": {"format": "jsonl", "compression": "gzip"},
+      "manifest": ["file://" + d + "/b1.jsonl.gz"]})
+emit({"type": "BATCH", "stream": "s", "encoding": {"format": "jsonl", "compression": "none"},
+      "manifest": ["file://" + d.replace(" ", "%20") + "/b%202.jsonl"]})
+record("s", {"id": 1501})
+state({"done": True})
+"#;
+    let tap = script_tap(dir.path(), "tap-batch", body);
+    let mut config = config_for(&tap);
+    config.config = json!({"dir": dir.path()}).as_object().unwrap().clone();
+    let source = SingerSource::new(config).unwrap();
+    let out = dir.path().join("out.jsonl");
+    let sink = JsonlSink::new(JsonlSinkConfig::new(&out)).unwrap();
+    let report = Pipeline::new(&source, sink)
+        .with_name("batch")
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(report.progress.records_written, 1502);
+    let ids: Vec<Value> = read_jsonl(&out)
+        .into_iter()
+        .map(|r| r["id"].clone())
+        .collect();
+    assert_eq!(ids, (0..1502).map(|i| json!(i)).collect::<Vec<_>>());
+}
