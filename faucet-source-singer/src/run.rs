@@ -129,7 +129,7 @@ impl Reader<'_> {
             match read {
                 Err(_) => {
                     self.pager.tick(Instant::now());
-                    self.send_ready().await?;
+                    self.send_ready(&mut last_output).await?;
                     let quiet = last_output.elapsed().min(self.tap.since_stderr());
                     if quiet >= self.idle {
                         return Err(self.idle_error().into());
@@ -147,7 +147,7 @@ impl Reader<'_> {
                         self.lines(&chunk)?;
                     }
                     self.pager.tick(Instant::now());
-                    self.send_ready().await?;
+                    self.send_ready(&mut last_output).await?;
                 }
             }
         }
@@ -157,7 +157,7 @@ impl Reader<'_> {
             self.lines(&chunk)?;
         }
         self.pager.finish();
-        self.send_ready().await
+        self.send_ready(&mut last_output).await
     }
 
     fn idle_error(&self) -> FaucetError {
@@ -263,12 +263,19 @@ impl Reader<'_> {
     }
 
     /// Sends the pages the pager has cut; `Gone` when nobody listens.
-    async fn send_ready(&mut self) -> Result<(), Stop> {
+    /// Time spent waiting for the pipeline to take a page is not the
+    /// tap's idleness (its writes were blocked meanwhile): a wait moves
+    /// `last_output` to its end.
+    async fn send_ready(&mut self, last_output: &mut Instant) -> Result<(), Stop> {
         let pages: Vec<Page> = self.pager.take_ready().collect();
         for page in pages {
+            let started = Instant::now();
             tokio::select! {
                 _ = self.ctx.cancel.cancelled() => return Err(FaucetError::Cancelled.into()),
                 sent = self.tx.send(Ok(page)) => sent.map_err(|_| Stop::Gone)?,
+            }
+            if started.elapsed() > Duration::from_millis(50) {
+                *last_output = (*last_output).max(Instant::now());
             }
         }
         Ok(())

@@ -238,3 +238,38 @@ sys.exit(2)
         "{path} is left behind"
     );
 }
+
+/// A sink slower than the idle timeout per page.
+struct Slow;
+
+#[async_trait]
+impl Sink for Slow {
+    async fn write_batch(&self, records: &[Record]) -> Result<usize> {
+        tokio::time::sleep(Duration::from_millis(1_300)).await;
+        Ok(records.len())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn waiting_for_a_slow_sink_is_not_the_tap_being_idle() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = r#"
+schema("s", {"id": {"type": "integer"}})
+for i in range(60):
+    record("s", {"id": i})
+    sys.stdout.flush()
+    time.sleep(0.05)
+"#;
+    let tap = script_tap(dir.path(), "tap-test", body);
+    let mut config = config_for(&tap);
+    config.idle_timeout_secs = 1;
+    // Pages cut by time, each taking the sink longer than the timeout.
+    config.page_max_ms = 10;
+    let source = SingerSource::new(config).unwrap();
+    let report = Pipeline::new(&source, Slow)
+        .with_channel_depth(1)
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(report.progress.records_written, 60);
+}
