@@ -179,6 +179,7 @@ pub(crate) async fn render(
         &all.latency,
         &all.transformed,
         &all.children,
+        &all.singer,
     ];
     let mut out = String::from(
         "# faucet benchmark results\n\nWritten by `bench/run.sh` (the `faucet-bench` orchestrator); do not edit by hand.\n\n",
@@ -258,6 +259,13 @@ fn setup_notes() -> String {
        (cursor, 100 a page) with `concurrency: 8` and `parent_concurrency: 8` into JSON Lines, \
        a `filter` dropping the accounts (one stream per sink in this version); the baseline is \
        the ideal wall time (101 × 20 ms × 10 pages) ÷ 8, the ratio ideal ÷ wall.\n\
+     - Scenario 9: the benchmark's records in a table (primary key on `id`) read by \
+       meltanolabs-tap-postgres 0.10.0 (full table, catalog discovered once, not timed), into \
+       PostgreSQL: faucet through `faucet-source-singer` and its PostgreSQL sink (append, a table \
+       it creates from the tap's schema; `bench/src/bin/singer-faucet.rs`) against the same tap \
+       piped into meltanolabs-target-postgres 0.8.1 (defaults), each into a fresh table; both \
+       wall times include the tap's start-up; every run checks both tables' row counts. The \
+       Python tools install into cached virtualenvs (`FAUCET_TEST_VENVS`).\n\
      - The first run of scenarios 1, 2 and 3 checks the whole table against the source \
        (count, distinct ids, payload checksum); later runs check the count.\n"
         .to_owned()

@@ -5,7 +5,7 @@
 //! ```text
 //! faucet-bench [--records N] [--runs R] [--rss-sizes A,B,C]
 //!              [--latency-records N] [--page-size N] [--out FILE]
-//!              [--profile release|debug] [--scenarios 1,2,3,4,5,6,7,8]
+//!              [--profile release|debug] [--scenarios 1,2,3,4,5,6,7,8,9]
 //! ```
 //! Scenarios: 1 REST → PostgreSQL append, page numbers (concurrent);
 //! 2 the same with cursor pagination (sequential); 3 upsert; 4 REST →
@@ -13,7 +13,11 @@
 //! 6 peak RSS at several sizes; 7 scenario 1 with `select` + `rename` +
 //! `filter` transforms, against scenario 1 of the same run; 8 a child
 //! resource per parent record (100 × 1,000 at 20 ms per request,
-//! concurrency 8) against the ideal wall time (see `children.rs`).
+//! concurrency 8) against the ideal wall time (see `children.rs`); 9 a
+//! Singer tap (meltanolabs-tap-postgres) into PostgreSQL through faucet
+//! against the same tap piped into meltanolabs-target-postgres (see
+//! `singer.rs`; it installs both from the Python package registry into
+//! cached virtualenvs, `FAUCET_TEST_VENVS`).
 //! Each option also reads an environment variable (`FAUCET_BENCH_RECORDS`,
 //! `FAUCET_BENCH_RUNS`, `FAUCET_BENCH_RSS_SIZES`,
 //! `FAUCET_BENCH_LATENCY_RECORDS`, `FAUCET_BENCH_SCENARIOS`,
@@ -32,6 +36,7 @@ mod children;
 mod environment;
 mod report;
 mod scenarios;
+mod singer;
 
 use anyhow::Context;
 use faucet_bench::binaries;
@@ -71,7 +76,7 @@ fn options() -> anyhow::Result<Options> {
         ("--profile", env("FAUCET_BENCH_PROFILE", "release")),
         (
             "--scenarios",
-            env("FAUCET_BENCH_SCENARIOS", "1,2,3,4,5,6,7,8"),
+            env("FAUCET_BENCH_SCENARIOS", "1,2,3,4,5,6,7,8,9"),
         ),
         (
             "--out",
@@ -118,7 +123,7 @@ fn options() -> anyhow::Result<Options> {
             .split(',')
             .map(|s| s.trim().parse())
             .collect::<Result<_, _>>()
-            .context("--scenarios must be numbers 1-8 separated by commas")?,
+            .context("--scenarios must be numbers 1-9 separated by commas")?,
         profile: match get("--profile").as_str() {
             "release" => binaries::Profile::Release,
             "debug" => binaries::Profile::Debug,
@@ -136,6 +141,7 @@ struct AllSeries {
     latency: Series,
     transformed: Series,
     children: Series,
+    singer: Series,
     binary: Vec<f64>,
     /// The 1-minute load average when each run started.
     loads: Vec<String>,
@@ -189,6 +195,7 @@ async fn main() -> anyhow::Result<()> {
             0.9,
         ),
         children: children::series(),
+        singer: singer::series(opts.records),
         binary: Vec::new(),
         loads: Vec::new(),
     };
@@ -199,12 +206,26 @@ async fn main() -> anyhow::Result<()> {
     } else {
         None
     };
+    let tools = if opts.scenarios.contains(&9) {
+        match singer::Singer::setup(&bench).await {
+            Ok(tools) => Some(tools),
+            Err(err) => {
+                all.singer.fail(format!("{err:#}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
     for run in 1..=opts.runs {
         eprintln!("Run {run} of {}", opts.runs);
         all.loads.push(environment::load_average());
         one_round(&bench, &mut all, (&fixture, &slow), run, &opts.scenarios).await;
         if let Some(shop) = &shop {
             children::run(&bench, &mut all.children, shop, run);
+        }
+        if let Some(tools) = &tools {
+            singer::run(&bench, &mut all.singer, tools, run).await;
         }
     }
     drop((fixture, slow, shop));
@@ -221,6 +242,7 @@ async fn main() -> anyhow::Result<()> {
         (5, &mut all.latency),
         (7, &mut all.transformed),
         (8, &mut all.children),
+        (9, &mut all.singer),
     ] {
         if !opts.scenarios.contains(&k) {
             series.fail("not run: not selected with --scenarios".to_owned());
@@ -230,6 +252,10 @@ async fn main() -> anyhow::Result<()> {
         // The row for RESULTS.md, on its own.
         println!("{}", report::throughput_table(&[&all.children]));
         println!("{}", report::cpu_table(&[&all.children]));
+    }
+    if opts.scenarios.contains(&9) {
+        println!("{}", report::throughput_table(&[&all.singer]));
+        println!("{}", report::cpu_table(&[&all.singer]));
     }
     let text = environment::render(&opts, &bench, &all, &rss).await;
     std::fs::write(&opts.out, text)

@@ -74,7 +74,7 @@ impl Bench {
     }
 
     /// Runs `cmd` to its end, with the server's CPU time meanwhile.
-    fn measure(&self, cmd: &mut Command) -> anyhow::Result<(Exit, Measured)> {
+    pub(crate) fn measure(&self, cmd: &mut Command) -> anyhow::Result<(Exit, Measured)> {
         let server_before = self.postmaster.and_then(tree_cpu);
         let api_before = self.api.get().and_then(tree_cpu);
         let exit = Child::spawn(cmd)?.wait(RUN_DEADLINE)?;
@@ -93,7 +93,7 @@ impl Bench {
     }
 
     /// Runs one `psql` meta-command.
-    fn psql(&self, command: &str) -> anyhow::Result<Measured> {
+    pub(crate) fn psql(&self, command: &str) -> anyhow::Result<Measured> {
         let (exit, measured) = self.measure(
             Command::new(&self.psql)
                 .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d"])
