@@ -12,7 +12,8 @@
 # --latency-records (FAUCET_BENCH_LATENCY_RECORDS), --scenarios
 # (FAUCET_BENCH_SCENARIOS, e.g. 1,2; 8 is the parent → child scenario:
 #   bench/run.sh --scenarios 8 --records 1000 --runs 3 --out /tmp/results.md;
-# 9 is a Singer tap into PostgreSQL, faucet vs target-postgres:
+# 9, a Singer tap into PostgreSQL, faucet vs target-postgres, runs only
+# when named (about 30 minutes more at 1M records x 3 runs):
 #   bench/run.sh --scenarios 9 --records 100000 --runs 2 --out /tmp/singer.md),
 # --page-size, --out, --profile.
 # PostgreSQL: FAUCET_TEST_DATABASE_URL, else 127.0.0.1:5432, else a

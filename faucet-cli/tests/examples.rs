@@ -228,3 +228,85 @@ async fn shop_many_streams_loads_three_tables_and_reruns_incrementally() {
         assert_eq!(count("order_lines").await, (lines, lines), "round {round}");
     }
 }
+
+/// The Singer example through the binary: the real tap-jsonl (installed
+/// by the source from the Python package registry) into PostgreSQL, the
+/// table's column types taken from the tap's SCHEMA message, every row
+/// checked, and a rerun that leaves one row per record.
+#[tokio::test(flavor = "multi_thread")]
+async fn singer_tap_jsonl_to_postgres_types_columns_from_the_tap_schema() {
+    let schema = faucet_testkit::postgres::server().fresh_schema().await;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("people.jsonl");
+    let mut lines = String::new();
+    for i in 1..=300u64 {
+        // The first record has no amount: a sampled table would not know
+        // its type; the tap's schema says number.
+        let amount = if i == 1 {
+            "null".to_owned()
+        } else {
+            format!("{}.25", i)
+        };
+        lines += &format!(
+            "{{\"id\": {i}, \"name\": \"person {i}\", \"amount\": {amount}, \"at\": \"2024-01-{:02}T00:00:00Z\"}}\n",
+            i % 28 + 1
+        );
+    }
+    std::fs::write(&input, lines).unwrap();
+    for round in 0..2 {
+        let mut cmd = faucet(dir.path());
+        cmd.arg("run")
+            .arg(example("singer-tap-jsonl-postgres.yaml"))
+            .env("PEOPLE_JSONL", &input)
+            .env("FAUCET_VENVS", faucet_testkit::python::venvs_dir())
+            .env("DATABASE_URL", schema.url())
+            .env("PG_SCHEMA", schema.name());
+        let result = output(cmd).await;
+        assert!(
+            result.status.success(),
+            "round {round}: {}",
+            stderr(&result)
+        );
+        let rows = schema
+            .client()
+            .query(
+                &format!(
+                    "SELECT id, name, amount::text, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') \
+                     FROM \"{}\".people ORDER BY id",
+                    schema.name()
+                ),
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 300, "round {round}");
+        for (row, i) in rows.iter().zip(1..=300i64) {
+            assert_eq!(row.get::<_, i64>(0), i);
+            assert_eq!(row.get::<_, String>(1), format!("person {i}"));
+            let amount = (i > 1).then(|| format!("{i}.25"));
+            assert_eq!(row.get::<_, Option<String>>(2), amount);
+            assert_eq!(
+                row.get::<_, String>(3),
+                format!("2024-01-{:02}T00:00:00Z", i % 28 + 1)
+            );
+        }
+    }
+    let types = schema
+        .client()
+        .query(
+            "SELECT column_name::text, data_type::text FROM information_schema.columns \
+             WHERE table_schema = $1 AND table_name = 'people'",
+            &[&schema.name()],
+        )
+        .await
+        .unwrap();
+    let type_of = |column: &str| {
+        types
+            .iter()
+            .find(|r| r.get::<_, String>(0) == column)
+            .map(|r| r.get::<_, String>(1))
+    };
+    assert_eq!(type_of("id").as_deref(), Some("bigint"));
+    assert_eq!(type_of("amount").as_deref(), Some("numeric"));
+    assert_eq!(type_of("at").as_deref(), Some("timestamp with time zone"));
+}
