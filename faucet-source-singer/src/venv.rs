@@ -39,7 +39,8 @@ pub(crate) fn ensure(root: &Path, pip_url: &str, executable: &str) -> Result<Pat
         return Err(FaucetError::config(
             "executable",
             format!(
-                "`{executable}` is not an executable of the virtualenv of pip_url `{pip_url}` ({})",
+                "`{executable}` is not an executable of the virtualenv of pip_url `{}` ({})",
+                hide_userinfo(pip_url),
                 venv.display()
             ),
         ));
@@ -51,7 +52,11 @@ fn install(venv: &Path, pip_url: &str) -> Result<()> {
     if venv.exists() {
         fs::remove_dir_all(venv).map_err(|e| io_error("remove the unfinished", venv, e))?;
     }
-    tracing::info!(venv = %venv.display(), pip_url, "Installing the tap into a virtualenv");
+    tracing::info!(
+        venv = %venv.display(),
+        pip_url = %hide_userinfo(pip_url),
+        "Installing the tap into a virtualenv"
+    );
     run(
         Command::new("python3").arg("-m").arg("venv").arg(venv),
         "making a virtualenv needs `python3` with its `venv` module \
@@ -70,7 +75,8 @@ fn install(venv: &Path, pip_url: &str) -> Result<()> {
 /// Runs `command`; on failure an error with `hint` and its last output
 /// lines.
 fn run(command: &mut Command, hint: &str) -> Result<()> {
-    let shown = format!("{command:?}");
+    // A pip_url may carry a token (`git+https://TOKEN@host/...`).
+    let shown = hide_userinfo(&format!("{command:?}"));
     let output = command.output().map_err(|e| {
         FaucetError::source_error(format!("cannot run {shown}: {e}; {hint}")).with_source(e)
     })?;
@@ -79,11 +85,34 @@ fn run(command: &mut Command, hint: &str) -> Result<()> {
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
     let lines: Vec<&str> = stderr.lines().collect();
-    let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+    let tail = hide_userinfo(&lines[lines.len().saturating_sub(20)..].join("\n"));
     Err(FaucetError::source_error(format!(
         "{shown} failed ({}); {hint}:\n{tail}",
         output.status
     )))
+}
+
+/// `text` with the user information of every URL in it (`https://TOKEN@`,
+/// `https://user:password@`) replaced by the mask.
+pub(crate) fn hide_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (before, after) = rest.split_at(at + 3);
+        out.push_str(before);
+        let end = after
+            .find(|c: char| c.is_whitespace() || matches!(c, '/' | '?' | '#' | '"' | '\''))
+            .unwrap_or(after.len());
+        match after[..end].rfind('@') {
+            Some(userinfo) => {
+                out.push_str(crate::mask::MASK);
+                rest = &after[userinfo..];
+            }
+            None => rest = after,
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn io_error(what: &str, path: &Path, e: std::io::Error) -> FaucetError {
@@ -101,6 +130,19 @@ mod tests {
         assert_eq!(a, venv_dir(root, " tap-a==1 "));
         assert_ne!(a, venv_dir(root, "tap-a==2"));
         assert_eq!(a.file_name().unwrap().len(), 16);
+    }
+
+    #[test]
+    fn tokens_in_pip_urls_are_hidden() {
+        assert_eq!(
+            hide_userinfo("pip install git+https://ghp_SECRET@github.com/o/tap.git tap-x==1"),
+            "pip install git+https://******@github.com/o/tap.git tap-x==1"
+        );
+        assert_eq!(
+            hide_userinfo(r#"["git+https://u:p%40ss@host/x", "https://host/y"]"#),
+            r#"["git+https://******@host/x", "https://host/y"]"#
+        );
+        assert_eq!(hide_userinfo("tap-x==1 no url"), "tap-x==1 no url");
     }
 
     #[test]
