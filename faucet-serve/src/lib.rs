@@ -46,9 +46,11 @@ mod error;
 mod json_loader;
 mod loader;
 mod manager;
+mod manifest;
 mod mask;
 mod options;
 mod routes;
+mod run_log;
 mod runs;
 mod server;
 
@@ -59,5 +61,6 @@ pub use loader::{
 };
 pub use manager::ManagerOptions;
 pub use options::ServeOptions;
+pub use run_log::RunLogLayer;
 pub use runs::record::{RunCounts, RunError, RunRecord, RunState, StreamCounts};
 pub use server::{Server, serve};
