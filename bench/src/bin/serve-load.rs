@@ -53,7 +53,9 @@ fn settings() -> anyhow::Result<Settings> {
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
-        let value = args.next().with_context(|| format!("{flag} needs a value"))?;
+        let value = args
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--records" => s.records = value.parse()?,
             "--runs-in-flight" => s.runs = value.parse()?,
@@ -65,7 +67,10 @@ fn settings() -> anyhow::Result<Settings> {
             other => bail!("unknown option {other}"),
         }
     }
-    ensure!(s.runs > 0 && s.pollers > 0 && s.reps > 0, "counts must be positive");
+    ensure!(
+        s.runs > 0 && s.pollers > 0 && s.reps > 0,
+        "counts must be positive"
+    );
     Ok(s)
 }
 
@@ -86,7 +91,9 @@ async fn main() -> anyhow::Result<()> {
     let fixture = FixtureProcess::start(&fixture_bin, s.records, s.page_size, 0, 1)?;
     let mut reps = Vec::new();
     for rep in 0..s.reps {
-        let dir = tempfile::Builder::new().prefix("faucet-serve-load-").tempdir()?;
+        let dir = tempfile::Builder::new()
+            .prefix("faucet-serve-load-")
+            .tempdir()?;
         let specs = specs(&s, fixture.url(), dir.path());
         let cli_rate = cli_round(&s, &faucet, &specs, &dir.path().join("cli")).await?;
         let (serve_rate, latencies_us, sse_events) =
@@ -182,7 +189,9 @@ async fn serve_round(
     dir: &Path,
 ) -> anyhow::Result<(f64, Vec<u64>, usize)> {
     std::fs::create_dir_all(dir)?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let url = format!("http://127.0.0.1:{port}");
     let server = Child::spawn(
         Command::new(faucet)
@@ -202,8 +211,12 @@ async fn serve_round(
     for (name, spec) in specs {
         let body = with_out(spec, name, dir).to_string();
         let response = client.post(format!("{url}/runs")).body(body).send().await?;
-        ensure!(response.status() == 202, "POST /runs: {}", response.status());
-        let run: Value = response.json().await?;
+        ensure!(
+            response.status() == 202,
+            "POST /runs: {}",
+            response.status()
+        );
+        let run = json(response).await?;
         ids.push(run["id"].as_str().context("a run id")?.to_owned());
     }
     let follower = tokio::spawn(follow(format!("{url}/runs/{}/events", ids[0])));
@@ -220,7 +233,7 @@ async fn serve_round(
     let sse_events = follower.await??;
     let mut finished_ms = 0;
     for id in &ids {
-        let run: Value = client.get(format!("{url}/runs/{id}")).send().await?.json().await?;
+        let run = json(client.get(format!("{url}/runs/{id}")).send().await?).await?;
         ensure!(run["state"] == "completed", "run {id}: {run}");
         finished_ms = finished_ms.max(run["finished_at_ms"].as_u64().context("finished_at_ms")?);
     }
@@ -236,13 +249,16 @@ async fn serve_round(
 async fn wait_healthy(client: &reqwest::Client, url: &str, server: &Child) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        if let Ok(r) = client.get(format!("{url}/health")).send().await {
-            if r.status() == 200 {
-                return Ok(());
-            }
+        if let Ok(r) = client.get(format!("{url}/health")).send().await
+            && r.status() == 200
+        {
+            return Ok(());
         }
         ensure!(!server.has_exited(), "faucet serve exited early");
-        ensure!(Instant::now() < deadline, "faucet serve not healthy within 20 s");
+        ensure!(
+            Instant::now() < deadline,
+            "faucet serve not healthy within 20 s"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -255,10 +271,17 @@ async fn poll(run_url: String, every: Duration) -> anyhow::Result<Vec<u64>> {
     loop {
         let sent = Instant::now();
         let response = client.get(&run_url).send().await?;
-        ensure!(response.status() == 200, "GET {run_url}: {}", response.status());
-        let run: Value = response.json().await?;
+        ensure!(
+            response.status() == 200,
+            "GET {run_url}: {}",
+            response.status()
+        );
+        let run = json(response).await?;
         latencies.push(sent.elapsed().as_micros() as u64);
-        if matches!(run["state"].as_str(), Some("completed" | "failed" | "cancelled")) {
+        if matches!(
+            run["state"].as_str(),
+            Some("completed" | "failed" | "cancelled")
+        ) {
             return Ok(latencies);
         }
         tokio::time::sleep(every).await;
@@ -268,14 +291,26 @@ async fn poll(run_url: String, every: Duration) -> anyhow::Result<Vec<u64>> {
 /// Follows a run's events to their end: how many arrived.
 async fn follow(events_url: String) -> anyhow::Result<usize> {
     let mut response = reqwest::Client::new().get(&events_url).send().await?;
-    ensure!(response.status() == 200, "GET {events_url}: {}", response.status());
+    ensure!(
+        response.status() == 200,
+        "GET {events_url}: {}",
+        response.status()
+    );
     let mut text = Vec::new();
     while let Some(chunk) = response.chunk().await? {
         text.extend_from_slice(&chunk);
     }
     let text = String::from_utf8_lossy(&text);
-    ensure!(text.contains("\"state\":\"completed\""), "the events end with the run");
+    ensure!(
+        text.contains("\"state\":\"completed\""),
+        "the events end with the run"
+    );
     Ok(text.matches("\nevent: ").count() + usize::from(text.starts_with("event: ")))
+}
+
+/// A response's body as JSON.
+async fn json(response: reqwest::Response) -> anyhow::Result<Value> {
+    Ok(serde_json::from_slice(&response.bytes().await?)?)
 }
 
 fn now_ms() -> u64 {
@@ -323,7 +358,10 @@ fn report(s: &Settings, reps: &[Rep]) -> String {
         ));
     }
     let ratio = median(reps.iter().map(|r| r.serve_rate / r.cli_rate).collect());
-    let mut all: Vec<u64> = reps.iter().flat_map(|r| r.latencies_us.iter().copied()).collect();
+    let mut all: Vec<u64> = reps
+        .iter()
+        .flat_map(|r| r.latencies_us.iter().copied())
+        .collect();
     all.sort_unstable();
     text.push_str(&format!(
         "\nMedian ratio {ratio:.2}× (target ≥ 0.9×: {}); poll latency over all reps p50 {:.2} ms, \
