@@ -16,8 +16,8 @@ FROM debian:bookworm-slim
 ARG FAUCET_BIN=target/release/faucet
 
 # A user of its own, no login, no home beyond the state directory.
-RUN groupadd --system --gid 10001 faucet \
- && useradd --system --uid 10001 --gid faucet --home-dir /var/lib/faucet --shell /usr/sbin/nologin faucet \
+RUN groupadd --gid 10001 faucet \
+ && useradd --uid 10001 --gid faucet --no-create-home --home-dir /var/lib/faucet --shell /usr/sbin/nologin faucet \
  && mkdir -p /var/lib/faucet /etc/faucet/pipelines \
  && chown faucet:faucet /var/lib/faucet
 
