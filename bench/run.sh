@@ -22,7 +22,8 @@
 # others (by default, or when --scenarios names 10) and replaces its
 # section at the end of the results file. Its own options:
 # --serve-records (FAUCET_BENCH_SERVE_RECORDS, records per run, default
-# 250000), --serve-pollers (default 50), --serve-poll-ms (default 100);
+# 250000), --serve-pollers (default 50), --serve-poll-ms (default 100),
+# --serve-workers (TOKIO_WORKER_THREADS of the server; default tokio's);
 # it repeats --runs times at --page-size.
 #   bench/run.sh --scenarios 10 --runs 3       # scenario 10 alone
 set -euo pipefail
@@ -35,6 +36,7 @@ out="bench/RESULTS.md"
 serve_records="${FAUCET_BENCH_SERVE_RECORDS:-250000}"
 serve_pollers=50
 serve_poll_ms=100
+serve_workers=()
 rest=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -42,6 +44,7 @@ while [[ $# -gt 0 ]]; do
     --serve-records) serve_records="$2"; shift 2 ;;
     --serve-pollers) serve_pollers="$2"; shift 2 ;;
     --serve-poll-ms) serve_poll_ms="$2"; shift 2 ;;
+    --serve-workers) serve_workers=(--serve-workers "$2"); shift 2 ;;
     --runs) runs="$2"; rest+=("$1" "$2"); shift 2 ;;
     --page-size) page_size="$2"; rest+=("$1" "$2"); shift 2 ;;
     --out) out="$2"; rest+=("$1" "$2"); shift 2 ;;
@@ -75,7 +78,7 @@ if [[ "$with_serve" == yes ]]; then
   section="$(mktemp)"
   "$target_dir/release/faucet-serve-load" --records "$serve_records" --reps "$runs" \
     --page-size "$page_size" --pollers "$serve_pollers" --poll-ms "$serve_poll_ms" \
-    --out "$section" > /dev/null
+    "${serve_workers[@]}" --out "$section" > /dev/null
   # Replace an earlier scenario 10 section (from its heading to the next
   # `## ` heading or the end) with this one, at the end of the file.
   touch "$out"
