@@ -16,7 +16,7 @@
 # PostgreSQL: FAUCET_TEST_DATABASE_URL, else 127.0.0.1:5432, else a
 # throwaway cluster from the installed initdb/pg_ctl (see faucet-testkit).
 #
-# Scenario 10 is `faucet serve` under load (bench/src/bin/serve-load.rs):
+# Scenario 10 is `faucet serve` under load (bench/src/bin/faucet-serve-load/):
 # 4 runs in flight while 50 clients poll GET /runs/{id} and one follows the
 # events, against the same runs from `faucet run`. It runs after the
 # others (by default, or when --scenarios names 10) and replaces its

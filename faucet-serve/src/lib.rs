@@ -23,6 +23,12 @@
 //! file under the state directory; runs it recorded as running when the
 //! server died are marked `interrupted` when it starts again.
 //!
+//! Each run executes in a `tracing` span of its own: [`RunLogLayer`],
+//! installed in the binary's subscriber, copies the events emitted inside
+//! it (a REST source's retries, a sink's warnings) into the run's event
+//! log, masked. The manifest lists what each connector declared when it
+//! was registered (`Registry::with_capabilities`, `Registry::with_action`).
+//!
 //! The endpoints are listed in the crate's README.
 //!
 //! # Example
