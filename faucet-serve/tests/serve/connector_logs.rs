@@ -147,3 +147,63 @@ async fn a_connector_line_naming_a_secret_is_masked_in_the_events() {
     assert!(!text.contains("gated-token-SECRET"), "{text}");
     h.stop().await;
 }
+
+#[tokio::test]
+async fn postgresql_notices_reach_the_run_events() {
+    let mut h = Harness::start_with(2, |gate| {
+        let mut registry = registry(gate);
+        faucet_source_rest::register(&mut registry);
+        faucet_sink_postgres::register(&mut registry);
+        registry
+    })
+    .await;
+    let api = api().await;
+    let schema = faucet_testkit::postgres::server().fresh_schema().await;
+    let mut spec = rest_spec(&h, "notices", &api);
+    // Replace mode drops the load table if it exists before it starts:
+    // PostgreSQL notices that it does not.
+    spec["sink"] = json!({"type": "postgres", "url": schema.url(), "schema": schema.name(),
+                          "table": "events", "mode": "replace"});
+    let run = h.start_run(&spec, "").await;
+    let (text, events) = events_of(&h, &run.id).await;
+    let logs = log_lines(&events);
+    let notice = logs
+        .iter()
+        .find(|(_, line)| line.starts_with("PostgreSQL says: "))
+        .unwrap_or_else(|| panic!("no notice: {logs:?}"));
+    assert_eq!(notice.0, "info");
+    assert!(notice.1.contains("does not exist, skipping"), "{notice:?}");
+    assert!(notice.1.contains("severity=NOTICE"), "{notice:?}");
+    assert!(
+        logs.last()
+            .unwrap()
+            .1
+            .starts_with("Run completed (120 records"),
+        "{logs:?}"
+    );
+    assert!(!text.contains(API_TOKEN));
+    // Every record once, each field as served.
+    let sql = format!(
+        "SELECT to_jsonb(t)::text FROM {}.events t ORDER BY id",
+        schema.name()
+    );
+    let rows = schema.client().query(&sql, &[]).await.unwrap();
+    let got: Vec<Value> = rows
+        .iter()
+        .map(|r| serde_json::from_str(r.get::<_, &str>(0)).unwrap())
+        .collect();
+    assert_eq!(got.len(), 120);
+    for (got, id) in got.iter().zip(1..) {
+        let want = record(id);
+        for (key, value) in want.as_object().unwrap() {
+            let got = &got[key];
+            match (value.as_f64(), got.as_f64()) {
+                (Some(a), Some(b)) => assert!((a - b).abs() < 1e-9, "{id} {key}: {got} vs {value}"),
+                // timestamptz comes back in the server's format.
+                _ if key == "created_at" => assert!(got.is_string(), "{id} {key}: {got}"),
+                _ => assert_eq!(got, value, "{id} {key}"),
+            }
+        }
+    }
+    h.stop().await;
+}
