@@ -53,13 +53,14 @@ pub fn target_dir() -> PathBuf {
 
 /// Crates whose sources the `faucet` binary (and the fixture server) are
 /// built from.
-const SOURCE_CRATES: [&str; 7] = [
+const SOURCE_CRATES: [&str; 8] = [
     "faucet-cli",
     "faucet-core",
     "faucet-common-http",
     "faucet-source-rest",
     "faucet-sink-jsonl",
     "faucet-sink-postgres",
+    "faucet-serve",
     "faucet-testkit",
 ];
 

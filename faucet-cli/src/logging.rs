@@ -10,8 +10,13 @@ const VERBOSE: &str = "info,faucet_source_rest=debug,faucet_common_http=debug";
 
 /// Installs the log subscriber: `RUST_LOG` when set, else `warn`, `info`
 /// with the HTTP connectors' requests (`-v`) or `debug` (`-vv`). Colour
-/// only on a terminal, and never when `NO_COLOR` is set.
+/// only on a terminal, and never when `NO_COLOR` is set. Apart from what
+/// stderr shows, events at `info` and above inside a `faucet serve` run go
+/// to that run's events ([`faucet_serve::RunLogLayer`]).
 pub(crate) fn init(verbose: u8) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{Layer, filter::LevelFilter};
     let default = match verbose {
         0 => "warn",
         1 => VERBOSE,
@@ -19,14 +24,18 @@ pub(crate) fn init(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let stderr = tracing_subscriber::fmt::layer()
         .with_writer(|| LogWriter)
         .with_ansi(colour(
             std::io::stderr().is_terminal(),
             std::env::var_os("NO_COLOR"),
         ))
         .with_target(false)
+        .with_filter(filter);
+    let runs = faucet_serve::RunLogLayer::new().with_filter(LevelFilter::INFO);
+    tracing_subscriber::registry()
+        .with(stderr)
+        .with(runs)
         .init();
 }
 

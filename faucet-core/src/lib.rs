@@ -123,7 +123,9 @@ pub use pipeline::{
     NoopObserver, Observer, Pipeline, Progress, Resume, RunReport, StreamProgress,
 };
 pub use record::Record;
-pub use registry::{ConnectorInfo, ConnectorKind, Registry, parse_config};
+pub use registry::{
+    ConnectorAction, ConnectorCapabilities, ConnectorInfo, ConnectorKind, Registry, parse_config,
+};
 pub use retries::RetryCounter;
 pub use sink::{CommitContext, Durability, PageCommit, Sink};
 pub use source::{PageStream, Source, SourceContext, collect_records};

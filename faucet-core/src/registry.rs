@@ -4,7 +4,9 @@
 //! Adding a connector is one call to [`Registry::register_source`],
 //! [`Registry::register_sink`] or [`Registry::register_transform`]; the CLI and third-party binaries build
 //! pipelines from files through it, and `faucet schema` prints schemas
-//! from it.
+//! from it. A connector may also declare what its type can do
+//! ([`ConnectorCapabilities`]) and the operations it offers besides runs
+//! ([`ConnectorAction`]), for manifests such as `faucet serve`'s.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -17,6 +19,10 @@ use crate::error::{FaucetError, Result};
 use crate::sink::Sink;
 use crate::source::Source;
 use crate::transform::Transform;
+
+mod declared;
+
+pub use declared::{ConnectorAction, ConnectorCapabilities};
 
 type Build<T> = Box<dyn Fn(Value) -> Result<T> + Send + Sync>;
 
@@ -58,6 +64,19 @@ pub struct ConnectorInfo {
     pub name: String,
     /// One line saying what it does.
     pub description: String,
+    /// What the type can do, as declared with
+    /// [`Registry::with_capabilities`] (all off when nothing was declared).
+    pub capabilities: ConnectorCapabilities,
+    /// The operations it offers besides runs, as declared with
+    /// [`Registry::with_action`] (none when nothing was declared).
+    pub actions: Vec<ConnectorAction>,
+}
+
+/// What was declared about a connector type besides its constructor.
+#[derive(Debug, Clone, Default)]
+struct Declared {
+    capabilities: ConnectorCapabilities,
+    actions: Vec<ConnectorAction>,
 }
 
 /// The connectors a binary knows, by type name.
@@ -66,6 +85,7 @@ pub struct Registry {
     sources: BTreeMap<String, Entry<Box<dyn Source>>>,
     sinks: BTreeMap<String, Entry<Box<dyn Sink>>>,
     transforms: BTreeMap<String, Entry<Box<dyn Transform>>>,
+    declared: BTreeMap<(ConnectorKind, String), Declared>,
 }
 
 impl fmt::Debug for Registry {
@@ -184,13 +204,74 @@ impl Registry {
         })
     }
 
+    /// Declares what the `kind` type `name` can do, for manifests; replaces
+    /// an earlier declaration. Declarations belong to the type name, so
+    /// one made before the type is registered, or kept when a second
+    /// registration replaces the first, applies.
+    pub fn with_capabilities(
+        &mut self,
+        kind: ConnectorKind,
+        name: &str,
+        capabilities: ConnectorCapabilities,
+    ) -> &mut Self {
+        self.declared_mut(kind, name).capabilities = capabilities;
+        self
+    }
+
+    /// Declares an operation the `kind` type `name` offers besides runs;
+    /// replaces an earlier action of the same name, and otherwise adds
+    /// it after the others. See [`Registry::with_capabilities`].
+    pub fn with_action(
+        &mut self,
+        kind: ConnectorKind,
+        name: &str,
+        action: ConnectorAction,
+    ) -> &mut Self {
+        let actions = &mut self.declared_mut(kind, name).actions;
+        match actions.iter_mut().find(|a| a.name == action.name) {
+            Some(same) => *same = action,
+            None => actions.push(action),
+        }
+        self
+    }
+
+    /// What the registered `kind` type `name` declared it can do (all off
+    /// when it declared nothing).
+    pub fn capabilities(&self, kind: ConnectorKind, name: &str) -> Result<ConnectorCapabilities> {
+        self.schema(kind, name)?;
+        Ok(self.declared(kind, name).capabilities)
+    }
+
+    /// The operations the registered `kind` type `name` declared, in the
+    /// order declared.
+    pub fn actions(&self, kind: ConnectorKind, name: &str) -> Result<Vec<ConnectorAction>> {
+        self.schema(kind, name)?;
+        Ok(self.declared(kind, name).actions)
+    }
+
+    fn declared(&self, kind: ConnectorKind, name: &str) -> Declared {
+        self.declared
+            .get(&(kind, name.to_owned()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn declared_mut(&mut self, kind: ConnectorKind, name: &str) -> &mut Declared {
+        self.declared.entry((kind, name.to_owned())).or_default()
+    }
+
     /// Every registered connector: sources, sinks, then transforms, each
     /// sorted by name.
     pub fn connectors(&self) -> Vec<ConnectorInfo> {
-        let info = |kind, name: &String, description: &String| ConnectorInfo {
-            kind,
-            name: name.clone(),
-            description: description.clone(),
+        let info = |kind, name: &String, description: &String| {
+            let declared = self.declared(kind, name);
+            ConnectorInfo {
+                kind,
+                name: name.clone(),
+                description: description.clone(),
+                capabilities: declared.capabilities,
+                actions: declared.actions,
+            }
         };
         let sources = self
             .sources
@@ -231,4 +312,89 @@ fn lookup<'a, T>(
 
 fn schema_of<C: JsonSchema>() -> schemars::Schema {
     schemars::schema_for!(C)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connector::*;
+
+    struct Nothing;
+
+    #[async_trait]
+    impl Source for Nothing {
+        async fn fetch(&self, _ctx: &SourceContext) -> Result<Vec<Record>> {
+            Ok(Vec::new())
+        }
+    }
+
+    fn nothing(_: Value) -> Result<Nothing> {
+        Ok(Nothing)
+    }
+
+    #[test]
+    fn declared_capabilities_and_actions_are_listed_with_the_connector() {
+        let mut registry = Registry::new();
+        let caps = ConnectorCapabilities::default().resumable().streams();
+        registry
+            .with_capabilities(ConnectorKind::Source, "nothing", caps)
+            .register_source("nothing", "Reads nothing", nothing)
+            .register_source("bare", "Declares nothing", nothing)
+            .with_action(
+                ConnectorKind::Source,
+                "nothing",
+                ConnectorAction::new("check", "old"),
+            )
+            .with_action(
+                ConnectorKind::Source,
+                "nothing",
+                ConnectorAction::new("discover", "d"),
+            )
+            .with_action(
+                ConnectorKind::Source,
+                "nothing",
+                ConnectorAction::new("check", "c"),
+            );
+        let listed = registry.connectors();
+        assert_eq!(listed.len(), 2);
+        assert_eq!(listed[0].name, "bare");
+        assert_eq!(listed[0].capabilities, ConnectorCapabilities::default());
+        assert!(listed[0].actions.is_empty());
+        assert_eq!(listed[1].name, "nothing");
+        assert_eq!(listed[1].capabilities, caps);
+        let names: Vec<(&str, &str)> = listed[1]
+            .actions
+            .iter()
+            .map(|a| (a.name.as_str(), a.description.as_str()))
+            .collect();
+        assert_eq!(names, [("check", "c"), ("discover", "d")]);
+        assert_eq!(
+            registry
+                .capabilities(ConnectorKind::Source, "nothing")
+                .unwrap(),
+            caps
+        );
+        assert_eq!(
+            registry
+                .actions(ConnectorKind::Source, "nothing")
+                .unwrap()
+                .len(),
+            2
+        );
+        // The same name of another kind is another connector.
+        let err = registry
+            .capabilities(ConnectorKind::Sink, "nothing")
+            .unwrap_err();
+        assert!(matches!(err, FaucetError::Config { .. }), "{err}");
+    }
+
+    #[test]
+    fn capabilities_serialise_as_plain_fields() {
+        let caps = ConnectorCapabilities::default().exactly_once().idempotent();
+        let json = serde_json::to_value(caps).unwrap();
+        assert_eq!(json["exactly_once"], true);
+        assert_eq!(json["idempotent"], true);
+        assert_eq!(json["streams"], false);
+        assert_eq!(json.as_object().unwrap().len(), 8);
+    }
 }

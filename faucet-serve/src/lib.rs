@@ -23,6 +23,12 @@
 //! file under the state directory; runs it recorded as running when the
 //! server died are marked `interrupted` when it starts again.
 //!
+//! Each run executes in a `tracing` span of its own: [`RunLogLayer`],
+//! installed in the binary's subscriber, copies the events emitted inside
+//! it (a REST source's retries, a sink's warnings) into the run's event
+//! log, masked. The manifest lists what each connector declared when it
+//! was registered (`Registry::with_capabilities`, `Registry::with_action`).
+//!
 //! The endpoints are listed in the crate's README.
 //!
 //! # Example
@@ -46,9 +52,11 @@ mod error;
 mod json_loader;
 mod loader;
 mod manager;
+mod manifest;
 mod mask;
 mod options;
 mod routes;
+mod run_log;
 mod runs;
 mod server;
 
@@ -59,5 +67,6 @@ pub use loader::{
 };
 pub use manager::ManagerOptions;
 pub use options::ServeOptions;
+pub use run_log::RunLogLayer;
 pub use runs::record::{RunCounts, RunError, RunRecord, RunState, StreamCounts};
 pub use server::{Server, serve};

@@ -48,7 +48,7 @@ impl Server {
         let registrations = Arc::new(Registrations::default());
         let stop = CancellationToken::new();
         if let Some(manager) = options.manager.clone() {
-            let manifest = routes::info::manifest_of(&registry, &options);
+            let manifest = crate::manifest::Manifest::of(&registry, &options).to_value();
             let counts = Arc::clone(&registrations);
             tokio::spawn(manager::register(manager, manifest, counts, stop.clone()));
         }

@@ -94,4 +94,28 @@ pub fn register(registry: &mut faucet_core::Registry) {
         "Appends records as JSON Lines to a file, a file per stream (exactly once on resume), or stdout",
         JsonlSink::new,
     );
+    let kind = faucet_core::ConnectorKind::Sink;
+    // Exactly once to files (stdout keeps no checkpoints); appends, so
+    // never idempotent.
+    let capabilities = faucet_core::ConnectorCapabilities::default()
+        .streams()
+        .exactly_once();
+    registry
+        .with_capabilities(kind, "jsonl", capabilities)
+        .with_action(
+            kind,
+            "jsonl",
+            faucet_core::ConnectorAction::new(
+                "check",
+                "Checks that the output directory is writable",
+            ),
+        )
+        .with_action(
+            kind,
+            "jsonl",
+            faucet_core::ConnectorAction::new(
+                "reset_state",
+                "Forgets the pipeline's stored checkpoint and keeps the file",
+            ),
+        );
 }

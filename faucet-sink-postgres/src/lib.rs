@@ -92,6 +92,22 @@ pub fn register(registry: &mut faucet_core::Registry) {
         "Loads records into a PostgreSQL table: binary COPY, exactly once, append/upsert/replace",
         PostgresSink::new,
     );
+    let kind = faucet_core::ConnectorKind::Sink;
+    let capabilities = faucet_core::ConnectorCapabilities::default()
+        .streams()
+        .exactly_once()
+        .idempotent()
+        .dead_letters();
+    registry
+        .with_capabilities(kind, "postgres", capabilities)
+        .with_action(kind, "postgres", faucet_core::ConnectorAction::new(
+            "check",
+            "Connects and runs the DDL and state write a run would do, in a transaction it rolls back",
+        ))
+        .with_action(kind, "postgres", faucet_core::ConnectorAction::new(
+            "reset_state",
+            "Forgets the pipeline's stored checkpoint and keeps the rows",
+        ));
 }
 
 #[cfg(test)]

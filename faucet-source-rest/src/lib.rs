@@ -125,4 +125,29 @@ pub fn register(registry: &mut faucet_core::Registry) {
         "Reads any paginated REST API: every pagination and auth style, resumable, incremental",
         RestSource::new,
     );
+    let kind = faucet_core::ConnectorKind::Source;
+    let capabilities = faucet_core::ConnectorCapabilities::default()
+        .streams()
+        .resumable()
+        .incremental()
+        .concurrent()
+        .discover();
+    registry
+        .with_capabilities(kind, "rest", capabilities)
+        .with_action(
+            kind,
+            "rest",
+            faucet_core::ConnectorAction::new(
+                "check",
+                "Fetches the first page: reachable, authorised, records decode",
+            ),
+        )
+        .with_action(
+            kind,
+            "rest",
+            faucet_core::ConnectorAction::new(
+                "discover",
+                "Samples each stream's first page and infers its JSON Schema",
+            ),
+        );
 }

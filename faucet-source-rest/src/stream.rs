@@ -11,6 +11,7 @@ use faucet_core::{CheckReport, StreamInfo};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 use crate::config::RestSourceConfig;
 use crate::pagination::{
@@ -91,10 +92,11 @@ impl RestSource {
                 let (shared, state, tx, run) =
                     (self.shared.clone(), s.clone(), tx.clone(), run.clone());
                 let target = Target::of(&shared.plan, i);
+                // In the caller's span, so its log lines keep their run.
                 if numbered {
-                    tokio::spawn(run_numbered(shared, target, state, tx, run))
+                    tokio::spawn(run_numbered(shared, target, state, tx, run).in_current_span())
                 } else {
-                    tokio::spawn(run_chained(shared, target, state, tx, run))
+                    tokio::spawn(run_chained(shared, target, state, tx, run).in_current_span())
                 }
             })
             .collect();

@@ -136,7 +136,9 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
         } else {
             let (stage_tx, stage_rx) = mpsc::channel(p.channel_depth);
             let stages: Arc<[Stage]> = p.transforms.clone().into();
-            let task = tokio::spawn(run_stage(stages, self.stage_counts.clone(), rx, stage_tx));
+            let stage = run_stage(stages, self.stage_counts.clone(), rx, stage_tx);
+            // In the run's span, so transforms' log lines keep their run.
+            let task = tokio::spawn(tracing::Instrument::in_current_span(stage));
             (stage_rx, Some(task))
         };
         let consumer = async {

@@ -15,7 +15,9 @@ use super::AppState;
 use crate::error::ApiError;
 use crate::runs::{Following, RunEvent};
 
-/// The run's log so far as `log` events (`{"message"}`, secrets masked),
+/// The run's log so far as `log` events (`{"level", "message"}`, secrets
+/// masked: the server's lines and, with [`crate::RunLogLayer`] installed,
+/// the connectors' own),
 /// a `progress` event of the run now (its record as JSON), then a
 /// `progress` event per change and a `log` event per new line; the stream
 /// ends after the progress event of its final state. A follower too slow to keep up
@@ -52,10 +54,10 @@ fn follow(following: Following) -> impl Stream<Item = Result<Event, Infallible>>
                 let event = Event::default().event("progress").json_data(&record);
                 (event, record.state.is_final())
             }
-            RunEvent::Log(message) => {
+            RunEvent::Log(line) => {
                 let event = Event::default()
                     .event("log")
-                    .json_data(json!({ "message": message }));
+                    .json_data(json!({ "level": line.level, "message": line.message }));
                 (event, false)
             }
         };

@@ -3,11 +3,10 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use faucet_core::Registry;
 use serde_json::{Value, json};
 
 use super::AppState;
-use crate::options::ServeOptions;
+use crate::manifest::Manifest;
 
 /// Liveness: the process answers.
 pub(super) async fn health() -> Json<Value> {
@@ -25,32 +24,7 @@ pub(super) async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Va
 }
 
 /// The server's name and version, and every connector with its config
-/// schema.
+/// schema, capabilities and actions.
 pub(super) async fn manifest(State(state): State<AppState>) -> Json<Value> {
-    Json(manifest_of(&state.registry, &state.options))
-}
-
-/// The manifest of a server with `registry` and `options`.
-pub(crate) fn manifest_of(registry: &Registry, options: &ServeOptions) -> Value {
-    let connectors: Vec<Value> = registry
-        .connectors()
-        .into_iter()
-        .map(|info| {
-            let schema = registry
-                .schema(info.kind, &info.name)
-                .map(|s| s.to_value())
-                .unwrap_or(Value::Null);
-            json!({
-                "kind": info.kind.to_string(),
-                "type": info.name,
-                "description": info.description,
-                "config_schema": schema,
-            })
-        })
-        .collect();
-    json!({
-        "name": options.name,
-        "version": options.version,
-        "connectors": connectors,
-    })
+    Json(Manifest::of(&state.registry, &state.options).to_value())
 }

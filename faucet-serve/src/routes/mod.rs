@@ -3,7 +3,7 @@
 mod auth;
 mod events;
 mod extract;
-pub(crate) mod info;
+mod info;
 mod metrics;
 mod named;
 mod openapi;

@@ -6,6 +6,7 @@ use faucet_core::schemars::generate::{Contract, SchemaSettings};
 use serde_json::{Map, Value, json};
 
 use crate::loader::SpecError;
+use crate::manifest::Manifest;
 use crate::runs::record::RunRecord;
 
 /// One operation: method, path, summary, whether it takes a spec body,
@@ -28,6 +29,7 @@ enum Body {
     Run,
     Runs,
     Invalid,
+    Manifest,
 }
 
 const NOT_FOUND: (&str, &str, Body) = ("404", "No such run.", Body::Error);
@@ -54,13 +56,9 @@ const OPERATIONS: &[Operation] = &[
     Operation {
         method: "get",
         path: "/manifest",
-        summary: "Name, version, and every connector with its config schema.",
+        summary: "Name, version, and every connector with its config schema, capabilities and actions.",
         spec_body: false,
-        responses: &[(
-            "200",
-            "`{\"name\", \"version\", \"connectors\": [{\"kind\", \"type\", \"description\", \"config_schema\"}]}`.",
-            Body::Json,
-        )],
+        responses: &[("200", "The manifest.", Body::Manifest)],
     },
     Operation {
         method: "get",
@@ -145,7 +143,7 @@ const OPERATIONS: &[Operation] = &[
     Operation {
         method: "get",
         path: "/runs/{id}/events",
-        summary: "Server-sent `progress` events (the run as JSON) and `log` events (`{\"message\"}`), until the run ends.",
+        summary: "Server-sent `progress` events (the run as JSON) and `log` events (`{\"level\", \"message\"}`: the server's lines and the connectors' own), until the run ends.",
         spec_body: false,
         responses: &[("200", "An event stream.", Body::Events), NOT_FOUND],
     },
@@ -166,6 +164,12 @@ fn document() -> Value {
         .into_generator();
     let run = generator.subschema_for::<RunRecord>().to_value();
     let spec_error = generator.subschema_for::<SpecError>().to_value();
+    let manifest = generator.subschema_for::<Manifest>().to_value();
+    let schemas = Schemas {
+        run,
+        spec_error,
+        manifest,
+    };
     let mut paths = Map::new();
     for op in OPERATIONS {
         let responses: Map<String, Value> = op
@@ -173,7 +177,7 @@ fn document() -> Value {
             .iter()
             .map(|(status, description, body)| {
                 let mut response = json!({ "description": description });
-                let (kind, schema) = content(*body, &run, &spec_error);
+                let (kind, schema) = content(*body, &schemas);
                 response["content"] = json!({ kind: { "schema": schema } });
                 (status.to_string(), response)
             })
@@ -183,7 +187,7 @@ fn document() -> Value {
         if op.path == "/health" {
             operation["security"] = json!([]);
         } else {
-            let (kind, schema) = content(Body::Error, &run, &spec_error);
+            let (kind, schema) = content(Body::Error, &schemas);
             let unauthorised = json!({ "description": "Missing or wrong bearer token.",
                 "content": { kind: { "schema": schema } } });
             responses.insert("401".to_owned(), unauthorised);
@@ -212,7 +216,19 @@ fn document() -> Value {
     })
 }
 
-fn content(body: Body, run: &Value, spec_error: &Value) -> (&'static str, Value) {
+/// The generated schemas responses refer to.
+struct Schemas {
+    run: Value,
+    spec_error: Value,
+    manifest: Value,
+}
+
+fn content(body: Body, schemas: &Schemas) -> (&'static str, Value) {
+    let Schemas {
+        run,
+        spec_error,
+        manifest,
+    } = schemas;
     let error = json!({ "type": "object", "properties": { "error": { "type": "string" } }, "required": ["error"] });
     match body {
         Body::Json => ("application/json", json!({ "type": "object" })),
@@ -220,6 +236,7 @@ fn content(body: Body, run: &Value, spec_error: &Value) -> (&'static str, Value)
         Body::Events => ("text/event-stream", json!({ "type": "string" })),
         Body::Error => ("application/json", error),
         Body::Run => ("application/json", run.clone()),
+        Body::Manifest => ("application/json", manifest.clone()),
         Body::Runs => (
             "application/json",
             json!({ "type": "object",
@@ -252,6 +269,18 @@ mod tests {
                 .is_some()
         );
         assert!(doc["components"]["schemas"]["RunCounts"].is_object());
+        let manifest = &doc["paths"]["/manifest"]["get"]["responses"]["200"]["content"]["application/json"]
+            ["schema"];
+        assert_eq!(manifest["$ref"], "#/components/schemas/Manifest");
+        let connector = &doc["components"]["schemas"]["ManifestConnector"];
+        assert_eq!(
+            connector["properties"]["capabilities"]["$ref"],
+            "#/components/schemas/ConnectorCapabilities"
+        );
+        let caps = &doc["components"]["schemas"]["ConnectorCapabilities"];
+        assert!(caps["properties"]["exactly_once"]["description"].is_string());
+        let action = &doc["components"]["schemas"]["ConnectorAction"];
+        assert!(action["properties"]["name"]["description"].is_string());
         let get_run = &doc["paths"]["/runs/{id}"]["get"];
         assert_eq!(
             get_run["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],

@@ -6,11 +6,13 @@ use std::sync::Arc;
 use faucet_core::{FileStateStore, Pipeline, RunOutcome, RunReport};
 use futures::FutureExt;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::observer::RunObserver;
 use super::record::RunRecord;
 use super::{Runs, Save};
 use crate::loader::LoadedPipeline;
+use crate::run_log::Route;
 
 /// Runs `loaded` to its end, cancellation or failure, keeping run `id`'s
 /// record up to date.
@@ -41,12 +43,22 @@ pub(super) async fn run(
         pipeline = pipeline.transform_with(transform, on_error);
     }
     tracing::info!(run = %id, pipeline = pipeline.name(), "Run started.");
+    // Events inside the span (the connectors' log lines) go to the run's
+    // event log while the route is open.
+    let route = Route::open(&runs, &id);
     let ran = AssertUnwindSafe(pipeline.run_with_report())
         .catch_unwind()
+        .instrument(route.span())
         .await;
+    drop(route);
     match ran {
         Ok((report, _err)) => {
-            runs.log(&id, |masker| masker.text(&ended(&report)));
+            let level = if report.error.is_some() {
+                "error"
+            } else {
+                "info"
+            };
+            runs.log(&id, level, |masker| masker.text(&ended(&report)));
             runs.update(&id, Save::Always, |record: &mut RunRecord, masker| {
                 record.finish(&report, masker);
             });
@@ -54,7 +66,7 @@ pub(super) async fn run(
         }
         Err(panic) => {
             let message = panic_message(panic.as_ref());
-            runs.log(&id, |masker| {
+            runs.log(&id, "error", |masker| {
                 masker.text(&format!("Run failed on a panic: {message}"))
             });
             runs.update(&id, Save::Always, |record: &mut RunRecord, masker| {

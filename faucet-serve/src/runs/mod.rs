@@ -29,14 +29,23 @@ pub(crate) enum RunEvent {
     /// The run's record changed.
     Progress(Box<RunRecord>),
     /// A line of the run's log, secrets masked.
-    Log(String),
+    Log(LogLine),
+}
+
+/// A line of a run's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LogLine {
+    /// `error`, `warn`, `info`, `debug` or `trace`.
+    pub(crate) level: &'static str,
+    /// The line, secrets masked.
+    pub(crate) message: String,
 }
 
 /// What a new follower of a run gets.
 #[derive(Debug)]
 pub(crate) struct Following {
     /// The run's log lines so far.
-    pub(crate) log: Vec<String>,
+    pub(crate) log: Vec<LogLine>,
     /// The run now.
     pub(crate) record: RunRecord,
     /// Every event after those.
@@ -64,7 +73,7 @@ struct Entry {
     /// any progress was.
     progress_saved_ms: u64,
     /// The run's last log lines, replayed to a new follower.
-    log: std::collections::VecDeque<String>,
+    log: std::collections::VecDeque<LogLine>,
 }
 
 /// Log lines a run keeps for followers that arrive later.
@@ -257,15 +266,18 @@ impl Runs {
         }
     }
 
-    /// Sends a log line, built with the run's masker, to run `id`'s
-    /// followers.
-    pub(crate) fn log(&self, id: &str, line: impl FnOnce(&Masker) -> String) {
+    /// Sends a log line at `level`, built with the run's masker, to run
+    /// `id`'s followers.
+    pub(crate) fn log(&self, id: &str, level: &'static str, line: impl FnOnce(&Masker) -> String) {
         let mut inner = self.lock();
         let Some(seq) = inner.ids.get(id).copied() else {
             return;
         };
         if let Some(entry) = inner.runs.get_mut(&seq) {
-            let line = line(&entry.masker);
+            let line = LogLine {
+                level,
+                message: line(&entry.masker),
+            };
             if entry.log.len() == LOG_LINES {
                 entry.log.pop_front();
             }

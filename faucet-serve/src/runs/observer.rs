@@ -24,7 +24,7 @@ impl Observer for RunObserver {
             });
         });
         let resume = self.runs.get(&self.id).and_then(|r| r.resume);
-        self.runs.log(&self.id, |_| {
+        self.runs.log(&self.id, "info", |_| {
             format!("Run started: {}.", resume.unwrap_or_default())
         });
     }

@@ -1,5 +1,8 @@
 //! `GET /health`, `/ready`, `/manifest`, `/metrics`.
 
+use faucet_core::Registry;
+use faucet_core::connector::*;
+
 use crate::support::Harness;
 
 #[tokio::test]
@@ -84,4 +87,92 @@ async fn the_openapi_document_lists_only_endpoints_the_server_answers() {
         }
     }
     h.stop().await;
+}
+
+#[tokio::test]
+async fn the_manifest_lists_the_built_ins_capabilities_and_actions() {
+    let mut h = Harness::start_with(2, |_| {
+        let mut registry = Registry::new();
+        faucet_source_rest::register(&mut registry);
+        faucet_sink_postgres::register(&mut registry);
+        faucet_sink_jsonl::register(&mut registry);
+        registry.register_transform("upper", "Declares nothing.", |_: Value| Ok(Upper));
+        registry
+    })
+    .await;
+    let manifest = h.get_json("/manifest").await;
+    let connectors = manifest["connectors"].as_array().unwrap();
+    let listed: Vec<(&str, &str)> = connectors
+        .iter()
+        .map(|c| (c["kind"].as_str().unwrap(), c["type"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("source", "rest"),
+            ("sink", "jsonl"),
+            ("sink", "postgres"),
+            ("transform", "upper")
+        ]
+    );
+    let caps = |i: usize| connectors[i]["capabilities"].clone();
+    let on = |value: Value| {
+        let mut on: Vec<String> = value
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, v)| v.as_bool().unwrap())
+            .map(|(k, _)| k.clone())
+            .collect();
+        on.sort();
+        on
+    };
+    // Every capability is present, true or false.
+    for i in 0..4 {
+        assert_eq!(caps(i).as_object().unwrap().len(), 8, "{}", caps(i));
+    }
+    assert_eq!(
+        on(caps(0)),
+        [
+            "concurrent",
+            "discover",
+            "incremental",
+            "resumable",
+            "streams"
+        ]
+    );
+    assert_eq!(on(caps(1)), ["exactly_once", "streams"]);
+    assert_eq!(
+        on(caps(2)),
+        ["dead_letters", "exactly_once", "idempotent", "streams"]
+    );
+    assert!(on(caps(3)).is_empty());
+    let actions = |i: usize| -> Vec<String> {
+        connectors[i]["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                assert!(!a["description"].as_str().unwrap().is_empty(), "{a}");
+                a["name"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    };
+    assert_eq!(actions(0), ["check", "discover"]);
+    assert_eq!(actions(1), ["check", "reset_state"]);
+    assert_eq!(actions(2), ["check", "reset_state"]);
+    // No actions: an empty list, not a missing key.
+    assert_eq!(connectors[3]["actions"], json!([]));
+    assert!(connectors[0]["config_schema"]["properties"]["base_url"].is_object());
+    h.stop().await;
+}
+
+/// A transform that declares nothing.
+struct Upper;
+
+impl Transform for Upper {
+    fn transform(&self, record: Record, out: &mut Vec<Record>) -> Result<()> {
+        out.push(record);
+        Ok(())
+    }
 }

@@ -2,6 +2,7 @@
 //! real JSON Lines sink.
 
 mod auth;
+mod connector_logs;
 mod info;
 mod limits;
 mod manager;

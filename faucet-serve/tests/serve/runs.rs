@@ -112,7 +112,7 @@ async fn a_failed_run_reports_its_error_with_secrets_masked() {
     assert!(events.contains("refused with token ***"), "{events}");
     assert!(!events.contains("tok-VERY-SECRET"), "{events}");
     assert!(
-        events.contains("event: log\ndata: {\"message\":\"Run failed ("),
+        events.contains("event: log\ndata: {\"level\":\"error\",\"message\":\"Run failed ("),
         "{events}"
     );
     let done = h.wait_final(&run.id).await;

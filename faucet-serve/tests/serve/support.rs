@@ -5,10 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use faucet_core::Registry;
 use faucet_core::connector::*;
+use faucet_core::{ConnectorCapabilities, ConnectorKind, Registry};
 use faucet_serve::{JsonLoader, RunRecord, RunState, ServeOptions, Server};
-use faucet_sink_jsonl::{JsonlSink, JsonlSinkConfig};
 use tokio::sync::Semaphore;
 
 /// Config of the gated source.
@@ -32,6 +31,9 @@ pub(crate) struct GatedConfig {
     /// The stream every page names, if any.
     #[serde(default)]
     pub(crate) stream: Option<String>,
+    /// Log a warning naming the token before producing this page.
+    #[serde(default)]
+    pub(crate) warn_at: Option<u64>,
 }
 
 /// `pages` pages of records `{"id": n, "page": p}`, each produced only
@@ -64,6 +66,10 @@ impl Source for GatedSource {
                 permit.forget();
                 if self.config.panic_at == Some(page) {
                     panic!("gated source panics at page {page}");
+                }
+                if self.config.warn_at == Some(page) {
+                    let token = self.config.token.clone().unwrap_or_default();
+                    tracing::warn!(page, token = %token, "Gated source warns");
                 }
                 if self.config.fail_at == Some(page) {
                     let token = self.config.token.clone().unwrap_or_default();
@@ -102,26 +108,54 @@ pub(crate) struct Harness {
     pub(crate) dir: tempfile::TempDir,
 }
 
-/// A registry of `gated` (sharing `gate`) and `jsonl`.
+/// A registry of `gated` (sharing `gate`, declared resumable) and
+/// `jsonl` as its crate registers it.
 pub(crate) fn registry(gate: Arc<Semaphore>) -> Registry {
     let mut registry = Registry::new();
-    registry.register_source("gated", "Pages the test lets through.", move |config| {
-        Ok(GatedSource {
-            config,
-            gate: Arc::clone(&gate),
-        })
-    });
-    registry.register_sink(
-        "jsonl",
-        "Appends records as JSON Lines.",
-        |config: JsonlSinkConfig| JsonlSink::new(config),
-    );
     registry
+        .register_source("gated", "Pages the test lets through.", move |config| {
+            Ok(GatedSource {
+                config,
+                gate: Arc::clone(&gate),
+            })
+        })
+        .with_capabilities(
+            ConnectorKind::Source,
+            "gated",
+            ConnectorCapabilities::default().resumable(),
+        );
+    faucet_sink_jsonl::register(&mut registry);
+    registry
+}
+
+/// Sends the log events of runs to their event logs, as the `faucet`
+/// binary does: once per test process.
+pub(crate) fn install_run_log() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::{Layer, filter::LevelFilter};
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let layer = faucet_serve::RunLogLayer::new().with_filter(LevelFilter::INFO);
+        let subscriber = tracing_subscriber::registry().with(layer);
+        // Another test binary's subscriber cannot be here: this is the
+        // only place one is set.
+        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+    });
 }
 
 impl Harness {
     /// A server allowing `max_runs` runs, its state in a new temp dir.
     pub(crate) async fn start(max_runs: usize) -> Self {
+        Self::start_with(max_runs, registry).await
+    }
+
+    /// A server allowing `max_runs` runs with the registry `registry`
+    /// makes from the gate.
+    pub(crate) async fn start_with(
+        max_runs: usize,
+        registry: impl FnOnce(Arc<Semaphore>) -> Registry,
+    ) -> Self {
+        install_run_log();
         let dir = tempfile::tempdir().unwrap();
         let gate = Arc::new(Semaphore::new(0));
         let mut harness = Self {
@@ -131,20 +165,27 @@ impl Harness {
             gate,
             dir,
         };
-        harness.restart(max_runs).await;
+        let registry = registry(Arc::clone(&harness.gate));
+        harness.restart_with(max_runs, registry).await;
         harness
     }
 
     /// Starts (again) a server on the same state directory.
     pub(crate) async fn restart(&mut self, max_runs: usize) {
+        let registry = registry(Arc::clone(&self.gate));
+        self.restart_with(max_runs, registry).await;
+    }
+
+    /// Starts (again) a server with `registry` on the same state
+    /// directory.
+    pub(crate) async fn restart_with(&mut self, max_runs: usize, registry: Registry) {
         let options = ServeOptions::new("127.0.0.1:0".parse().unwrap())
             .with_identity("faucet-test", "9.9.9")
             .with_state_dir(self.dir.path().join("serve"))
             .with_pipelines_dir(self.dir.path().join("pipes"))
             .with_max_runs(max_runs)
             .with_max_body_bytes(64 * 1024);
-        let registry = Arc::new(registry(Arc::clone(&self.gate)));
-        let server = Server::start(Arc::new(JsonLoader), registry, options)
+        let server = Server::start(Arc::new(JsonLoader), Arc::new(registry), options)
             .await
             .unwrap();
         self.url = server.url();
@@ -248,4 +289,28 @@ pub(crate) fn expected(pages: std::ops::Range<u64>, per_page: u64) -> Vec<serde_
 /// Whether a run is running and has committed `pages` pages.
 pub(crate) fn at_pages(pages: u64) -> impl Fn(&RunRecord) -> bool {
     move |r| r.state == RunState::Running && r.counts.pages >= pages
+}
+
+/// The `event:` and `data:` of each server-sent event in `text`, data
+/// parsed.
+pub(crate) fn sse_events(text: &str) -> Vec<(String, serde_json::Value)> {
+    text.split("\n\n")
+        .filter_map(|block| {
+            let event = block.lines().find_map(|l| l.strip_prefix("event: "))?;
+            let data = block.lines().find_map(|l| l.strip_prefix("data: "))?;
+            Some((event.to_owned(), serde_json::from_str(data).unwrap()))
+        })
+        .collect()
+}
+
+/// The `log` events of `events` as (level, message).
+pub(crate) fn log_lines(events: &[(String, serde_json::Value)]) -> Vec<(String, String)> {
+    events
+        .iter()
+        .filter(|(event, _)| event == "log")
+        .map(|(_, data)| {
+            let level = data["level"].as_str().unwrap().to_owned();
+            (level, data["message"].as_str().unwrap().to_owned())
+        })
+        .collect()
 }

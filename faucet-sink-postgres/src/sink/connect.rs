@@ -30,12 +30,37 @@ pub(crate) async fn connect(settings: &Settings) -> Result<Client, FaucetError> 
             source: None,
         })?
         .map_err(|e| connect_error(&target, e))?;
-    tokio::spawn(async move {
-        if let Err(err) = connection.await {
-            tracing::debug!(error = %err, "PostgreSQL connection ended with an error");
-        }
-    });
+    // In the caller's span, so the server's notices keep their run.
+    tokio::spawn(tracing::Instrument::in_current_span(drive(connection)));
     Ok(client)
+}
+
+/// Drives `connection` to its end, logging the server's notices (`DROP
+/// TABLE IF EXISTS` of a missing table, a function's `RAISE NOTICE`):
+/// warnings at `warn`, the rest at `info`.
+async fn drive<S, T>(mut connection: tokio_postgres::Connection<S, T>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    loop {
+        match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+            Some(Ok(tokio_postgres::AsyncMessage::Notice(notice))) => {
+                let (severity, code) = (notice.severity(), notice.code().code());
+                if severity == "WARNING" {
+                    tracing::warn!(severity, code, "PostgreSQL says: {}", notice.message());
+                } else {
+                    tracing::info!(severity, code, "PostgreSQL says: {}", notice.message());
+                }
+            }
+            Some(Ok(_)) => {}
+            Some(Err(err)) => {
+                tracing::debug!(error = %err, "PostgreSQL connection ended with an error");
+                return;
+            }
+            None => return,
+        }
+    }
 }
 
 fn connect_error(target: &str, err: tokio_postgres::Error) -> FaucetError {

@@ -214,10 +214,14 @@ impl Writer {
         let mut lane = std::mem::replace(&mut self.active, next);
         let mut tables = self.tables.clone();
         let s = s.clone();
-        self.merging = Some(Merging(tokio::spawn(async move {
+        // In the caller's span, so its log lines keep their run.
+        let merge = async move {
             let result = lane.commit(&s, &mut tables).await;
             (lane, tables, result)
-        })));
+        };
+        self.merging = Some(Merging(tokio::spawn(tracing::Instrument::in_current_span(
+            merge,
+        ))));
     }
 
     /// Waits for the merging batch; its error is the run's.

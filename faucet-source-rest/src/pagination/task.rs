@@ -15,9 +15,10 @@ use tokio::task::JoinHandle;
 pub(crate) struct Spawned<T>(JoinHandle<T>);
 
 impl<T: Send + 'static> Spawned<T> {
-    /// Spawns `future` on the current runtime.
+    /// Spawns `future` on the current runtime, in the caller's span (so
+    /// its log lines keep their run).
     pub(crate) fn new(future: impl Future<Output = T> + Send + 'static) -> Self {
-        Self(tokio::spawn(future))
+        Self(tokio::spawn(tracing::Instrument::in_current_span(future)))
     }
 }
 
