@@ -103,6 +103,21 @@ pub fn register(registry: &mut faucet_core::Registry) {
         "Feeds a Singer target (any loader speaking the Singer protocol) and resumes from the state it confirms",
         SingerSink::new,
     );
+    let kind = faucet_core::ConnectorKind::Sink;
+    // A stream per target stream; resumes from the state the target
+    // confirms: at least once, so neither exactly-once nor idempotent is
+    // declared (an upserting target is idempotent only by its config).
+    let capabilities = faucet_core::ConnectorCapabilities::default().streams();
+    registry
+        .with_capabilities(kind, "singer", capabilities)
+        .with_action(
+            kind,
+            "singer",
+            faucet_core::ConnectorAction::new(
+                "check",
+                "Checks that the target's executable exists (a pip_url installs on the first run)",
+            ),
+        );
 }
 
 #[cfg(test)]

@@ -138,4 +138,28 @@ pub fn register(registry: &mut faucet_core::Registry) {
         "Runs any Singer tap: its streams, schemas and state, resumable",
         SingerSource::new,
     );
+    let kind = faucet_core::ConnectorKind::Source;
+    // Resumable from the tap's state; incremental when the tap is (its
+    // config says so: `incremental`), many streams, discover through the
+    // tap's `--discover`.
+    let capabilities = faucet_core::ConnectorCapabilities::default()
+        .streams()
+        .resumable()
+        .incremental()
+        .discover();
+    registry
+        .with_capabilities(kind, "singer", capabilities)
+        .with_action(
+            kind,
+            "singer",
+            faucet_core::ConnectorAction::new(
+                "check",
+                "Checks that the tap runs (installing a pip_url) and answers --discover",
+            ),
+        )
+        .with_action(
+            kind,
+            "singer",
+            faucet_core::ConnectorAction::new("discover", "Lists the tap's streams and schemas"),
+        );
 }
