@@ -214,6 +214,8 @@ async fn an_unknown_stream_is_a_usage_error_listing_the_streams() {
     assert!(log.contains("--streams names a stream `invoices`"), "{log}");
     assert!(log.contains("accounts, orders, order_lines"), "{log}");
     assert!(!dir.path().join("out").exists(), "nothing was written");
+    // The names come from the config: not one request was made.
+    assert!(shop.requests().is_empty(), "{:?}", shop.requests());
 
     let file = shop_pipeline(&shop, "shop", 4, |f| f["streams"] = json!(["nope"]));
     write(dir.path(), "file.yaml", &file);

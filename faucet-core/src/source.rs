@@ -158,6 +158,14 @@ pub trait Source: Send + Sync {
         })
     }
 
+    /// The names of the streams this source reads, when its config alone
+    /// tells them (no request, no process): what a selection is checked
+    /// against before a run. `None` (the default): ask
+    /// [`discover`](Source::discover).
+    fn stream_names(&self) -> Option<Vec<String>> {
+        None
+    }
+
     /// What the source supports. Default: nothing
     /// ([`SourceCapabilities::default`]).
     fn capabilities(&self) -> SourceCapabilities {
@@ -213,6 +221,9 @@ macro_rules! forward_source {
             }
             async fn discover(&self) -> Result<Vec<StreamInfo>> {
                 (**self).discover().await
+            }
+            fn stream_names(&self) -> Option<Vec<String>> {
+                (**self).stream_names()
             }
             fn capabilities(&self) -> SourceCapabilities {
                 (**self).capabilities()

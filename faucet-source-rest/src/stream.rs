@@ -246,6 +246,11 @@ impl Source for RestSource {
         Ok(vec![info])
     }
 
+    /// The resources' names: a selection is checked without a request.
+    fn stream_names(&self) -> Option<Vec<String>> {
+        self.resources.as_ref().map(|r| r.list_names())
+    }
+
     fn full_refresh_streams(&self) -> Vec<String> {
         match &self.resources {
             Some(resources) if resources.incremental() => resources.full_refresh(),

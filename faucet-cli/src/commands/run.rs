@@ -151,23 +151,28 @@ async fn check_selection(
     names: &[String],
     origin: &str,
 ) -> anyhow::Result<()> {
-    let known = match source.discover().await {
-        Ok(streams) => streams,
-        Err(FaucetError::Unsupported { .. }) => return Ok(()),
-        Err(err) => {
-            tracing::warn!(error = %err, "Cannot list the source's streams to check the selection.");
-            return Ok(());
-        }
+    // Names the config tells are checked without a request; otherwise
+    // the source's discover lists them.
+    let known = match source.stream_names() {
+        Some(known) => known,
+        None => match source.discover().await {
+            Ok(streams) => streams.into_iter().map(|s| s.name).collect(),
+            Err(FaucetError::Unsupported { .. }) => return Ok(()),
+            Err(err) => {
+                tracing::warn!(error = %err, "Cannot list the source's streams to check the selection.");
+                return Ok(());
+            }
+        },
     };
     let unknown: Vec<&str> = names
         .iter()
-        .filter(|name| !known.iter().any(|s| &s.name == *name))
+        .filter(|name| !known.contains(name))
         .map(String::as_str)
         .collect();
     if unknown.is_empty() {
         return Ok(());
     }
-    let listed: Vec<&str> = known.iter().map(|s| s.name.as_str()).collect();
+    let listed: Vec<&str> = known.iter().map(String::as_str).collect();
     Err(UsageError(format!(
         "{origin} names {} `{}` that the source does not read; its streams are: {} \
          (see `faucet discover`)",

@@ -81,6 +81,11 @@ pub(crate) struct ParentLink {
 }
 
 impl Resources {
+    /// The names of every resource, in config order.
+    pub(crate) fn list_names(&self) -> Vec<String> {
+        self.list.iter().map(|r| r.name.to_string()).collect()
+    }
+
     /// The names of every resource, for messages.
     pub(crate) fn names(&self) -> String {
         self.list
