@@ -66,8 +66,10 @@ fn connectors_lists_sources_sinks_and_transforms_one_line_each() {
     let text = stdout(&out);
     let builtin = [
         ("source", "rest"),
+        ("source", "singer"),
         ("sink", "jsonl"),
         ("sink", "postgres"),
+        ("sink", "singer"),
         ("transform", "cast"),
         ("transform", "dedupe"),
         ("transform", "drop"),
