@@ -82,14 +82,28 @@ pub(crate) fn rewrite<A>(
             Edited::Written => touched = true,
         }
     }
+    touched |= add_missing(tree, &seen, create, edit, &mut out)?;
+    Ok(touched.then(|| out.finish()))
+}
+
+/// Adds the paths of `tree` the record lacked (`seen[i]` false), creating
+/// the objects on their way; whether it added any.
+fn add_missing<A>(
+    tree: &PathTree<A>,
+    seen: &[bool],
+    create: bool,
+    edit: &mut Edit<'_, A>,
+    out: &mut ObjectWriter,
+) -> Result<bool> {
+    let mut added = false;
     for (at, (key, node)) in tree.children.iter().enumerate() {
         if seen.get(at) != Some(&false) {
             continue;
         }
-        touched = true;
+        added = true;
         match &node.action {
             Some(action) => {
-                edit(action, key, None, &mut out)?;
+                edit(action, key, None, out)?;
             }
             None => {
                 let empty = ObjectWriter::new().finish();
@@ -98,7 +112,7 @@ pub(crate) fn rewrite<A>(
             }
         }
     }
-    Ok(touched.then(|| out.finish()))
+    Ok(added)
 }
 
 /// [`rewrite`] of a text record: fields the tree does not name are copied
@@ -146,21 +160,8 @@ fn rewrite_text<A>(
             out.keep(field);
         }
     }
-    for (at, (key, node)) in tree.children.iter().enumerate() {
-        if seen.get(at) != Some(&false) {
-            continue;
-        }
-        touched = true;
-        match &node.action {
-            Some(action) => {
-                edit(action, key, None, out.writer())?;
-            }
-            None => {
-                let empty = ObjectWriter::new().finish();
-                let inner = rewrite(&empty, &node.below, create, edit)?.unwrap_or(empty);
-                out.writer().raw(key, &inner);
-            }
-        }
+    if seen.contains(&false) {
+        touched |= add_missing(tree, &seen, create, edit, out.writer())?;
     }
     Ok(touched.then(|| out.finish()))
 }
