@@ -131,6 +131,8 @@ impl<S: Source, K: Sink> Pipeline<S, K> {
     }
 
     /// Sets how many pages may wait between source and sink (at least 1).
+    /// With transforms they are split between the channel into the
+    /// transforms and the one out of them (half each, rounded up).
     #[must_use]
     pub fn with_channel_depth(mut self, depth: usize) -> Self {
         self.channel_depth = depth.max(1);

@@ -123,7 +123,14 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
         // `stop` ends the producer early (limit, sink failure) without
         // cancelling the caller's token.
         let stop = p.cancel.child_token();
-        let (tx, rx) = mpsc::channel(p.channel_depth);
+        // With transforms the pages in flight are split between the two
+        // channels (source → transforms → sink), so a run holds about as
+        // many pages as without transforms, not twice as many.
+        let depth = match p.transforms.is_empty() {
+            true => p.channel_depth,
+            false => p.channel_depth.div_ceil(2).max(1),
+        };
+        let (tx, rx) = mpsc::channel(depth);
         let ctx = SourceContext::new()
             .with_resume(source_resume)
             .with_cancel(stop.clone())
@@ -134,7 +141,7 @@ impl<'p, S: Source, K: Sink> Run<'p, S, K> {
         let (rx, stage) = if p.transforms.is_empty() {
             (rx, None)
         } else {
-            let (stage_tx, stage_rx) = mpsc::channel(p.channel_depth);
+            let (stage_tx, stage_rx) = mpsc::channel(depth);
             let stages: Arc<[Stage]> = p.transforms.clone().into();
             let stage = run_stage(stages, self.stage_counts.clone(), rx, stage_tx);
             // In the run's span, so transforms' log lines keep their run.
