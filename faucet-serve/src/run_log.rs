@@ -19,8 +19,6 @@ use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::runs::Runs;
-
 /// The name of the span a run executes in.
 pub(crate) const SPAN: &str = "faucet_run";
 
@@ -71,9 +69,17 @@ impl RunLogLayer {
     }
 }
 
+/// What takes a run's log lines: the server's runs (kept apart from them
+/// as a trait, so this module does not depend on the run table).
+pub(crate) trait RunLines: Send + Sync {
+    /// Adds `line` at `level` to run `id`'s log, masked with the run's
+    /// secrets.
+    fn line(&self, id: &str, level: &'static str, line: &str);
+}
+
 /// Where a run's key sends its lines.
 struct Target {
-    runs: Weak<Runs>,
+    runs: Weak<dyn RunLines>,
     id: String,
 }
 
@@ -90,11 +96,12 @@ pub(crate) struct Route {
 impl Route {
     /// Routes events of the span keyed [`Route::key`] to run `id` of
     /// `runs`.
-    pub(crate) fn open(runs: &Arc<Runs>, id: &str) -> Self {
+    pub(crate) fn open<R: RunLines + 'static>(runs: &Arc<R>, id: &str) -> Self {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         let key = NEXT.fetch_add(1, Ordering::Relaxed);
+        let runs: Arc<dyn RunLines> = runs.clone();
         let target = Target {
-            runs: Arc::downgrade(runs),
+            runs: Arc::downgrade(&runs),
             id: id.to_owned(),
         };
         lock_routes().insert(key, target);
@@ -163,7 +170,7 @@ where
         if let Some((runs, id)) = target {
             let level = level_name(*event.metadata().level());
             let line = format_event(event);
-            runs.log(&id, level, |masker| masker.text(&line));
+            runs.line(&id, level, &line);
         }
         ROUTING.with(|r| r.set(false));
     }

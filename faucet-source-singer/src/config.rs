@@ -193,7 +193,7 @@ impl SingerSourceConfig {
 /// Written by hand: the tap's config and env may hold credentials.
 impl fmt::Debug for SingerSourceConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let masker = Masker::from_config(self);
+        let masker = Masker::of(&self.config, &self.env);
         let config = Value::Object(self.config.clone()).to_string();
         let config = masker.mask(&config);
         let env: Vec<String> = self

@@ -2,12 +2,11 @@
 //! environment variables never appear in what faucet prints.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use faucet_core::secrets::is_secret_key;
-use faucet_core::serde_json::Value;
-
-use crate::config::SingerSourceConfig;
+use faucet_core::serde_json::{Map, Value};
 
 /// What secret values are replaced with.
 pub(crate) const MASK: &str = "******";
@@ -20,14 +19,14 @@ pub(crate) struct Masker {
 }
 
 impl Masker {
-    /// The secrets of `config`: values (strings and numbers, at any depth)
-    /// under secret-looking keys of `config.config`, and of `config.env`.
-    pub(crate) fn from_config(config: &SingerSourceConfig) -> Self {
+    /// The secrets of a tap's `config` and `env`: values (strings and
+    /// numbers, at any depth) under secret-looking keys.
+    pub(crate) fn of(config: &Map<String, Value>, env: &BTreeMap<String, String>) -> Self {
         let mut secrets = Vec::new();
-        for (key, value) in &config.config {
+        for (key, value) in config {
             collect(key, value, false, &mut secrets);
         }
-        for (key, value) in &config.env {
+        for (key, value) in env {
             if is_secret_key(key) && !value.is_empty() {
                 secrets.push(value.clone());
             }
@@ -83,14 +82,14 @@ mod tests {
 
     #[test]
     fn nested_and_escaped_secrets_are_masked() {
-        let mut c = SingerSourceConfig::new("t");
+        let mut c = crate::SingerSourceConfig::new("t");
         c.config.insert("password".into(), json!("p\"w"));
         c.config.insert(
             "auth".into(),
             json!({"client_secret": "abc-xyz", "user": "me"}),
         );
         c.config.insert("credentials".into(), json!({"key": "k-1"}));
-        let m = Masker::from_config(&c);
+        let m = Masker::of(&c.config, &c.env);
         assert_eq!(m.mask("pw is p\"w or p\\\"w"), "pw is ****** or ******");
         assert_eq!(m.mask("abc-xyz and k-1 by me"), "****** and ****** by me");
         assert!(matches!(m.mask("nothing here"), Cow::Borrowed(_)));

@@ -73,7 +73,7 @@ impl SingerSource {
             ));
         }
         Ok(Self {
-            masker: Masker::from_config(&config),
+            masker: Masker::of(&config.config, &config.env),
             config: Arc::new(config),
         })
     }

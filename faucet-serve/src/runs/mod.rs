@@ -265,7 +265,15 @@ impl Runs {
             self.save(&record);
         }
     }
+}
 
+impl crate::run_log::RunLines for Runs {
+    fn line(&self, id: &str, level: &'static str, line: &str) {
+        self.log(id, level, |masker| masker.text(line));
+    }
+}
+
+impl Runs {
     /// Sends a log line at `level`, built with the run's masker, to run
     /// `id`'s followers.
     pub(crate) fn log(&self, id: &str, level: &'static str, line: impl FnOnce(&Masker) -> String) {
