@@ -171,9 +171,12 @@ impl Lane {
     }
 
     /// Fails when the stored checkpoint is not the last one this run
-    /// committed (another run wrote the pipeline meanwhile).
+    /// committed, nor the one its other connection is committing (another
+    /// run wrote the pipeline meanwhile).
     async fn check_checkpoint(&self, tables: &Tables) -> Result<()> {
-        if self.session.load_checkpoint().await? == tables.committed {
+        let stored = self.session.load_checkpoint().await?;
+        if stored == tables.committed || (tables.in_flight.is_some() && stored == tables.in_flight)
+        {
             return Ok(());
         }
         Err(FaucetError::sink_error(

@@ -94,6 +94,10 @@ pub(crate) struct Tables {
     pub(crate) list: Vec<Table>,
     /// The last checkpoint known to be stored.
     pub(crate) committed: Option<Checkpoint>,
+    /// The checkpoint the batch merging on the other connection commits,
+    /// while it does: what the stored checkpoint may already be when this
+    /// connection reconnects (a server restart breaks both at once).
+    pub(crate) in_flight: Option<Checkpoint>,
     /// Whether this run resumes a stored checkpoint (replace mode keeps
     /// filling the load tables it belongs to).
     pub(crate) resumes: bool,
@@ -120,6 +124,7 @@ impl Tables {
             run_id,
             list,
             committed: None,
+            in_flight: None,
             resumes: false,
             rules,
             by_stream: HashMap::new(),

@@ -212,6 +212,7 @@ impl Writer {
     /// makes `next` active.
     fn hand_off(&mut self, s: &Settings, next: Lane) {
         let mut lane = std::mem::replace(&mut self.active, next);
+        self.tables.in_flight = lane.txn.as_ref().and_then(|t| t.checkpoint.clone());
         let mut tables = self.tables.clone();
         let s = s.clone();
         // In the caller's span, so its log lines keep their run.
@@ -232,6 +233,7 @@ impl Writer {
         let (lane, tables, result) = (&mut merging.0).await.map_err(|e| {
             FaucetError::sink_error(format!("the background commit did not finish: {e}"))
         })?;
+        self.tables.in_flight = None;
         result?;
         self.tables.committed = tables.committed;
         for (mine, theirs) in self.tables.list.iter_mut().zip(tables.list) {
