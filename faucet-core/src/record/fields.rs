@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use bytes::BufMut;
 use serde_json::{Map, Value};
 
-use super::scan::{has_line_break, minify, skip_ws, string_span, value_end};
+use super::scan::{has_line_break, minify, skip_ws, splat, string_span, value_end, zero_byte};
 use crate::error::{FaucetError, Result};
 
 /// One JSON value of a record, borrowed from its text or its tree.
@@ -395,16 +395,13 @@ pub(crate) fn write_tree(value: &Value, out: &mut impl BufMut) {
 /// string needs none, and a byte loop with an early exit was a twentieth
 /// of a transform's time.
 fn needs_escape(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
     let mut chunks = bytes.chunks_exact(8);
     for chunk in &mut chunks {
         let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
         // Bytes below 0x20 (only those have all of bits 5–7 clear).
-        let control = has_zero(x & (0xE0 * ONES));
-        let quote = has_zero(x ^ (b'"' as u64 * ONES));
-        let backslash = has_zero(x ^ (b'\\' as u64 * ONES));
+        let control = zero_byte(x & splat(0xE0));
+        let quote = zero_byte(x ^ splat(b'"'));
+        let backslash = zero_byte(x ^ splat(b'\\'));
         if control | quote | backslash != 0 {
             return true;
         }

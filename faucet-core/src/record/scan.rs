@@ -61,14 +61,14 @@ fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
 
 /// `b` in every byte of a word.
 #[inline]
-const fn splat(b: u8) -> u64 {
+pub(crate) const fn splat(b: u8) -> u64 {
     0x0101_0101_0101_0101 * b as u64
 }
 
 /// The high bit of each zero byte of `x` set; the lowest set bit is exactly
 /// the first zero byte (a borrow can only flag bytes above a true zero).
 #[inline]
-const fn zero_byte(x: u64) -> u64 {
+pub(crate) const fn zero_byte(x: u64) -> u64 {
     x.wrapping_sub(splat(1)) & !x & splat(0x80)
 }
 

@@ -63,11 +63,16 @@ impl ObjectWriter {
         Self { buf, empty: true }
     }
 
-    fn key(&mut self, key: &str) {
+    /// The comma before the next field (none before the first).
+    fn separator(&mut self) {
         if !self.empty {
             self.buf.push(b',');
         }
         self.empty = false;
+    }
+
+    fn key(&mut self, key: &str) {
+        self.separator();
         write_str(key, &mut self.buf);
         self.buf.push(b':');
     }
@@ -89,10 +94,7 @@ impl ObjectWriter {
         let Some((first, last, compact)) = run.parts() else {
             return self;
         };
-        if !self.empty {
-            self.buf.push(b',');
-        }
-        self.empty = false;
+        self.separator();
         let text = first.text;
         if compact {
             write_text(&text[first.span.key.0..last.span.value.1], &mut self.buf);

@@ -96,8 +96,8 @@ pub(crate) fn plan_changes(
                 let change = &mut added[i];
                 if i < declared {
                     // A declared type stands unless a value cannot fit it.
-                    if let Fit::Widen(to) = fit(change.to, &value, input.policy) {
-                        change.to = merge(change.to, to).unwrap_or(to);
+                    if let Some(to) = widen_to(change.to, &value, input.policy) {
+                        change.to = to;
                     }
                 } else if let Some(ty) = infer(&value, input.timestamps) {
                     change.to = match (merge(change.to, ty), input.policy) {
@@ -132,6 +132,15 @@ fn add(column: Ident, to: PgType, default: Option<&'static str>) -> Change {
     }
 }
 
+/// The type a column of type `ty` must become to hold `value`, if it
+/// must change.
+fn widen_to(ty: PgType, value: &ValueRef<'_>, policy: TypeConflict) -> Option<PgType> {
+    let Fit::Widen(target) = fit(ty, value, policy) else {
+        return None;
+    };
+    Some(merge(ty, target).unwrap_or(target))
+}
+
 fn widen(
     widened: &mut Vec<Change>,
     column: &Ident,
@@ -141,10 +150,9 @@ fn widen(
 ) {
     let current = widened.iter().position(|c| &c.column == column);
     let ty_now = current.map_or(ty, |i| widened[i].to);
-    let Fit::Widen(target) = fit(ty_now, value, policy) else {
+    let Some(to) = widen_to(ty_now, value, policy) else {
         return;
     };
-    let to = merge(ty_now, target).unwrap_or(target);
     match current {
         Some(i) => widened[i].to = to,
         None => widened.push(Change {
