@@ -337,3 +337,33 @@ async fn a_declared_schema_gives_columns_their_types_before_any_value_does() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_value_that_breaks_its_declared_type_fails_the_run_naming_the_column() {
+    let (schema, config) = setup("declared_strict").await;
+    let sink = PostgresSink::new(config).unwrap();
+    // The schema says date-time; the API sends something else: the run
+    // fails loudly and commits nothing, never a silently dropped row.
+    let declared = json!({"type": "object", "properties": {
+        "id": {"type": "integer"},
+        "at": {"type": "string", "format": "date-time"}
+    }});
+    let records = vec![
+        json!({"id": 1, "at": "2024-05-06T07:08:09Z"}),
+        json!({"id": 2, "at": "next tuesday"}),
+    ];
+    let err = Pipeline::new(PagedSource::new(records, 10).declaring(declared), &sink)
+        .run()
+        .await
+        .unwrap_err()
+        .to_string();
+    for needle in ["declared_strict", "at", "RFC 3339"] {
+        assert!(err.contains(needle), "`{needle}` missing from: {err}");
+    }
+    let exists = schema
+        .client()
+        .query_one("SELECT to_regclass('declared_strict') IS NOT NULL", &[])
+        .await
+        .unwrap();
+    assert!(!exists.get::<_, bool>(0), "nothing committed");
+}
