@@ -115,62 +115,113 @@ fn output_schema(stages: &[Stage], input: &Value) -> Value {
 
 /// Every stage over one page; the page keeps its checkpoint, bytes and
 /// total, and remembers how many records the source gave.
+///
+/// Each record goes through every stage before the next record starts
+/// (its outputs in order, depth first), so its text is still in the
+/// cache when the next stage reads it, and no page-sized list is built
+/// between stages.
 fn apply_all(stages: &[Stage], counts: &StageCounts, page: Page, page_index: u64) -> Result<Page> {
     let source_records = page.len() as u64;
     let (records, rest) = page.split_records();
+    let mut run = PageRun {
+        stages,
+        counts,
+        page_index,
+        out: Vec::with_capacity(records.len()),
+        dead: Vec::new(),
+    };
+    // One buffer per stage for what it gives, reused for every record.
+    let mut buffers: Vec<Vec<Record>> = stages.iter().map(|_| Vec::new()).collect();
     // Positions refer to the source's records: a record split into several
     // keeps its source index in messages.
-    let mut current: Vec<(usize, Record)> = records.into_iter().enumerate().collect();
-    let mut dead = Vec::new();
-    for (index, stage) in stages.iter().enumerate() {
-        let mut next = Vec::with_capacity(current.len());
-        let mut out = Vec::new();
-        for (position, record) in current {
-            out.clear();
-            // Kept only when a failure may send it to the dead letters.
-            let original = (stage.on_error == OnError::DeadLetter).then(|| record.clone());
-            match apply_one(stage, record, &mut out) {
-                Ok(()) => next.extend(out.drain(..).map(|r| (position, r))),
-                Err(cause) => {
-                    let panicked = cause.is_panic();
-                    let stage_label = stage.label(index);
-                    let at = format!("page {page_index}, record {position}");
-                    match (stage.on_error, original) {
-                        (OnError::Skip, _) if !panicked => {
-                            let err = transform_error(stage_label, at, cause);
-                            let skipped = counts.skipped.fetch_add(1, Ordering::Relaxed) + 1;
-                            // The first few in full, then one line per
-                            // thousand: a bad field in every record must
-                            // not flood the log.
-                            if skipped <= LOGGED_SKIPS || skipped.is_multiple_of(1_000) {
-                                tracing::warn!(
-                                    error = %err,
-                                    skipped,
-                                    "Skipped a record a transform failed on"
-                                );
-                            }
-                        }
-                        (OnError::DeadLetter, Some(record)) if !panicked => {
-                            counts.dead_lettered.fetch_add(1, Ordering::Relaxed);
-                            dead.push(DeadLetter {
-                                stage: stage_label,
-                                position: at,
-                                reason: cause.to_string(),
-                                record,
-                            });
-                        }
-                        _ => return Err(transform_error(stage_label, at, cause)),
-                    }
-                }
-            }
-        }
-        current = next;
+    for (position, record) in records.into_iter().enumerate() {
+        run.record(0, &mut buffers, position, record)?;
     }
-    let records = current.into_iter().map(|(_, r)| r).collect();
     Ok(rest
-        .with_records(records)
+        .with_records(run.out)
         .with_source_records(source_records)
-        .with_dead_letters(dead))
+        .with_dead_letters(run.dead))
+}
+
+/// The stages over the records of one page.
+struct PageRun<'a> {
+    stages: &'a [Stage],
+    counts: &'a StageCounts,
+    page_index: u64,
+    /// The records after the last stage.
+    out: Vec<Record>,
+    dead: Vec<DeadLetter>,
+}
+
+impl PageRun<'_> {
+    /// Stages `index..` over `record` (the source's record `position`),
+    /// `buffers` holding one buffer for each of those stages.
+    fn record(
+        &mut self,
+        index: usize,
+        buffers: &mut [Vec<Record>],
+        position: usize,
+        record: Record,
+    ) -> Result<()> {
+        let (Some(stage), Some((given, later))) =
+            (self.stages.get(index), buffers.split_first_mut())
+        else {
+            self.out.push(record);
+            return Ok(());
+        };
+        given.clear();
+        // Kept only when a failure may send it to the dead letters.
+        let original = (stage.on_error == OnError::DeadLetter).then(|| record.clone());
+        if let Err(cause) = apply_one(stage, record, given) {
+            given.clear();
+            return self.failed(index, position, original, cause);
+        }
+        for output in given.drain(..) {
+            self.record(index + 1, later, position, output)?;
+        }
+        Ok(())
+    }
+
+    /// What stage `index`'s policy does with a record it failed on.
+    fn failed(
+        &mut self,
+        index: usize,
+        position: usize,
+        original: Option<Record>,
+        cause: FaucetError,
+    ) -> Result<()> {
+        let stage = &self.stages[index];
+        let panicked = cause.is_panic();
+        let stage_label = stage.label(index);
+        let at = format!("page {}, record {position}", self.page_index);
+        match (stage.on_error, original) {
+            (OnError::Skip, _) if !panicked => {
+                let err = transform_error(stage_label, at, cause);
+                let skipped = self.counts.skipped.fetch_add(1, Ordering::Relaxed) + 1;
+                // The first few in full, then one line per thousand: a bad
+                // field in every record must not flood the log.
+                if skipped <= LOGGED_SKIPS || skipped.is_multiple_of(1_000) {
+                    tracing::warn!(
+                        error = %err,
+                        skipped,
+                        "Skipped a record a transform failed on"
+                    );
+                }
+                Ok(())
+            }
+            (OnError::DeadLetter, Some(record)) if !panicked => {
+                self.counts.dead_lettered.fetch_add(1, Ordering::Relaxed);
+                self.dead.push(DeadLetter {
+                    stage: stage_label,
+                    position: at,
+                    reason: cause.to_string(),
+                    record,
+                });
+                Ok(())
+            }
+            _ => Err(transform_error(stage_label, at, cause)),
+        }
+    }
 }
 
 fn transform_error(stage: String, position: String, cause: FaucetError) -> FaucetError {

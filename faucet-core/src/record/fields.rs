@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use bytes::BufMut;
 use serde_json::{Map, Value};
 
+use super::index::Index;
 use super::scan::{has_line_break, minify, skip_ws, splat, string_span, value_end, zero_byte};
 use crate::error::{FaucetError, Result};
 
@@ -56,7 +57,9 @@ impl<'a> ValueRef<'a> {
             ValueRef::Null => out.put_slice(b"null"),
             ValueRef::Bool(b) => out.put_slice(if *b { b"true" } else { b"false" }),
             ValueRef::Number(n) => out.put_slice(n.as_str().as_bytes()),
-            ValueRef::String(s) => write_str(s, out),
+            ValueRef::String(s) => {
+                write_str(s, out);
+            }
             ValueRef::Array(n) | ValueRef::Object(n) => n.write_json(out),
         }
     }
@@ -198,7 +201,15 @@ pub struct Fields<'a>(FieldsRepr<'a>);
 
 #[derive(Debug)]
 enum FieldsRepr<'a> {
-    Text { text: &'a [u8], at: usize },
+    Text {
+        text: &'a [u8],
+        at: usize,
+    },
+    Indexed {
+        text: &'a [u8],
+        index: &'a Index,
+        at: usize,
+    },
     Tree(serde_json::map::Iter<'a>),
 }
 
@@ -206,6 +217,11 @@ impl<'a> Fields<'a> {
     pub(crate) fn of_text(text: &'a [u8]) -> Self {
         // `at` is just inside the opening brace.
         Fields(FieldsRepr::Text { text, at: 1 })
+    }
+
+    /// The fields of an object's text, where `index` says they are.
+    pub(super) fn of_index(text: &'a [u8], index: &'a Index) -> Self {
+        Fields(FieldsRepr::Indexed { text, index, at: 0 })
     }
 
     pub(crate) fn of_tree(map: &'a Map<String, Value>) -> Self {
@@ -224,10 +240,12 @@ impl<'a> Iterator for Fields<'a> {
             FieldsRepr::Text { text, at } => {
                 let text: &'a [u8] = text;
                 let span = next_span(text, at)?;
-                Some(
-                    span.key(text)
-                        .and_then(|key| span.value(text).map(|value| (key, value))),
-                )
+                Some(span.field(text))
+            }
+            FieldsRepr::Indexed { text, index, at } => {
+                let span = index.get(*at)?;
+                *at += 1;
+                Some(span.field(text))
             }
         }
     }
@@ -240,11 +258,11 @@ impl<'a> Iterator for Fields<'a> {
 pub(super) struct Span {
     /// The key with its quotes.
     pub(super) key: (usize, usize),
-    key_escaped: bool,
+    pub(super) key_escaped: bool,
     /// The value's text.
     pub(super) value: (usize, usize),
     /// For a string value, whether it holds an escape.
-    value_escaped: Option<bool>,
+    pub(super) value_escaped: Option<bool>,
     /// No whitespace before the key (after the comma) or around the colon.
     pub(super) compact: bool,
 }
@@ -268,6 +286,12 @@ impl Span {
             return Ok(self.key(text)? == name);
         }
         Ok(inner(&text[self.key.0..self.key.1]) == name.as_bytes())
+    }
+
+    /// The field's key and value.
+    #[inline]
+    fn field<'a>(&self, text: &'a [u8]) -> Result<(Cow<'a, str>, ValueRef<'a>)> {
+        Ok((self.key(text)?, self.value(text)?))
     }
 
     #[inline]
@@ -413,16 +437,18 @@ fn needs_escape(bytes: &[u8]) -> bool {
 }
 
 /// Writes `s` as a JSON string: copied between quotes when it needs no
-/// escape (the common case), else escaped by serde_json.
-pub(crate) fn write_str(s: &str, out: &mut impl BufMut) {
+/// escape (the common case), else escaped by serde_json. Whether it was
+/// escaped (the text holds a backslash).
+pub(crate) fn write_str(s: &str, out: &mut impl BufMut) -> bool {
     if !needs_escape(s.as_bytes()) {
         out.put_u8(b'"');
         out.put_slice(s.as_bytes());
         out.put_u8(b'"');
-        return;
+        return false;
     }
     let written = serde_json::to_writer(BufMut::writer(&mut *out), s);
     debug_assert!(written.is_ok());
+    true
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@
 //! without a tree, for transforms that select, rename or add fields.
 
 mod fields;
+mod index;
 mod raw;
 mod scan;
 mod writer;
@@ -32,6 +33,7 @@ use serde_json::value::RawValue;
 
 pub use fields::{Fields, NestedRef, NumberRef, ValueRef};
 use fields::{decode_error, parse_tree, write_text, write_tree};
+use index::Index;
 pub use raw::{FieldRun, RawField, RawFields};
 pub use writer::ObjectWriter;
 
@@ -64,8 +66,31 @@ enum Repr {
     Tree(Value),
     Text {
         json: Bytes,
-        tree: OnceLock<std::result::Result<Value, String>>,
+        /// The tree, once asked for (boxed: most records never need one).
+        tree: OnceLock<Box<std::result::Result<Value, String>>>,
+        /// Where the fields of an object's text are, once a stage has
+        /// looked (`None` inside: too long to index).
+        index: OnceLock<Option<Index>>,
     },
+}
+
+impl Repr {
+    /// A text record's representation.
+    fn text(json: Bytes, index: Option<Index>) -> Self {
+        Repr::Text {
+            json,
+            tree: OnceLock::new(),
+            index: match index {
+                Some(index) => OnceLock::from(Some(index)),
+                None => OnceLock::new(),
+            },
+        }
+    }
+}
+
+/// The index of an object's text, built on first use.
+fn index_of<'a>(json: &[u8], index: &'a OnceLock<Option<Index>>) -> Option<&'a Index> {
+    index.get_or_init(|| Index::build(json)).as_ref()
 }
 
 static NULL: Value = Value::Null;
@@ -98,10 +123,7 @@ impl Record {
         } else {
             Bytes::copy_from_slice(text)
         };
-        Record(Repr::Text {
-            json,
-            tree: OnceLock::new(),
-        })
+        Record(Repr::text(json, None))
     }
 
     /// The JSON text as received, for records made from text.
@@ -117,7 +139,10 @@ impl Record {
     /// insignificant whitespace; a tree is written compactly.
     pub fn write_json(&self, out: &mut impl BufMut) {
         match &self.0 {
-            Repr::Text { json, .. } => write_text(json, out),
+            Repr::Text { json, index, .. } => match index.get() {
+                Some(Some(index)) if index.one_line() => out.put_slice(json),
+                _ => write_text(json, out),
+            },
             Repr::Tree(value) => write_tree(value, out),
         }
     }
@@ -126,7 +151,14 @@ impl Record {
     /// shares the received bytes when they are already one line.
     pub fn to_json_bytes(&self) -> Bytes {
         match &self.0 {
-            Repr::Text { json, .. } if !scan::has_line_break(json) => json.clone(),
+            Repr::Text { json, index, .. }
+                if index
+                    .get()
+                    .is_some_and(|i| i.as_ref().is_some_and(Index::one_line))
+                    || !scan::has_line_break(json) =>
+            {
+                json.clone()
+            }
             _ => {
                 let mut out = Vec::new();
                 self.write_json(&mut out);
@@ -145,9 +177,19 @@ impl Record {
 
     /// The top-level fields of an object record, in order, borrowed from
     /// the record; `None` when the record is not an object.
+    ///
+    /// A text record is read where an earlier stage found its fields
+    /// (a transform, [`Record::field`]), else scanned; this pass does not
+    /// keep what it finds, so a sink reading each record once pays for
+    /// one scan and nothing more.
     pub fn fields(&self) -> Option<Fields<'_>> {
         match &self.0 {
-            Repr::Text { json, .. } if json.first() == Some(&b'{') => Some(Fields::of_text(json)),
+            Repr::Text { json, index, .. } if json.first() == Some(&b'{') => {
+                Some(match index.get() {
+                    Some(Some(index)) => Fields::of_index(json, index),
+                    _ => Fields::of_text(json),
+                })
+            }
             Repr::Tree(Value::Object(map)) => Some(Fields::of_tree(map)),
             _ => None,
         }
@@ -158,20 +200,35 @@ impl Record {
     /// ([`FieldRun`], [`ObjectWriter::run`], [`ObjectWriter::field_as`]);
     /// `None` for a tree or a record that is not an object (use
     /// [`Record::fields`] then).
+    ///
+    /// The first call scans the text and keeps where the fields are, so
+    /// later stages ([`Record::fields`], [`Record::field`], the next
+    /// transform) do not scan it again.
     pub fn raw_fields(&self) -> Option<RawFields<'_>> {
         match &self.0 {
-            Repr::Text { json, .. } if json.first() == Some(&b'{') => Some(RawFields::of(json)),
+            Repr::Text { json, index, .. } if json.first() == Some(&b'{') => {
+                Some(RawFields::of(json, index_of(json, index)))
+            }
             _ => None,
         }
     }
 
     /// The value of the top-level field `name` (the last one, if the key
     /// repeats); `None` when absent or when the record is not an object.
+    ///
+    /// Like [`Record::raw_fields`], the first call on a text record keeps
+    /// where its fields are, so looking up several fields scans it once.
     pub fn field(&self, name: &str) -> Result<Option<ValueRef<'_>>> {
         match &self.0 {
             Repr::Tree(value) => Ok(value.get(name).map(ValueRef::from_tree)),
-            Repr::Text { json, .. } if json.first() == Some(&b'{') => {
-                fields::field_of_text(json, name)
+            Repr::Text { json, index, .. } if json.first() == Some(&b'{') => {
+                match index_of(json, index) {
+                    Some(index) => index
+                        .find_last(json, name)?
+                        .map(|span| span.value(json))
+                        .transpose(),
+                    None => fields::field_of_text(json, name),
+                }
             }
             Repr::Text { .. } => Ok(None),
         }
@@ -182,8 +239,9 @@ impl Record {
     pub fn value(&self) -> Result<&Value> {
         match &self.0 {
             Repr::Tree(value) => Ok(value),
-            Repr::Text { json, tree } => tree
-                .get_or_init(|| parse_tree(json).map_err(|e| e.to_string()))
+            Repr::Text { json, tree, .. } => tree
+                .get_or_init(|| Box::new(parse_tree(json).map_err(|e| e.to_string())))
+                .as_ref()
                 .as_ref()
                 .map_err(|e| decode_error(e.clone())),
         }
@@ -193,7 +251,7 @@ impl Record {
     pub fn to_value(&self) -> Result<Value> {
         match &self.0 {
             Repr::Tree(value) => Ok(value.clone()),
-            Repr::Text { json, tree } => match tree.get() {
+            Repr::Text { json, tree, .. } => match tree.get().map(|t| &**t) {
                 Some(Ok(value)) => Ok(value.clone()),
                 _ => parse_tree(json),
             },
@@ -204,7 +262,7 @@ impl Record {
     pub fn into_value(self) -> Result<Value> {
         match self.0 {
             Repr::Tree(value) => Ok(value),
-            Repr::Text { json, tree } => match tree.into_inner() {
+            Repr::Text { json, tree, .. } => match tree.into_inner().map(|t| *t) {
                 Some(Ok(value)) => Ok(value),
                 _ => parse_tree(&json),
             },

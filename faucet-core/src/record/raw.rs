@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 
 use super::fields::{Span, ValueRef, next_span};
+use super::index::Index;
 use crate::error::Result;
 
 /// One top-level field of a text record, as it is written in the
@@ -15,6 +16,8 @@ use crate::error::Result;
 pub struct RawField<'a> {
     pub(super) text: &'a [u8],
     pub(super) span: Span,
+    /// The record's index and the field's place in it, when indexed.
+    pub(super) indexed: Option<(&'a Index, usize)>,
 }
 
 impl<'a> RawField<'a> {
@@ -56,13 +59,17 @@ impl<'a> RawField<'a> {
 #[derive(Debug, Clone)]
 pub struct RawFields<'a> {
     text: &'a [u8],
+    index: Option<&'a Index>,
+    /// The next field's place in the index, else where to scan from.
     at: usize,
 }
 
 impl<'a> RawFields<'a> {
-    /// The fields of an object's text (starting with `{`).
-    pub(super) fn of(text: &'a [u8]) -> Self {
-        Self { text, at: 1 }
+    /// The fields of an object's text (starting with `{`), from its
+    /// index when it has one.
+    pub(super) fn of(text: &'a [u8], index: Option<&'a Index>) -> Self {
+        let at = if index.is_some() { 0 } else { 1 };
+        Self { text, index, at }
     }
 }
 
@@ -71,10 +78,20 @@ impl<'a> Iterator for RawFields<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<RawField<'a>> {
-        let span = next_span(self.text, &mut self.at)?;
+        let Some(index) = self.index else {
+            let span = next_span(self.text, &mut self.at)?;
+            return Some(RawField {
+                text: self.text,
+                span,
+                indexed: None,
+            });
+        };
+        let span = index.get(self.at)?;
+        self.at += 1;
         Some(RawField {
             text: self.text,
             span,
+            indexed: Some((index, self.at - 1)),
         })
     }
 }

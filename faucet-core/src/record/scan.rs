@@ -6,6 +6,7 @@
 //! grammar; on text that is not JSON they stop early rather than panic.
 
 /// The index of the first byte at or after `at` that is not whitespace.
+#[inline]
 pub(crate) fn skip_ws(text: &[u8], mut at: usize) -> usize {
     while let Some(b' ' | b'\t' | b'\n' | b'\r') = text.get(at) {
         at += 1;
@@ -20,6 +21,7 @@ pub(crate) fn string_end(text: &[u8], at: usize) -> usize {
 
 /// The index just after the string that opens at `at` (a `"`), and
 /// whether the string holds an escape (so its text is not its value).
+#[inline]
 pub(crate) fn string_span(text: &[u8], at: usize) -> (usize, bool) {
     let mut i = at + 1;
     let mut escaped = false;

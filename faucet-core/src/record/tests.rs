@@ -273,3 +273,80 @@ fn trees_and_non_objects_have_no_raw_fields() {
         0
     );
 }
+
+/// Objects of every shape the index must describe exactly as a scan does.
+const SHAPES: &[&str] = &[
+    "{}",
+    "{ }",
+    r#"{"a":1}"#,
+    r#"{"id":7,"first_name":"Ada","amount":12.50,"attributes":{"tier":"pro","tags":["a","b"]}}"#,
+    r#"{ "a" : 1 , "b": {"c":"x y"}, "z": 2}"#,
+    "{\n  \"a\": 1,\n  \"b\": {\n    \"c\": \"x y\"\n  },\n  \"z\": [\n 1\n]\n}",
+    r#"{"b\u0041":"x\"y","c":"\\","d":"plain","d":null,"e\"":true,"f":false}"#,
+    r#"{"n":-0.5e-3,"big":12345678901234567890123,"s":"é😀","o":{},"l":[]}"#,
+];
+
+fn written(value: &ValueRef<'_>) -> String {
+    let mut out = Vec::new();
+    value.write_json(&mut out);
+    String::from_utf8(out).unwrap()
+}
+
+/// Fields, lookups by key and copied runs give the same whether the
+/// record's fields were scanned or read from its index.
+#[test]
+fn an_indexed_record_reads_as_a_scanned_one() {
+    for text in SHAPES {
+        let scanned = Record::from_json(*text).unwrap();
+        let indexed = Record::from_json(*text).unwrap();
+        assert!(indexed.raw_fields().is_some(), "builds the index");
+        let by_scan = fields(&scanned);
+        assert_eq!(fields(&indexed), by_scan, "{text}");
+        let json = scanned.raw_json().unwrap();
+        for (key, _) in by_scan
+            .iter()
+            .chain([("missing".to_owned(), String::new())].iter())
+        {
+            let want = fields::field_of_text(json, key)
+                .unwrap()
+                .map(|v| written(&v));
+            let got = indexed.field(key).unwrap().map(|v| written(&v));
+            assert_eq!(got, want, "{key} of {text}");
+        }
+        // Every run copied from the index is what the same run copied
+        // from a scan writes, and its index is the output's (checked by
+        // `finish` in debug builds).
+        let from_index: Vec<RawField<'_>> = indexed.raw_fields().unwrap().collect();
+        let from_scan: Vec<RawField<'_>> = RawFields::of(json, None).collect();
+        assert_eq!(from_index.len(), from_scan.len());
+        for start in 0..from_scan.len() {
+            for end in start..=from_scan.len() {
+                let copy = |fields: &[RawField<'_>]| {
+                    let mut out = ObjectWriter::new();
+                    out.run(&run_of(&fields[start..end]));
+                    if let Some(last) = fields.get(end) {
+                        out.field_as("renamed", last);
+                    }
+                    out.finish()
+                };
+                let (a, b) = (copy(&from_index), copy(&from_scan));
+                assert_eq!(a.raw_json(), b.raw_json(), "{start}..{end} of {text}");
+                assert_eq!(
+                    fields(&a),
+                    fields(&Record::from_json(a.to_json_bytes()).unwrap())
+                );
+            }
+        }
+    }
+}
+
+/// A record stays small: stages move records by value, and every byte
+/// of it is copied with each move.
+#[test]
+fn a_record_is_at_most_ten_words() {
+    assert!(
+        std::mem::size_of::<Record>() <= 80,
+        "{}",
+        std::mem::size_of::<Record>()
+    );
+}

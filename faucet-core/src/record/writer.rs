@@ -5,8 +5,10 @@
 use bytes::BufMut;
 use serde_json::Value;
 
-use super::fields::{ValueRef, next_span, write_str, write_text, write_tree};
+use super::fields::{Span, ValueRef, next_span, write_str, write_text, write_tree};
+use super::index::{Index, IndexWriter};
 use super::raw::{FieldRun, RawField};
+use super::scan::has_line_break;
 use super::{Record, Repr};
 
 /// Writes a JSON object field by field, then gives it as a [`Record`].
@@ -42,6 +44,14 @@ use super::{Record, Repr};
 pub struct ObjectWriter {
     buf: Vec<u8>,
     empty: bool,
+    /// Where the fields written so far are, handed to the record.
+    index: IndexWriter,
+}
+
+/// A key written: where its text lies, and whether it holds an escape.
+struct Key {
+    at: (usize, usize),
+    escaped: bool,
 }
 
 impl Default for ObjectWriter {
@@ -60,7 +70,11 @@ impl ObjectWriter {
     pub fn with_capacity(bytes: usize) -> Self {
         let mut buf = Vec::with_capacity(bytes);
         buf.push(b'{');
-        Self { buf, empty: true }
+        Self {
+            buf,
+            empty: true,
+            index: IndexWriter::new(),
+        }
     }
 
     /// The comma before the next field (none before the first).
@@ -71,16 +85,41 @@ impl ObjectWriter {
         self.empty = false;
     }
 
-    fn key(&mut self, key: &str) {
+    fn key(&mut self, key: &str) -> Key {
         self.separator();
-        write_str(key, &mut self.buf);
+        let start = self.buf.len();
+        let escaped = write_str(key, &mut self.buf);
+        let key = Key {
+            at: (start, self.buf.len()),
+            escaped,
+        };
         self.buf.push(b':');
+        key
+    }
+
+    /// Notes the field of `key`, whose value is what was written since
+    /// (`string`: for a string value, whether it holds an escape).
+    fn written(&mut self, key: Key, string: Option<bool>) {
+        self.index.push(&Span {
+            key: key.at,
+            key_escaped: key.escaped,
+            value: (key.at.1 + 1, self.buf.len()),
+            value_escaped: string,
+            compact: true,
+        });
     }
 
     /// Adds `key` with a value borrowed from a record, copied as text.
     pub fn field(&mut self, key: &str, value: &ValueRef<'_>) -> &mut Self {
-        self.key(key);
-        value.write_json(&mut self.buf);
+        let key = self.key(key);
+        let string = match value {
+            ValueRef::String(s) => Some(write_str(s, &mut self.buf)),
+            other => {
+                other.write_json(&mut self.buf);
+                None
+            }
+        };
+        self.written(key, string);
         self
     }
 
@@ -96,23 +135,52 @@ impl ObjectWriter {
         };
         self.separator();
         let text = first.text;
-        if compact {
-            write_text(&text[first.span.key.0..last.span.value.1], &mut self.buf);
+        let (from, to) = (first.span.key.0, last.span.value.1);
+        let indexed = first
+            .indexed
+            .zip(last.indexed)
+            .map(|((index, i), (_, j))| (index, i, j));
+        let one_line = indexed.is_some_and(|(index, ..)| index.one_line());
+        if compact && (one_line || !has_line_break(&text[from..to])) {
+            let delta = self.buf.len() as isize - from as isize;
+            self.buf.extend_from_slice(&text[from..to]);
+            match indexed {
+                Some((index, i, j)) => self.index.copy(index, i, j, delta),
+                None => self.index.abandon(),
+            }
             return self;
         }
-        let mut at = first.span.key.0;
         let mut comma = false;
-        while at < last.span.value.1 {
-            let Some(span) = next_span(text, &mut at) else {
-                break;
-            };
+        let mut write = |span: Span, out: &mut Self| {
             if comma {
-                self.buf.push(b',');
+                out.buf.push(b',');
             }
             comma = true;
-            self.buf.extend_from_slice(&text[span.key.0..span.key.1]);
-            self.buf.push(b':');
-            write_text(&text[span.value.0..span.value.1], &mut self.buf);
+            let start = out.buf.len();
+            out.buf.extend_from_slice(&text[span.key.0..span.key.1]);
+            let key = Key {
+                at: (start, out.buf.len()),
+                escaped: span.key_escaped,
+            };
+            out.buf.push(b':');
+            write_text(&text[span.value.0..span.value.1], &mut out.buf);
+            out.written(key, span.value_escaped);
+        };
+        match indexed {
+            Some((index, i, j)) => {
+                for span in (i..=j).filter_map(|k| index.get(k)) {
+                    write(span, self);
+                }
+            }
+            None => {
+                let mut at = from;
+                while at < to {
+                    let Some(span) = next_span(text, &mut at) else {
+                        break;
+                    };
+                    write(span, self);
+                }
+            }
         }
         self
     }
@@ -120,32 +188,48 @@ impl ObjectWriter {
     /// Adds `key` with the value of `field`, copied as written (on one
     /// line).
     pub fn field_as(&mut self, key: &str, field: &RawField<'_>) -> &mut Self {
-        self.key(key);
+        let key = self.key(key);
         write_text(field.value_text(), &mut self.buf);
+        self.written(key, field.span.value_escaped);
         self
     }
 
     /// Adds `key` with a value of a tree.
     pub fn value(&mut self, key: &str, value: &Value) -> &mut Self {
-        self.key(key);
-        write_tree(value, &mut self.buf);
+        let key = self.key(key);
+        let string = match value {
+            Value::String(s) => Some(write_str(s, &mut self.buf)),
+            other => {
+                write_tree(other, &mut self.buf);
+                None
+            }
+        };
+        self.written(key, string);
         self
     }
 
     /// Adds `key` with JSON text that is already valid and on one line
     /// (e.g. another record's [`Record::to_json_bytes`]).
     pub fn raw(&mut self, key: &str, record: &Record) -> &mut Self {
-        self.key(key);
+        let key = self.key(key);
+        let start = self.buf.len();
         record.write_json(&mut self.buf);
+        let string = (self.buf.get(start) == Some(&b'"'))
+            .then(|| memchr::memchr(b'\\', &self.buf[start..]).is_some());
+        self.written(key, string);
         self
     }
 
-    /// Closes the object and gives it as a text record.
+    /// Closes the object and gives it as a text record, with where its
+    /// fields are, so nothing after reads its text to find them.
     pub fn finish(mut self) -> Record {
         self.buf.put_u8(b'}');
-        Record(Repr::Text {
-            json: self.buf.into(),
-            tree: std::sync::OnceLock::new(),
-        })
+        let index = self.index.finish();
+        debug_assert!(
+            index.is_none() || index == Index::build(&self.buf),
+            "ObjectWriter's index of {} is not where its fields are",
+            String::from_utf8_lossy(&self.buf)
+        );
+        Record(Repr::text(self.buf.into(), index))
     }
 }
