@@ -2,6 +2,8 @@
 //! one pass over a record finds every field it touches.
 
 use faucet_core::FaucetError;
+use faucet_core::Result;
+use faucet_core::record::RawField;
 
 /// A field path from the record's root: keys separated by `.`; a key that
 /// holds a dot writes it as `\.`.
@@ -106,6 +108,32 @@ impl<A> PathTree<A> {
     /// The node of `key`, if a path goes through it.
     pub(crate) fn get(&self, key: &str) -> Option<&Node<A>> {
         self.children.iter().find(|(k, _)| k == key).map(|(_, n)| n)
+    }
+
+    /// The place among the children of the key of `field` (a field of a
+    /// text record, its key compared as written: no key is made), trying
+    /// `*next` first and setting it to the place after the match: records
+    /// usually have their fields in the order the config names them, so a
+    /// pass over a record compares each key once.
+    #[inline]
+    pub(crate) fn find_field(
+        &self,
+        field: &RawField<'_>,
+        next: &mut usize,
+    ) -> Result<Option<usize>> {
+        if let Some((k, _)) = self.children.get(*next)
+            && field.key_is(k)?
+        {
+            *next += 1;
+            return Ok(Some(*next - 1));
+        }
+        for (at, (k, _)) in self.children.iter().enumerate() {
+            if field.key_is(k)? {
+                *next = at + 1;
+                return Ok(Some(at));
+            }
+        }
+        Ok(None)
     }
 
     /// Whether no path was added.

@@ -127,12 +127,13 @@ fn rewrite_text<A>(
     let mut out = Runs::new(record);
     let mut touched = false;
     let mut seen = vec![false; if create { tree.children.len() } else { 0 }];
+    let mut next = 0;
     for field in fields {
-        let key = field.key()?;
-        let Some(at) = tree.children.iter().position(|(k, _)| *k == key) else {
+        let Some(at) = tree.find_field(&field, &mut next)? else {
             out.keep(field);
             continue;
         };
+        let key = field.key()?;
         if create {
             seen[at] = true;
         }

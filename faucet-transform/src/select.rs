@@ -83,9 +83,12 @@ fn select_text(
 ) -> Result<Option<Record>> {
     let mut out = Runs::new(record);
     let mut dropped = false;
+    let mut next = 0;
     for field in fields {
-        let key = field.key()?;
-        match tree.get(&key) {
+        match tree
+            .find_field(&field, &mut next)?
+            .map(|at| &tree.children[at].1)
+        {
             None => {
                 // Ends the run kept so far.
                 out.writer();
@@ -96,7 +99,7 @@ fn select_text(
                 ValueRef::Object(nested) => match select(&nested_record(&nested)?, &node.below)? {
                     Some(inner) => {
                         dropped = true;
-                        out.writer().raw(&key, &inner);
+                        out.writer().raw(&field.key()?, &inner);
                     }
                     None => out.keep(field),
                 },

@@ -31,8 +31,26 @@ impl Packed {
     /// Packs `span`, shifted by `delta` (its text copied `delta` bytes
     /// further on); `None` past [`MAX_TEXT`].
     fn of(span: &Span, delta: isize, one_line: bool) -> Option<Self> {
-        let at = |i: usize| u32::try_from(i.checked_add_signed(delta)?).ok();
-        let mut flags = if one_line { ONE_LINE } else { 0 };
+        let end = span.value.1.checked_add_signed(delta)?;
+        if end > MAX_TEXT {
+            return None;
+        }
+        let shifted = Span {
+            key: (
+                span.key.0.checked_add_signed(delta)?,
+                span.key.1.checked_add_signed(delta)?,
+            ),
+            value: (span.value.0.checked_add_signed(delta)?, end),
+            ..*span
+        };
+        Some(Self::within(&shifted, if one_line { ONE_LINE } else { 0 }))
+    }
+
+    /// Packs `span` of a text no longer than [`MAX_TEXT`] (so every
+    /// offset fits), adding `flags`.
+    #[inline(always)]
+    fn within(span: &Span, mut flags: u8) -> Self {
+        debug_assert!(span.value.1 <= MAX_TEXT);
         if span.key_escaped {
             flags |= KEY_ESCAPED;
         }
@@ -44,14 +62,14 @@ impl Packed {
         if span.compact {
             flags |= COMPACT;
         }
-        Some(Self {
-            key: [at(span.key.0)?, at(span.key.1)?],
-            value: [at(span.value.0)?, at(span.value.1)?],
+        Self {
+            key: [span.key.0 as u32, span.key.1 as u32],
+            value: [span.value.0 as u32, span.value.1 as u32],
             flags,
-        })
+        }
     }
 
-    #[inline]
+    #[inline(always)]
     fn span(&self) -> Span {
         Span {
             key: (self.key[0] as usize, self.key[1] as usize),
@@ -76,17 +94,17 @@ impl Index {
         if text.len() > MAX_TEXT {
             return None;
         }
-        let one_line = !has_line_break(text);
+        let one_line = if !has_line_break(text) { ONE_LINE } else { 0 };
         let mut spans = Vec::with_capacity(8);
         let mut at = 1;
         while let Some(span) = next_span(text, &mut at) {
-            spans.push(Packed::of(&span, 0, one_line)?);
+            spans.push(Packed::within(&span, one_line));
         }
         Some(Self(spans))
     }
 
     /// The span of field `i`.
-    #[inline]
+    #[inline(always)]
     pub(super) fn get(&self, i: usize) -> Option<Span> {
         self.0.get(i).map(Packed::span)
     }

@@ -22,17 +22,20 @@ pub struct RawField<'a> {
 
 impl<'a> RawField<'a> {
     /// The field's key, unescaped (borrowed when it holds no escape).
+    #[inline]
     pub fn key(&self) -> Result<Cow<'a, str>> {
         self.span.key(self.text)
     }
 
     /// Whether the key is `name`, compared as written when it holds no
     /// escape (nothing is allocated).
+    #[inline]
     pub fn key_is(&self, name: &str) -> Result<bool> {
         self.span.key_is(self.text, name)
     }
 
     /// The field's value, borrowed as [`Record::fields`](super::Record::fields) gives it.
+    #[inline]
     pub fn value(&self) -> Result<ValueRef<'a>> {
         self.span.value(self.text)
     }
@@ -76,7 +79,7 @@ impl<'a> RawFields<'a> {
 impl<'a> Iterator for RawFields<'a> {
     type Item = RawField<'a>;
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<RawField<'a>> {
         let Some(index) = self.index else {
             let span = next_span(self.text, &mut self.at)?;

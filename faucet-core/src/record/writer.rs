@@ -230,6 +230,9 @@ impl ObjectWriter {
             "ObjectWriter's index of {} is not where its fields are",
             String::from_utf8_lossy(&self.buf)
         );
-        Record(Repr::text(self.buf.into(), index))
+        // A boxed slice, not the `Vec`: `Bytes` of a `Vec` with room to
+        // spare allocates a header for it, while shrinking the buffer is
+        // done in place by the allocator when the estimate was close.
+        Record(Repr::text(self.buf.into_boxed_slice().into(), index))
     }
 }
