@@ -24,12 +24,16 @@
 use faucet_core::{FaucetError, Result};
 
 use super::Resources;
-use super::state::StreamState;
 
-/// What the stored states say about each resource, for these checks.
+/// What the stored states say about each resource, for these checks
+/// (facts, not the states themselves, so this module does not depend on
+/// how a state is written).
 pub(crate) struct Stored<'a> {
-    /// The stored state of each resource, if it has an entry.
-    pub(crate) states: &'a [Option<StreamState>],
+    /// Whether each resource has a stored entry.
+    pub(crate) present: &'a [bool],
+    /// Whether each stored entry makes a new pass start after a
+    /// replication key (`false` without an entry).
+    pub(crate) keyed: &'a [bool],
     /// Whether each stored stream was written (`true` without an entry).
     pub(crate) written: &'a [bool],
     /// Whether each stored stream is done (`true` without an entry).
@@ -57,7 +61,7 @@ pub(crate) fn check_unfinished(
     for (i, r) in resources.list.iter().enumerate() {
         let dropped = stored.written[i] && !now.selected[i] && !stored.done[i];
         let added = !stored.written[i] && now.selected[i];
-        if stored.states[i].is_some() && now.needed[i] && (dropped || added) {
+        if stored.present[i] && now.needed[i] && (dropped || added) {
             let what = if dropped {
                 "was written by the interrupted run but is not selected now, so the rest of its records would not be written"
             } else {
@@ -69,10 +73,8 @@ pub(crate) fn check_unfinished(
             )));
         }
         let Some(parent) = r.parent else { continue };
-        let missing =
-            now.needed[i] && stored.states[i].is_none() && stored.states[parent].is_some();
-        let left =
-            !now.needed[i] && now.needed[parent] && stored.states[i].is_some() && !stored.done[i];
+        let missing = now.needed[i] && !stored.present[i] && stored.present[parent];
+        let left = !now.needed[i] && now.needed[parent] && stored.present[i] && !stored.done[i];
         if missing || left {
             let what = if missing {
                 "was not read by the interrupted run"
@@ -88,16 +90,6 @@ pub(crate) fn check_unfinished(
     Ok(())
 }
 
-/// Whether stream `i`'s stored state makes a new pass start after a
-/// replication key.
-fn carries_key(state: Option<&StreamState>) -> bool {
-    match state {
-        Some(StreamState::Root(root)) => root.max.is_some(),
-        Some(StreamState::Child(child)) => !child.keys.is_empty(),
-        None => false,
-    }
-}
-
 /// The checks of a new pass.
 pub(crate) fn check_new_pass(
     resources: &Resources,
@@ -105,12 +97,12 @@ pub(crate) fn check_new_pass(
     now: &Now<'_>,
 ) -> Result<()> {
     for (i, r) in resources.list.iter().enumerate() {
-        if !now.selected[i] || stored.states[i].is_none() || stored.written[i] {
+        if !now.selected[i] || !stored.present[i] || stored.written[i] {
             continue;
         }
         let keyed = std::iter::once(i)
             .chain(resources.ancestors(i))
-            .find(|&k| carries_key(stored.states[k].as_ref()));
+            .find(|&k| stored.keyed[k]);
         if let Some(k) = keyed {
             let whose = if k == i {
                 "its own".to_owned()

@@ -86,6 +86,16 @@ fn unreadable(name: &str, e: impl std::fmt::Display) -> FaucetError {
     ))
 }
 
+/// Whether a stream's stored state makes a new pass start after a
+/// replication key.
+fn carries_key(state: Option<&StreamState>) -> bool {
+    match state {
+        Some(StreamState::Root(root)) => root.max.is_some(),
+        Some(StreamState::Child(child)) => !child.keys.is_empty(),
+        None => false,
+    }
+}
+
 impl Tracker {
     /// The streams' states at the start of a run reading the `needed`
     /// resources and writing the `selected` ones, resuming after `resume`.
@@ -119,10 +129,12 @@ impl Tracker {
             })
             .collect::<Result<Vec<_>>>()?;
         let done = done_flags(resources, &stored);
-        let present = |i: usize| stored[i].is_some();
-        let new_pass = (0..stored.len()).all(|i| !present(i) || done[i]);
+        let present: Vec<bool> = stored.iter().map(Option::is_some).collect();
+        let new_pass = (0..stored.len()).all(|i| !present[i] || done[i]);
+        let keyed: Vec<bool> = stored.iter().map(|s| carries_key(s.as_ref())).collect();
         let before = Stored {
-            states: &stored,
+            present: &present,
+            keyed: &keyed,
             written: &written,
             done: &done,
         };
