@@ -27,6 +27,28 @@ struct Mimalloc;
 /// The alignment every mimalloc block has.
 const WORD: usize = std::mem::size_of::<usize>();
 
+/// mimalloc's entry point for `layout`: `plain` (word-aligned) when the
+/// layout needs no more, else `aligned`.
+///
+/// # Safety
+///
+/// As the `GlobalAlloc` method calling it.
+#[inline(always)]
+unsafe fn allocate(
+    layout: std::alloc::Layout,
+    plain: unsafe extern "C" fn(usize) -> *mut std::ffi::c_void,
+    aligned: unsafe extern "C" fn(usize, usize) -> *mut std::ffi::c_void,
+) -> *mut u8 {
+    // SAFETY: mimalloc serves any size; `aligned` gets a power of two.
+    unsafe {
+        if layout.align() <= WORD {
+            plain(layout.size()).cast()
+        } else {
+            aligned(layout.size(), layout.align()).cast()
+        }
+    }
+}
+
 // SAFETY: each method hands mimalloc's own functions a layout they serve
 // (word-aligned by `mi_malloc` and friends, larger alignments by the
 // `_aligned` variants), and frees only pointers mimalloc allocated.
@@ -35,11 +57,11 @@ unsafe impl std::alloc::GlobalAlloc for Mimalloc {
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
         // SAFETY: see the impl.
         unsafe {
-            if layout.align() <= WORD {
-                libmimalloc_sys::mi_malloc(layout.size()).cast()
-            } else {
-                libmimalloc_sys::mi_malloc_aligned(layout.size(), layout.align()).cast()
-            }
+            allocate(
+                layout,
+                libmimalloc_sys::mi_malloc,
+                libmimalloc_sys::mi_malloc_aligned,
+            )
         }
     }
 
@@ -47,11 +69,11 @@ unsafe impl std::alloc::GlobalAlloc for Mimalloc {
     unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
         // SAFETY: see the impl.
         unsafe {
-            if layout.align() <= WORD {
-                libmimalloc_sys::mi_zalloc(layout.size()).cast()
-            } else {
-                libmimalloc_sys::mi_zalloc_aligned(layout.size(), layout.align()).cast()
-            }
+            allocate(
+                layout,
+                libmimalloc_sys::mi_zalloc,
+                libmimalloc_sys::mi_zalloc_aligned,
+            )
         }
     }
 
@@ -72,42 +94,4 @@ unsafe impl std::alloc::GlobalAlloc for Mimalloc {
             }
         }
     }
-}
-
-/// `mi_option_arena_eager_commit` in mimalloc's option enum.
-#[cfg(target_os = "linux")]
-const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
-/// `mi_option_purge_delay` in mimalloc's option enum (milliseconds).
-#[cfg(target_os = "linux")]
-const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
-/// Runs before `main` (and before Rust's runtime allocates), like a C
-/// constructor.
-#[cfg(target_os = "linux")]
-#[used]
-#[unsafe(link_section = ".init_array")]
-static TUNE_BEFORE_MAIN: extern "C" fn() = tune;
-
-/// Sets the options that the environment does not set.
-#[cfg(target_os = "linux")]
-extern "C" fn tune() {
-    for (option, value, env) in [
-        (ARENA_EAGER_COMMIT, 0, c"MIMALLOC_ARENA_EAGER_COMMIT"),
-        (PURGE_DELAY, 50, c"MIMALLOC_PURGE_DELAY"),
-    ] {
-        // `std::env` allocates, and nothing may allocate yet: ask libc.
-        // SAFETY: `getenv` reads the environment with a NUL-terminated
-        // name; `mi_option_set` stores a value in mimalloc's option table,
-        // valid for these options at any time.
-        unsafe {
-            if getenv(env.as_ptr()).is_null() {
-                libmimalloc_sys::mi_option_set(option, value);
-            }
-        }
-    }
-}
-
-#[cfg(target_os = "linux")]
-unsafe extern "C" {
-    fn getenv(name: *const std::ffi::c_char) -> *mut std::ffi::c_char;
 }

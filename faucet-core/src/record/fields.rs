@@ -9,7 +9,7 @@ use bytes::BufMut;
 use serde_json::{Map, Value};
 
 use super::index::Index;
-use super::scan::{has_line_break, minify, skip_ws, splat, string_span, value_end, zero_byte};
+use super::scan::{Span, has_line_break, minify, next_span, splat, zero_byte};
 use crate::error::{FaucetError, Result};
 
 /// One JSON value of a record, borrowed from its text or its tree.
@@ -251,22 +251,6 @@ impl<'a> Iterator for Fields<'a> {
     }
 }
 
-/// Where one field of an object's text lies, found without reading its
-/// key or value: what `Fields` and a lookup by key ([`field_of_text`])
-/// share.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Span {
-    /// The key with its quotes.
-    pub(super) key: (usize, usize),
-    pub(super) key_escaped: bool,
-    /// The value's text.
-    pub(super) value: (usize, usize),
-    /// For a string value, whether it holds an escape.
-    pub(super) value_escaped: Option<bool>,
-    /// No whitespace before the key (after the comma) or around the colon.
-    pub(super) compact: bool,
-}
-
 impl Span {
     #[inline]
     pub(super) fn key<'a>(&self, text: &'a [u8]) -> Result<Cow<'a, str>> {
@@ -330,41 +314,6 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 #[inline]
 fn inner(quoted: &[u8]) -> &[u8] {
     &quoted[1..quoted.len().saturating_sub(1).max(1)]
-}
-
-/// The next field of an object's text from `at` (just inside the brace or
-/// after the last field), moving `at` past it; `None` at the closing brace.
-#[inline]
-pub(super) fn next_span(text: &[u8], at: &mut usize) -> Option<Span> {
-    let from = *at;
-    let mut i = skip_ws(text, from);
-    let mut key_at = from;
-    if text.get(i) == Some(&b',') {
-        key_at = i + 1;
-        i = skip_ws(text, i + 1);
-    }
-    if text.get(i) != Some(&b'"') {
-        // The closing brace (or the end of the text).
-        *at = text.len();
-        return None;
-    }
-    let (key_end, key_escaped) = string_span(text, i);
-    let colon = skip_ws(text, key_end);
-    let start = skip_ws(text, colon + 1);
-    let (end, value_escaped) = if text.get(start) == Some(&b'"') {
-        let (end, escaped) = string_span(text, start);
-        (end, Some(escaped))
-    } else {
-        (value_end(text, start), None)
-    };
-    *at = end;
-    Some(Span {
-        key: (i, key_end),
-        key_escaped,
-        value: (start, end),
-        value_escaped,
-        compact: i == key_at && (key_at == from || key_at == from + 1) && start == key_end + 1,
-    })
 }
 
 /// The value of field `name` of an object's text (the last, if the key

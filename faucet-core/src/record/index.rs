@@ -5,8 +5,8 @@
 //! the object it builds as it goes, so a rewritten record is never
 //! scanned at all.
 
-use super::fields::{Span, next_span};
 use super::scan::has_line_break;
+use super::scan::{Span, next_span};
 
 /// A field's [`Span`] in 20 bytes: offsets as `u32` (records longer than
 /// 4 GiB are not indexed, only scanned), flags in one byte.

@@ -6,8 +6,9 @@
 
 use std::borrow::Cow;
 
-use super::fields::{Span, ValueRef, next_span};
+use super::fields::ValueRef;
 use super::index::Index;
+use super::scan::{Span, next_span};
 use crate::error::Result;
 
 /// One top-level field of a text record, as it is written in the

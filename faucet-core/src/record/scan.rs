@@ -1,5 +1,6 @@
-//! Walking JSON text that serde_json has already validated: where a value
-//! or a string ends, and the text without insignificant whitespace.
+//! Walking JSON text that serde_json has already validated: where a value,
+//! a string or an object's next field ([`Span`]) ends, and the text
+//! without insignificant whitespace.
 //!
 //! Every function here assumes valid JSON (a [`Record`](super::Record)'s
 //! text is checked when the record is made), so none of them re-checks
@@ -177,6 +178,58 @@ pub(crate) fn minify(text: &[u8], out: &mut impl bytes::BufMut) {
         }
     }
     out.put_slice(&text[run..]);
+}
+
+/// Where one field of an object's text lies, found without reading its
+/// key or value: what `Fields`, a lookup by key and the field index
+/// share.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Span {
+    /// The key with its quotes.
+    pub(super) key: (usize, usize),
+    /// Whether the key holds an escape (so its text is not its value).
+    pub(super) key_escaped: bool,
+    /// The value's text.
+    pub(super) value: (usize, usize),
+    /// For a string value, whether it holds an escape.
+    pub(super) value_escaped: Option<bool>,
+    /// No whitespace before the key (after the comma) or around the colon.
+    pub(super) compact: bool,
+}
+
+/// The next field of an object's text from `at` (just inside the brace or
+/// after the last field), moving `at` past it; `None` at the closing brace.
+#[inline]
+pub(super) fn next_span(text: &[u8], at: &mut usize) -> Option<Span> {
+    let from = *at;
+    let mut i = skip_ws(text, from);
+    let mut key_at = from;
+    if text.get(i) == Some(&b',') {
+        key_at = i + 1;
+        i = skip_ws(text, i + 1);
+    }
+    if text.get(i) != Some(&b'"') {
+        // The closing brace (or the end of the text).
+        *at = text.len();
+        return None;
+    }
+    let (key_end, key_escaped) = string_span(text, i);
+    let colon = skip_ws(text, key_end);
+    let start = skip_ws(text, colon + 1);
+    let (end, value_escaped) = if text.get(start) == Some(&b'"') {
+        let (end, escaped) = string_span(text, start);
+        (end, Some(escaped))
+    } else {
+        (value_end(text, start), None)
+    };
+    *at = end;
+    Some(Span {
+        key: (i, key_end),
+        key_escaped,
+        value: (start, end),
+        value_escaped,
+        compact: i == key_at && (key_at == from || key_at == from + 1) && start == key_end + 1,
+    })
 }
 
 #[cfg(test)]

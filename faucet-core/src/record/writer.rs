@@ -5,10 +5,10 @@
 use bytes::BufMut;
 use serde_json::Value;
 
-use super::fields::{Span, ValueRef, next_span, write_str, write_text, write_tree};
+use super::fields::{ValueRef, write_str, write_text, write_tree};
 use super::index::{Index, IndexWriter};
 use super::raw::{FieldRun, RawField};
-use super::scan::has_line_break;
+use super::scan::{Span, has_line_break, next_span};
 use super::{Record, Repr};
 
 /// Writes a JSON object field by field, then gives it as a [`Record`].
