@@ -128,7 +128,8 @@ impl<A> PathTree<A> {
             return Ok(Some(*next - 1));
         }
         for (at, (k, _)) in self.children.iter().enumerate() {
-            if field.key_is(k)? {
+            // The hinted child was tried above.
+            if at != *next && field.key_is(k)? {
                 *next = at + 1;
                 return Ok(Some(at));
             }

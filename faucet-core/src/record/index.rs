@@ -124,17 +124,23 @@ impl Index {
         delta: isize,
         out: &mut Vec<Packed>,
     ) -> Option<()> {
-        let delta = i64::try_from(delta).ok()?;
-        let shift = |at: u32| u32::try_from(i64::from(at) + delta).ok();
-        for packed in self.0.get(from..=to)? {
-            out.push(Packed {
-                key: [shift(packed.key[0])?, shift(packed.key[1])?],
-                value: [shift(packed.value[0])?, shift(packed.value[1])?],
-                // The copy is on one line (a run with line breaks is
-                // written field by field).
-                flags: packed.flags | ONE_LINE,
-            });
+        let spans = self.0.get(from..=to)?;
+        // Offsets grow along the text: when the first key and the last
+        // value fit once shifted, every offset between them does.
+        let (first, last) = (spans.first()?, spans.last()?);
+        let start = (i64::from(first.key[0])).checked_add(i64::try_from(delta).ok()?)?;
+        let end = (i64::from(last.value[1])).checked_add(i64::try_from(delta).ok()?)?;
+        if start < 0 || end > MAX_TEXT as i64 {
+            return None;
         }
+        let shift = |at: u32| (i64::from(at) + delta as i64) as u32;
+        out.extend(spans.iter().map(|p| Packed {
+            key: [shift(p.key[0]), shift(p.key[1])],
+            value: [shift(p.value[0]), shift(p.value[1])],
+            // The copy is on one line (a run with line breaks is written
+            // field by field).
+            flags: p.flags | ONE_LINE,
+        }));
         Some(())
     }
 

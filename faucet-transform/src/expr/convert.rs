@@ -15,14 +15,17 @@ pub(super) fn to_cel(value: &ValueRef<'_>) -> std::result::Result<cel::Value, St
         ValueRef::Bool(b) => cel::Value::Bool(*b),
         ValueRef::String(s) => cel::Value::String(Arc::new(s.to_string())),
         ValueRef::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                cel::Value::Int(i)
-            } else if let Some(u) = n.as_u64() {
-                cel::Value::UInt(u)
-            } else if let Some(f) = n.as_f64() {
-                cel::Value::Float(f)
-            } else {
-                return Err("is a number beyond the range of a double".to_owned());
+            // A fraction or an exponent goes straight to a double, without
+            // two integer parses failing first.
+            let int = match n.is_integer() {
+                true => {
+                    (n.as_i64().map(cel::Value::Int)).or_else(|| n.as_u64().map(cel::Value::UInt))
+                }
+                false => None,
+            };
+            match int.or_else(|| n.as_f64().map(cel::Value::Float)) {
+                Some(value) => value,
+                None => return Err("is a number beyond the range of a double".to_owned()),
             }
         }
         ValueRef::Array(nested) | ValueRef::Object(nested) => {
