@@ -95,3 +95,41 @@ unsafe impl std::alloc::GlobalAlloc for Mimalloc {
         }
     }
 }
+
+/// `mi_option_arena_eager_commit` in mimalloc's option enum.
+#[cfg(target_os = "linux")]
+const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
+/// `mi_option_purge_delay` in mimalloc's option enum (milliseconds).
+#[cfg(target_os = "linux")]
+const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Runs before `main` (and before Rust's runtime allocates), like a C
+/// constructor.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static TUNE_BEFORE_MAIN: extern "C" fn() = tune;
+
+/// Sets the options that the environment does not set.
+#[cfg(target_os = "linux")]
+extern "C" fn tune() {
+    for (option, value, env) in [
+        (ARENA_EAGER_COMMIT, 0, c"MIMALLOC_ARENA_EAGER_COMMIT"),
+        (PURGE_DELAY, 50, c"MIMALLOC_PURGE_DELAY"),
+    ] {
+        // `std::env` allocates, and nothing may allocate yet: ask libc.
+        // SAFETY: `getenv` reads the environment with a NUL-terminated
+        // name; `mi_option_set` stores a value in mimalloc's option table,
+        // valid for these options at any time.
+        unsafe {
+            if getenv(env.as_ptr()).is_null() {
+                libmimalloc_sys::mi_option_set(option, value);
+            }
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+unsafe extern "C" {
+    fn getenv(name: *const std::ffi::c_char) -> *mut std::ffi::c_char;
+}
