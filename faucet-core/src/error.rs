@@ -227,7 +227,7 @@ fn fmt_completed_at(at_unix: u64) -> String {
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the Unix epoch (the civil
 /// calendar from a day count, after Howard Hinnant's `civil_from_days`).
-fn utc_timestamp(secs: u64) -> String {
+pub(crate) fn utc_timestamp(secs: u64) -> String {
     let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
     let z = days + 719_468;
     let era = z.div_euclid(146_097);

@@ -129,7 +129,7 @@ pub use registry::{
 pub use retries::RetryCounter;
 pub use sink::{CommitContext, Durability, PageCommit, Sink};
 pub use source::{PageStream, Source, SourceContext, collect_records};
-pub use state::{FileStateStore, MemoryStateStore, StateStore, write_file_atomically};
+pub use state::{FileStateStore, MemoryStateStore, RunLock, StateStore, write_file_atomically};
 pub use streams::{StreamSelection, StreamStates};
 pub use transform::{DeadLetter, OnError, Transform};
 
@@ -220,7 +220,7 @@ pub mod connector {
     pub use crate::retries::RetryCounter;
     pub use crate::sink::{CommitContext, Durability, PageCommit, Sink};
     pub use crate::source::{PageStream, Source, SourceContext, collect_records};
-    pub use crate::state::write_file_atomically;
+    pub use crate::state::{RunLock, write_file_atomically};
     pub use crate::streams::{StreamSelection, StreamStates};
     pub use crate::transform::{DeadLetter, OnError, Transform};
     pub use async_trait::async_trait;

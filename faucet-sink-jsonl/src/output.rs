@@ -10,7 +10,7 @@ use faucet_core::connector::*;
 
 use crate::config::JsonlSinkConfig;
 use crate::io::io_err;
-use crate::lock::{RunLock, lock_output, lock_path};
+use crate::lock::lock_output;
 use crate::names::PathTemplate;
 use crate::state::{CommitState, check_owner, read_state, write_state};
 
@@ -141,7 +141,7 @@ impl Output {
             Some(template) => template.file(stream)?,
             None => path.to_path_buf(),
         };
-        if path == self.state_path || path == lock_path(&self.state_path) {
+        if path == self.state_path || path == RunLock::path_for(&self.state_path) {
             return Err(FaucetError::config(
                 "path",
                 format!(

@@ -7,8 +7,6 @@ use faucet_core::connector::*;
 use faucet_core::serde_json;
 
 use crate::config::JsonlSinkConfig;
-use crate::lock::RunLock;
-
 /// What the state file holds. The checkpoint is wrapped so that a stored
 /// JSON `null` checkpoint ("start over") differs from no checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

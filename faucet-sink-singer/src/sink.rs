@@ -36,6 +36,10 @@ struct Session {
     running: Option<Running>,
     /// The number of the last state sent, across targets.
     sequence: u64,
+    /// This run's lock beside its pipeline's state file (and the
+    /// pipeline's name): a second run of the pipeline is refused while it
+    /// is held.
+    lock: Option<(String, RunLock)>,
 }
 
 /// A target and what has been sent to it.
@@ -100,6 +104,29 @@ impl SingerSink {
     /// The configuration this sink was built from.
     pub fn config(&self) -> &SingerSinkConfig {
         &self.config
+    }
+
+    /// Takes this run's lock beside the pipeline's state file, once per
+    /// run (again for another pipeline); another run holding it is
+    /// [`FaucetError::AlreadyRunning`].
+    fn lock(&self, session: &mut Session, pipeline: &str) -> Result<()> {
+        if session
+            .lock
+            .as_ref()
+            .is_none_or(|(held, _)| held != pipeline)
+        {
+            session.lock = None;
+            std::fs::create_dir_all(&self.config.state_dir).map_err(|e| {
+                FaucetError::sink_error(format!(
+                    "cannot create the state directory {}",
+                    self.config.state_dir.display()
+                ))
+                .with_source(e)
+            })?;
+            let state = self.store.path_for(pipeline);
+            session.lock = Some((pipeline.to_owned(), RunLock::acquire(&state, pipeline)?));
+        }
+        Ok(())
     }
 
     fn launch(&self, program: PathBuf) -> Launch {
@@ -246,6 +273,7 @@ impl Sink for SingerSink {
         {
             return Err(err);
         }
+        self.lock(&mut session, &ctx.pipeline)?;
         if page.is_empty() && session.running.is_none() {
             // Nothing is pending: a page without records is durable as soon
             // as its checkpoint is stored.
@@ -290,6 +318,7 @@ impl Sink for SingerSink {
     async fn load_checkpoint(&self, pipeline: &str) -> Result<Option<Checkpoint>> {
         let mut session = self.session.lock().await;
         self.abandon(&mut session).await;
+        self.lock(&mut session, pipeline)?;
         self.store.load(pipeline).await
     }
 
@@ -299,6 +328,7 @@ impl Sink for SingerSink {
         // run failed in the sink, and its target is stopped unfinished.
         let mut session = self.session.lock().await;
         self.abandon(&mut session).await;
+        session.lock = None;
         Ok(())
     }
 

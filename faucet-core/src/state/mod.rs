@@ -1,9 +1,11 @@
 //! Where the pipeline keeps checkpoints for sinks that do not keep their own.
 
 mod file;
+mod lock;
 mod memory;
 
 pub use file::{FileStateStore, write_file_atomically};
+pub use lock::RunLock;
 pub use memory::MemoryStateStore;
 
 use async_trait::async_trait;
