@@ -36,7 +36,7 @@ impl RunLock {
     pub fn acquire(state_path: &Path, pipeline: &str) -> Result<Self> {
         let path = Self::path_for(state_path);
         let io = |what: &str, e: std::io::Error| {
-            FaucetError::sink_error(format!("cannot {what} {}", path.display())).with_source(e)
+            FaucetError::state_error(format!("cannot {what} {}", path.display()), e)
         };
         let mut file = OpenOptions::new()
             .read(true)
