@@ -106,9 +106,10 @@ impl SingerSink {
         &self.config
     }
 
-    /// Takes this run's lock beside the pipeline's state file, once per
-    /// run (again for another pipeline); another run holding it is
-    /// [`FaucetError::AlreadyRunning`].
+    /// Takes this run's lock beside the pipeline's state file at its first
+    /// page, once per run (again for another pipeline); another run holding
+    /// it is [`FaucetError::AlreadyRunning`]. Reading the checkpoint takes
+    /// no lock, so `faucet state show` works while a run goes on.
     fn lock(&self, session: &mut Session, pipeline: &str) -> Result<()> {
         if session
             .lock
@@ -318,7 +319,6 @@ impl Sink for SingerSink {
     async fn load_checkpoint(&self, pipeline: &str) -> Result<Option<Checkpoint>> {
         let mut session = self.session.lock().await;
         self.abandon(&mut session).await;
-        self.lock(&mut session, pipeline)?;
         self.store.load(pipeline).await
     }
 
