@@ -81,15 +81,6 @@ pub(crate) fn is_secret_var(name: &str) -> bool {
     WORDS.iter().any(|w| name.contains(w)) || name.contains("AUTH")
 }
 
-/// The password in a `scheme://user:password@host/…` URL, if any.
-pub(crate) fn url_password(text: &str) -> Option<&str> {
-    let rest = &text[text.find("://")? + 3..];
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let userinfo = &authority[..authority.rfind('@')?];
-    let (_, password) = userinfo.split_once(':')?;
-    (!password.is_empty()).then_some(password)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,14 +96,6 @@ mod tests {
             "Bearer *** and ***, ab"
         );
         assert_eq!(redact("token xyz-987"), "token ***");
-    }
-
-    #[test]
-    fn finds_url_passwords() {
-        assert_eq!(url_password("postgresql://u:pw@h:5432/db"), Some("pw"));
-        assert_eq!(url_password("postgresql://u@h/db"), None);
-        assert_eq!(url_password("http://h/a@b:c"), None);
-        assert_eq!(url_password("not a url"), None);
     }
 
     #[test]

@@ -24,9 +24,27 @@ pub fn is_secret_key(key: &str) -> bool {
     WORDS.iter().any(|w| key.contains(w))
 }
 
+/// The password in a `scheme://user:password@host/…` URL, if any: what a
+/// connector masks in a connection string it was given.
+pub fn url_password(text: &str) -> Option<&str> {
+    let rest = &text[text.find("://")? + 3..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let userinfo = &authority[..authority.rfind('@')?];
+    let (_, password) = userinfo.split_once(':')?;
+    (!password.is_empty()).then_some(password)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::is_secret_key;
+    use super::{is_secret_key, url_password};
+
+    #[test]
+    fn finds_url_passwords() {
+        assert_eq!(url_password("postgresql://u:pw@h:5432/db"), Some("pw"));
+        assert_eq!(url_password("postgresql://u@h/db"), None);
+        assert_eq!(url_password("http://h/a@b:c"), None);
+        assert_eq!(url_password("not a url"), None);
+    }
 
     #[test]
     fn credentials_are_named_and_where_they_go_is_not() {

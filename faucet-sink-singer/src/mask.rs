@@ -79,7 +79,7 @@ impl Masker {
     }
 
     fn add_url_password(&mut self, text: &str) {
-        if let Some(password) = url_password(text) {
+        if let Some(password) = faucet_core::secrets::url_password(text) {
             self.add_one(password);
         }
     }
@@ -94,15 +94,6 @@ impl Masker {
         }
         out
     }
-}
-
-/// The password in a `scheme://user:password@host/…` URL, if any.
-fn url_password(text: &str) -> Option<&str> {
-    let rest = &text[text.find("://")? + 3..];
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let userinfo = &authority[..authority.rfind('@')?];
-    let (_, password) = userinfo.split_once(':')?;
-    (!password.is_empty()).then_some(password)
 }
 
 #[cfg(test)]

@@ -110,7 +110,7 @@ impl<'a> Substituter<'a> {
             secrets::register(text);
         }
         if let Value::String(text) = &*value
-            && let Some(password) = secrets::url_password(text)
+            && let Some(password) = faucet_core::secrets::url_password(text)
         {
             secrets::register(password);
         }
