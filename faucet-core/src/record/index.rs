@@ -28,22 +28,10 @@ const ONE_LINE: u8 = 16;
 const MAX_TEXT: usize = u32::MAX as usize;
 
 impl Packed {
-    /// Packs `span`, shifted by `delta` (its text copied `delta` bytes
-    /// further on); `None` past [`MAX_TEXT`].
-    fn of(span: &Span, delta: isize, one_line: bool) -> Option<Self> {
-        let end = span.value.1.checked_add_signed(delta)?;
-        if end > MAX_TEXT {
-            return None;
-        }
-        let shifted = Span {
-            key: (
-                span.key.0.checked_add_signed(delta)?,
-                span.key.1.checked_add_signed(delta)?,
-            ),
-            value: (span.value.0.checked_add_signed(delta)?, end),
-            ..*span
-        };
-        Some(Self::within(&shifted, if one_line { ONE_LINE } else { 0 }))
+    /// Packs `span` of a text written on one line; `None` past
+    /// [`MAX_TEXT`].
+    fn of(span: &Span) -> Option<Self> {
+        (span.value.1 <= MAX_TEXT).then(|| Self::within(span, ONE_LINE))
     }
 
     /// Packs `span` of a text no longer than [`MAX_TEXT`] (so every
@@ -115,6 +103,14 @@ impl Index {
         self.0.first().is_some_and(|p| p.flags & ONE_LINE != 0)
     }
 
+    /// Whether a record's index, if one was built, says its text is one
+    /// line.
+    pub(super) fn says_one_line(index: &std::sync::OnceLock<Option<Index>>) -> bool {
+        index
+            .get()
+            .is_some_and(|i| i.as_ref().is_some_and(Index::one_line))
+    }
+
     /// The spans of fields `from..=to`, shifted by `delta`, appended to
     /// `out`; `None` past [`MAX_TEXT`].
     pub(super) fn copy_shifted(
@@ -174,7 +170,7 @@ impl IndexWriter {
     #[inline]
     pub(super) fn push(&mut self, span: &Span) {
         if let Some(spans) = &mut self.spans {
-            match Packed::of(span, 0, true) {
+            match Packed::of(span) {
                 Some(packed) => spans.push(packed),
                 None => self.spans = None,
             }

@@ -139,10 +139,8 @@ impl Record {
     /// insignificant whitespace; a tree is written compactly.
     pub fn write_json(&self, out: &mut impl BufMut) {
         match &self.0 {
-            Repr::Text { json, index, .. } => match index.get() {
-                Some(Some(index)) if index.one_line() => out.put_slice(json),
-                _ => write_text(json, out),
-            },
+            Repr::Text { json, index, .. } if Index::says_one_line(index) => out.put_slice(json),
+            Repr::Text { json, .. } => write_text(json, out),
             Repr::Tree(value) => write_tree(value, out),
         }
     }
@@ -152,10 +150,7 @@ impl Record {
     pub fn to_json_bytes(&self) -> Bytes {
         match &self.0 {
             Repr::Text { json, index, .. }
-                if index
-                    .get()
-                    .is_some_and(|i| i.as_ref().is_some_and(Index::one_line))
-                    || !scan::has_line_break(json) =>
+                if Index::says_one_line(index) || !scan::has_line_break(json) =>
             {
                 json.clone()
             }
